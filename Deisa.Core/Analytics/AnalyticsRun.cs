@@ -1,0 +1,117 @@
+using Deisa.Arrays;
+using Deisa.Errors;
+using Deisa.Feedback;
+using Deisa.SharedMemory;
+using Deisa.Transport;
+
+namespace Deisa.Analytics;
+
+/// <summary>
+/// The analytics side of one run: hosts the head actor and this node's node actor, listens
+/// for bridges, publishes the rendezvous record, and hands out the head's events. Disposing it
+/// ends the run and removes its socket, record and shared memory.
+/// </summary>
+public sealed class AnalyticsRun : IAsyncDisposable
+{
+    private readonly AnalyticsServer _server;
+    private readonly Rendezvous _rendezvous;
+    private readonly AnalyticsOptions _options;
+    private int _disposed;
+
+    private AnalyticsRun(AnalyticsOptions options, HeadActor.HeadActor head, NodeActor.NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
+    {
+        _options = options;
+        Head = head;
+        Node = node;
+        _server = server;
+        _rendezvous = rendezvous;
+        Info = info;
+    }
+
+    /// <summary>The head actor of the run.</summary>
+    public HeadActor.HeadActor Head { get; }
+
+    /// <summary>This node's node actor.</summary>
+    public NodeActor.NodeActor Node { get; }
+
+    /// <summary>Session id, token and address as published.</summary>
+    public RendezvousInfo Info { get; }
+
+    /// <summary>The rendezvous directory used.</summary>
+    public string RendezvousDirectory => _rendezvous.Directory;
+
+    /// <summary>Starts the actors and the server, and publishes the rendezvous record.</summary>
+    public static async Task<AnalyticsRun> StartAsync(AnalyticsOptions options)
+    {
+        long pool = PoolSize.Resolve(options.PoolBytes);
+        var rendezvous = new Rendezvous(options.RendezvousDirectory);
+        rendezvous.ClaimForNewRun();
+        Directory.CreateDirectory(rendezvous.Directory);
+        var session = Rendezvous.NewSession();
+        var token = Rendezvous.NewToken();
+        var address = options.Address is { } a ? Address.Parse(a, allowRemote: true) : new Address(rendezvous.SocketPath(session), null, 0);
+        var head = new HeadActor.HeadActor(new HeadActor.HeadOptions
+        {
+            MaxSimulationAhead = options.MaxSimulationAhead,
+            FeedbackQueueSize = options.FeedbackQueueSize,
+            PoolBytes = pool,
+        });
+        var node = new NodeActor.NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
+        head.Node = node;
+        AnalyticsServer server;
+        try { server = await AnalyticsServer.StartAsync(address, token, head, node).ConfigureAwait(false); }
+        catch (Exception e) when (e is not DeisaException)
+        {
+            throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
+        }
+        var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
+        rendezvous.Publish(info);
+        return new AnalyticsRun(options, head, node, server, rendezvous, info);
+    }
+
+    /// <summary>Registers a callback's inputs; returns its id (used in <see cref="CallbackDue"/>).</summary>
+    public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) =>
+        Head.AddCallbackAsync(name, inputs, when);
+
+    /// <summary>Waits for every rank to register (SPEC §3), then checks the callbacks' arrays.</summary>
+    public Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(CancellationToken ct = default) =>
+        Head.WaitForSimulationAsync(_options.Timeout, ct);
+
+    /// <summary>The next event, or null if none came within <paramref name="wait"/>.</summary>
+    public async Task<AnalyticsEvent?> NextEventAsync(TimeSpan wait, CancellationToken ct = default)
+    {
+        if (Head.Events.TryRead(out var e)) return e;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(Actors.Waits.Clamp(wait));
+        try
+        {
+            if (await Head.Events.WaitToReadAsync(cts.Token).ConfigureAwait(false) && Head.Events.TryRead(out e)) return e;
+            return new RunFailed(DeisaStatus.State, "the run was stopped");
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
+    public void FinishTimestep(long t) => Head.FinishTimestep(t);
+
+    /// <summary>No view of a block is alive any more.</summary>
+    public void ReleaseBlock(long lease) => Node.Release(lease);
+
+    /// <summary>Sets a feedback value for the simulation.</summary>
+    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Head.SetFeedbackAsync(key, t, value);
+
+    /// <summary>Ends the run: bridges are told, the socket, record and shared memory are removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
+        await Node.ShutdownAsync().ConfigureAwait(false);
+        _rendezvous.Withdraw(Info);
+        if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
+            try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,491 @@
+using System.Threading.Channels;
+using Deisa.Actors;
+using Deisa.Analytics;
+using Deisa.Arrays;
+using Deisa.Errors;
+using Deisa.Feedback;
+using Deisa.NodeActor;
+
+namespace Deisa.HeadActor;
+
+/// <summary>
+/// The head actor, one per run: collects every rank's registration and builds the array
+/// layouts; tracks per-timestep completeness, closing and back-pressure; keeps the windows;
+/// applies the firing rules and the ordering check (SPEC §4); holds the feedback queues. It
+/// tells the analytics what to do through <see cref="Events"/>, in order.
+/// </summary>
+public sealed class HeadActor : Actor, IBlockSink
+{
+    private readonly HeadOptions _options;
+    private readonly Channel<AnalyticsEvent> _events = Channel.CreateUnbounded<AnalyticsEvent>(new() { SingleWriter = true });
+    private readonly List<CallbackSpec> _callbacks = new();
+    private readonly Dictionary<int, RankState> _ranks = new();
+    private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
+    private readonly SortedDictionary<long, TimestepState> _timesteps = new();
+    private readonly Dictionary<string, LinkedList<HistoryEntry>> _history = new(StringComparer.Ordinal);
+    private readonly FeedbackStore _feedback;
+    private Dictionary<string, ArrayLayout>? _layoutsValue;
+    private int? _worldSize;
+    private int _pending;
+    private long? _waitingFinish;
+    private long? _lastProcessed;
+    private bool _stopped;
+    private string? _failure;
+
+    /// <summary>Creates the head of a run.</summary>
+    public HeadActor(HeadOptions options)
+    {
+        if (options.MaxSimulationAhead < 1)
+            throw DeisaException.Value($"max_simulation_ahead must be at least 1 (got {options.MaxSimulationAhead})");
+        _options = options;
+        _feedback = new FeedbackStore(options.FeedbackQueueSize);
+    }
+
+    /// <summary>The node actor whose blocks this head releases. Set once before the run starts.</summary>
+    public NodeActor.NodeActor? Node { get; set; }
+
+    /// <summary>What the analytics must do, in order.</summary>
+    public ChannelReader<AnalyticsEvent> Events => _events.Reader;
+
+    /// <summary>Settings of the run.</summary>
+    public HeadOptions Options => _options;
+
+    // ---------------------------------------------------------------- analytics side
+
+    /// <summary>Registers a callback; call before the simulation's data arrives.</summary>
+    public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) => Ask(() =>
+    {
+        if (inputs.Count == 0) throw DeisaException.Value($"callback '{name}' has no input array");
+        if (when is not (FiringRule.And or FiringRule.Or)) throw DeisaException.Value($"callback '{name}': when must be AND or OR");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in inputs)
+        {
+            if (string.IsNullOrEmpty(w.Array)) throw DeisaException.Value($"callback '{name}': an input has an empty array name");
+            if (w.Size < 1) throw DeisaException.Value($"callback '{name}': window of '{w.Array}' must hold at least 1 timestep (got {w.Size})");
+            if (!seen.Add(w.Array)) throw DeisaException.Value($"callback '{name}': array '{w.Array}' is given twice");
+        }
+        if (_timesteps.Count > 0 || _lastProcessed is not null)
+            throw DeisaException.State($"callback '{name}' registered after data started to arrive");
+        var spec = new CallbackSpec(_callbacks.Count, name, inputs.ToArray(), when);
+        _callbacks.Add(spec);
+        return spec.Id;
+    });
+
+    /// <summary>
+    /// Waits until every rank registered and the layouts are valid, then checks that every
+    /// callback input is a declared array. Errors name the missing ranks or arrays.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var layouts = await WaitForLayoutsAsync(timeout, "the analytics", ct).ConfigureAwait(false);
+        await Ask(() =>
+        {
+            foreach (var cb in _callbacks)
+            {
+                var unknown = cb.Inputs.Select(i => i.Array).Where(a => !layouts.ContainsKey(a)).ToList();
+                if (unknown.Count > 0)
+                    throw DeisaException.Contract(
+                        $"callback '{cb.Name}' asks for {Names(unknown)} that the simulation never declared " +
+                        $"(declared arrays: {Names(layouts.Keys.Order(StringComparer.Ordinal))})");
+            }
+        }).ConfigureAwait(false);
+        return layouts;
+    }
+
+    /// <summary>The analytics ran every callback announced for <paramref name="t"/>.</summary>
+    public void FinishTimestep(long t) => Post(() =>
+    {
+        if (_waitingFinish != t) return;
+        _waitingFinish = null;
+        if (_timesteps.TryGetValue(t, out var st)) st.FinishedByAnalytics = true;
+        Advance();
+    });
+
+    /// <summary>Sets a feedback value (SPEC §4 <c>set</c>).</summary>
+    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Ask(() => _feedback.Set(key, t, value));
+
+    /// <summary>Stops the run: waiting bridges are told the analytics went away.</summary>
+    public Task StopAsync(string reason) => Ask(() =>
+    {
+        if (_stopped) return;
+        _stopped = true;
+        _failure ??= reason;
+        foreach (var st in _timesteps.Values)
+            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+        _layouts.TrySetException(AnalyticsGone());
+        _events.Writer.TryComplete();
+    });
+
+    /// <summary>A snapshot of the run.</summary>
+    public Task<RunStatus> StatusAsync() => Ask(() =>
+    {
+        var arrays = (_layoutsValue ?? new()).Values.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l =>
+        {
+            long? last = null;
+            foreach (var st in _timesteps.Values)
+                if (st.Arrays.TryGetValue(l.Name, out var a) && a.Complete) last = st.T;
+            if (last is null && _history.TryGetValue(l.Name, out var h) && h.Last is { } e) last = e.Value.T;
+            return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(l.DType), last);
+        }).ToList();
+        return new RunStatus(_worldSize, _ranks.Keys.Order().ToList(),
+            _ranks.Values.Where(r => r.Closed).Select(r => r.Rank).Order().ToList(),
+            _ranks.Values.Where(r => r.Lost).Select(r => r.Rank).Order().ToList(),
+            arrays, _lastProcessed, _pending, _options.MaxSimulationAhead);
+    });
+
+    // ---------------------------------------------------------------- simulation side
+
+    /// <summary>
+    /// Registers a rank and its arrays; returns once every rank of the world registered and the
+    /// layouts are valid (collective, without MPI). A layout error is reported to every rank.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default)
+    {
+        if (worldSize < 1) throw DeisaException.Value($"world size must be at least 1 (got {worldSize})");
+        if (rank < 0 || rank >= worldSize) throw DeisaException.Value($"rank {rank} is outside the world of size {worldSize}");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in arrays)
+        {
+            if (a.Rank != rank) throw DeisaException.Value($"array '{a.Array}' is declared for rank {a.Rank} by rank {rank}");
+            a.Validate();
+            if (!names.Add(a.Array)) throw DeisaException.Value($"rank {rank} declares array '{a.Array}' twice");
+        }
+        await Ask(() =>
+        {
+            if (_stopped) throw AnalyticsGone();
+            if (_worldSize is { } w && w != worldSize)
+                throw DeisaException.Value($"rank {rank} says the world has {worldSize} ranks but earlier ranks said {w}");
+            if (_ranks.ContainsKey(rank)) throw DeisaException.Value($"rank {rank} registered twice (one bridge per rank)");
+            _worldSize = worldSize;
+            _ranks[rank] = new RankState(rank, arrays.ToArray());
+            if (_ranks.Count == worldSize) BuildLayouts();
+        }).ConfigureAwait(false);
+        return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForLayoutsAsync(TimeSpan timeout, string who, CancellationToken ct)
+    {
+        var task = _layouts.Task;
+        if (!task.IsCompleted)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
+            if (await Task.WhenAny(task, delay).ConfigureAwait(false) != task)
+            {
+                ct.ThrowIfCancellationRequested();
+                throw DeisaException.Timeout($"{who} waited {timeout.TotalSeconds:0.#} s for the simulation to register: " + await Ask(MissingRanks).ConfigureAwait(false));
+            }
+            cts.Cancel();
+        }
+        return await task.ConfigureAwait(false);
+    }
+
+    private string MissingRanks()
+    {
+        if (_worldSize is not { } w) return "no simulation rank connected";
+        var missing = Enumerable.Range(0, w).Where(r => !_ranks.ContainsKey(r)).ToList();
+        return $"{(missing.Count == 1 ? "rank" : "ranks")} {string.Join(", ", missing)} never connected (world size {w})";
+    }
+
+    private void BuildLayouts()
+    {
+        try
+        {
+            var layouts = _ranks.Values.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.ToList()), StringComparer.Ordinal);
+            long bytes = layouts.Values.Where(l => l.DType != DType.Undeclared)
+                .Sum(l => l.Blocks.Sum(b => SharedMemory.SegmentPool.Footprint(b.BlockBytes(l.DType))));
+            if (bytes > _options.PoolBytes)
+                throw DeisaException.Value(
+                    $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of this node's blocks ({bytes} bytes); raise pool_size or DEISA_POOL_SIZE");
+            _layoutsValue = layouts;
+            foreach (var name in layouts.Keys) _history[name] = new();
+            _layouts.TrySetResult(layouts);
+        }
+        catch (DeisaException e)
+        {
+            _failure = e.Message;
+            _layouts.TrySetException(e);
+            Emit(new RunFailed(e.Status, e.Message));
+        }
+    }
+
+    /// <summary>
+    /// A rank calls send for (array, t): records the call (it counts for closing earlier
+    /// timesteps at once), checks the dtype, then waits while <c>max_simulation_ahead</c>
+    /// timesteps are pending and <paramref name="t"/> is not one of them.
+    /// </summary>
+    public async Task AdmitAsync(int rank, string array, long t, DType dtype, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var admitted = await Ask(() => Announce(rank, array, t, dtype)).ConfigureAwait(false);
+        if (admitted.Task.IsCompleted) { await admitted.Task.ConfigureAwait(false); return; }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
+        if (await Task.WhenAny(admitted.Task, delay).ConfigureAwait(false) != admitted.Task)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw DeisaException.Timeout(
+                $"rank {rank}: send of '{array}' at timestep {t} waited {timeout.TotalSeconds:0.#} s for the analytics " +
+                $"({_pending} timestep(s) pending, max_simulation_ahead={_options.MaxSimulationAhead})");
+        }
+        cts.Cancel();
+        await admitted.Task.ConfigureAwait(false);
+    }
+
+    private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)
+    {
+        if (_stopped) throw AnalyticsGone();
+        var layouts = _layoutsValue ?? throw DeisaException.State($"rank {rank} sent before every rank registered");
+        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        if (rs.Closed) throw DeisaException.State($"rank {rank}: send after close");
+        if (!layouts.TryGetValue(array, out var layout) || layout.BlockOf(rank) is null)
+            throw DeisaException.Contract($"rank {rank} did not declare array '{array}' (declared: {Names(rs.Arrays.Select(a => a.Array))})");
+        if (rs.LastAnnounced is { } last && t < last)
+            throw DeisaException.Value($"rank {rank}: timestep {t} is older than timestep {last} already sent");
+        if (_lastProcessed is { } done && t <= done)
+            throw DeisaException.Value($"rank {rank}: timestep {t} was already closed and processed");
+        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
+
+        if (!_timesteps.TryGetValue(t, out var st)) _timesteps[t] = st = new TimestepState(t);
+        if (!st.Arrays.TryGetValue(array, out var at)) st.Arrays[array] = at = new ArrayAtTimestep(layout);
+        if (at.DType == DType.Undeclared) { at.DType = dtype; at.DTypeRank = rank; }
+        else if (at.DType != dtype)
+            throw DeisaException.Type(at.DTypeRank < 0
+                ? $"array '{array}' is declared as {DTypes.NumpyName(at.DType)}, rank {rank} sent {DTypes.NumpyName(dtype)}"
+                : $"array '{array}' at timestep {t}: rank {rank} sent {DTypes.NumpyName(dtype)} but rank {at.DTypeRank} sent {DTypes.NumpyName(at.DType)}");
+        if (at.Blocks.ContainsKey(rank))
+            throw DeisaException.Value($"rank {rank}: array '{array}' was already sent at timestep {t}");
+
+        rs.LastAnnounced = t;
+        var tcs = NewCompletion<bool>();
+        if (st.Pending) tcs.TrySetResult(true);
+        else
+        {
+            st.AdmissionWaiters.Add(tcs);
+            AdmitWaiting();
+        }
+        Advance();
+        return tcs;
+    }
+
+    /// <summary>
+    /// Admits waiting timesteps, oldest first, while fewer than max_simulation_ahead are
+    /// pending. A timestep older than one already pending is always admitted: it does not put
+    /// the simulation further ahead, and the analytics must process it first anyway (without
+    /// this, a rank that is behind would wait for a later timestep that waits for it).
+    /// </summary>
+    private void AdmitWaiting()
+    {
+        long newestPending = long.MinValue;
+        foreach (var st in _timesteps.Values)
+            if (st.Pending && !st.PendingDone) newestPending = st.T;
+        foreach (var st in _timesteps.Values)
+        {
+            if (st.Pending || st.AdmissionWaiters.Count == 0) continue;
+            if (_pending >= _options.MaxSimulationAhead && st.T > newestPending) return;
+            st.Pending = true;
+            _pending++;
+            foreach (var w in st.AdmissionWaiters) w.TrySetResult(true);
+            st.AdmissionWaiters.Clear();
+        }
+    }
+
+    /// <summary>A block was committed into shared memory.</summary>
+    public void BlockArrived(BlockArrival b) => Post(() =>
+    {
+        if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at) || _stopped)
+        {
+            Node?.Release(b.Slot.Id);
+            return;
+        }
+        at.Blocks[b.Rank] = b;
+        if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
+        if (!IsNeeded(b.Array)) Node?.Release(b.Slot.Id); // no callback reads this array
+        Advance();
+    });
+
+    /// <summary>A rank closed its bridge: nothing more will come from it.</summary>
+    public Task CloseAsync(int rank, long? timestep) => Ask(() =>
+    {
+        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        rs.Closed = true;
+        if (timestep is { } t) rs.LastAnnounced = Math.Max(rs.LastAnnounced ?? t, t);
+        Advance();
+    });
+
+    /// <summary>A rank's connection ended without a close (its process died).</summary>
+    public void RankLost(int rank) => Post(() =>
+    {
+        if (!_ranks.TryGetValue(rank, out var rs) || rs.Finished) return;
+        rs.Lost = true;
+        Advance();
+    });
+
+    /// <summary>Feedback for a rank (consistent across ranks, see <see cref="FeedbackStore"/>).</summary>
+    public Task<FeedbackAnswer> GetFeedbackAsync(int rank, string key, long? t) => Ask(() =>
+    {
+        if (string.IsNullOrEmpty(key)) throw DeisaException.Value("feedback key must be a non-empty string");
+        return _feedback.Get(rank, key, t);
+    });
+
+    // ---------------------------------------------------------------- firing rules
+
+    private bool IsNeeded(string array) => _callbacks.Any(c => c.Inputs.Any(i => i.Array == array));
+
+    private bool IsClosed(long t) =>
+        _worldSize is { } w && _ranks.Count == w &&
+        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last > t));
+
+    private enum Decision { Wait, Fire, Skip }
+
+    private Decision Decide(CallbackSpec cb, TimestepState st, bool closed)
+    {
+        bool IsNew(string a) => st.Arrays.TryGetValue(a, out var at) && at.Complete && at.Pushed;
+        if (cb.When == FiringRule.And)
+        {
+            if (cb.Inputs.All(i => IsNew(i.Array))) return Decision.Fire;
+            return closed ? Decision.Skip : Decision.Wait;
+        }
+        if (!closed) return Decision.Wait;
+        return cb.Inputs.Any(i => IsNew(i.Array)) && cb.Inputs.All(i => _history[i.Array].Count > 0)
+            ? Decision.Fire : Decision.Skip;
+    }
+
+    /// <summary>Processes timesteps in order as far as the data, the closing and the analytics allow.</summary>
+    private void Advance()
+    {
+        while (!_stopped && _failure is null && _waitingFinish is null && _layoutsValue is not null)
+        {
+            if (_timesteps.Count == 0)
+            {
+                if (_ranks.Values.All(r => r.Finished)) Finish();
+                return;
+            }
+            var st = _timesteps.First().Value;
+            bool closed = IsClosed(st.T);
+            foreach (var at in st.Arrays.Values)
+                if (at.Complete && !at.Pushed && IsNeeded(at.Layout.Name)) Push(at, st.T);
+
+            if (closed)
+            {
+                var partial = st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count > 0 && !a.Complete)
+                    ?? st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count == 0 && _ranks.Values.Any(r => r.Lost));
+                if (partial is not null) { Fail(FlowViolation(partial, st.T)); return; }
+            }
+
+            while (st.NextCallback < _callbacks.Count)
+            {
+                var cb = _callbacks[st.NextCallback];
+                var d = Decide(cb, st, closed);
+                if (d == Decision.Wait) return;
+                if (d == Decision.Fire) { Fire(cb, st.T); st.AnyFired = true; }
+                st.NextCallback++;
+            }
+            if (st.AnyFired && !st.FinishedByAnalytics)
+            {
+                if (!st.DoneAnnounced) { st.DoneAnnounced = true; _waitingFinish = st.T; Emit(new TimestepDone(st.T)); }
+                return;
+            }
+            if (st.Pending && !st.PendingDone)
+            {
+                st.PendingDone = true;
+                _pending--;
+                TrimHistories();
+                AdmitWaiting();
+            }
+            if (!closed) return;
+            TrimHistories();
+            _timesteps.Remove(st.T);
+            _lastProcessed = st.T;
+        }
+    }
+
+    private void Push(ArrayAtTimestep at, long t)
+    {
+        at.Pushed = true;
+        var h = _history[at.Layout.Name];
+        h.AddLast(new HistoryEntry(t, at.Layout.Blocks.Select(b => at.Blocks[b.Rank]).ToList()));
+        int capacity = _callbacks.SelectMany(c => c.Inputs).Where(i => i.Array == at.Layout.Name).Max(i => i.Size);
+        while (h.Count > capacity) Evict(at.Layout.Name, h);
+    }
+
+    /// <summary>Keeps per array only what a future window can still use.</summary>
+    private void TrimHistories()
+    {
+        foreach (var (name, h) in _history)
+        {
+            int keep = 0;
+            foreach (var cb in _callbacks)
+                foreach (var i in cb.Inputs)
+                    if (i.Array == name) keep = Math.Max(keep, cb.When == FiringRule.Or ? i.Size : i.Size - 1);
+            while (h.Count > keep) Evict(name, h);
+        }
+    }
+
+    private void Evict(string name, LinkedList<HistoryEntry> h)
+    {
+        var e = h.First!.Value;
+        h.RemoveFirst();
+        if (e.Delivered) Emit(new ArrayDropped(name, e.T));
+        else foreach (var b in e.Blocks) Node?.Release(b.Slot.Id);
+    }
+
+    private void Fire(CallbackSpec cb, long t)
+    {
+        var windows = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var input in cb.Inputs)
+        {
+            var h = _history[input.Array];
+            var entries = h.Skip(Math.Max(0, h.Count - input.Size)).ToList();
+            foreach (var e in entries.Where(e => !e.Delivered))
+            {
+                e.Delivered = true;
+                var layout = _layoutsValue![input.Array];
+                Emit(new ArrayReady(input.Array, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks,
+                    e.Blocks.Select(b => new BlockView(layout.BlockOf(b.Rank)!.Position, b.Shape, b.Order, b.Slot.Id, b.Slot.Address, b.Slot.NBytes, b.Rank)).ToList()));
+            }
+            windows[input.Array] = entries.Select(e => e.T).ToArray();
+        }
+        Emit(new CallbackDue(cb.Id, t, windows));
+    }
+
+    private string FlowViolation(ArrayAtTimestep at, long t)
+    {
+        var missing = at.Layout.Ranks.Where(r => !at.Blocks.ContainsKey(r)).ToList();
+        var lost = missing.Where(r => _ranks[r].Lost).ToList();
+        var why = lost.Count > 0
+            ? $"; {(lost.Count == 1 ? "rank" : "ranks")} {string.Join(", ", lost)} ended without closing the bridge"
+            : "";
+        return $"logical flow of data was violated: array '{at.Layout.Name}' at timestep {t} is missing the blocks of " +
+               $"{(missing.Count == 1 ? "rank" : "ranks")} {string.Join(", ", missing)}, while later timesteps were already sent{why}";
+    }
+
+    private void Finish()
+    {
+        var lost = _ranks.Values.Where(r => r.Lost).OrderBy(r => r.Rank).ToList();
+        if (lost.Count > 0)
+        {
+            Fail(string.Join("; ", lost.Select(r =>
+                $"rank {r.Rank} ended without closing its bridge (last timestep it sent: {(r.LastSent is { } s ? s.ToString() : "none")})")));
+            return;
+        }
+        _stopped = true;
+        foreach (var (name, h) in _history) while (h.Count > 0) Evict(name, h);
+        Emit(new RunEnded());
+    }
+
+    private void Fail(string message)
+    {
+        _failure = message;
+        Emit(new RunFailed(DeisaStatus.State, message));
+        foreach (var st in _timesteps.Values)
+            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+    }
+
+    private void Emit(AnalyticsEvent e) => _events.Writer.TryWrite(e);
+
+    private DeisaException AnalyticsGone() =>
+        new(DeisaStatus.AnalyticsLost, _failure is null ? "the analytics has stopped" : $"the analytics has stopped: {_failure}");
+
+    private static string Names(IEnumerable<string> names) => "[" + string.Join(", ", names.Select(n => $"'{n}'")) + "]";
+}

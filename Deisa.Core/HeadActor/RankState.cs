@@ -1,0 +1,18 @@
+using Deisa.Arrays;
+
+namespace Deisa.HeadActor;
+
+/// <summary>What the head knows of one simulation rank.</summary>
+internal sealed class RankState(int rank, IReadOnlyList<BlockDeclaration> arrays)
+{
+    public int Rank { get; } = rank;
+    public IReadOnlyList<BlockDeclaration> Arrays { get; } = arrays;
+    /// <summary>Latest timestep this rank called send for.</summary>
+    public long? LastAnnounced;
+    /// <summary>Latest timestep of a block it committed.</summary>
+    public long? LastSent;
+    public bool Closed;
+    public bool Lost;
+    /// <summary>True once nothing more will come from this rank.</summary>
+    public bool Finished => Closed || Lost;
+}

@@ -1,0 +1,159 @@
+using Deisa.Actors;
+using Deisa.Errors;
+using Deisa.SharedMemory;
+
+namespace Deisa.NodeActor;
+
+/// <summary>
+/// The node actor: owns the node's shared-memory pool, hands slots to the bridges of its node,
+/// collects committed blocks and reports them to the head, and counts the leases that keep a
+/// block's slot out of the pool. A full pool makes rent requests wait, never fail, until the
+/// caller's deadline.
+/// </summary>
+public sealed class NodeActor : Actor
+{
+    private sealed class Entry(RentRequest request, Slot slot)
+    {
+        public RentRequest Request { get; } = request;
+        public Slot Slot { get; } = slot;
+        public bool Committed;
+        public int Leases;
+    }
+
+    private sealed record Waiter(RentRequest Request, TaskCompletionSource<Slot> Completion, long RetiredSeen);
+
+    private readonly SegmentPool _pool;
+    private readonly IBlockSink _sink;
+    private readonly Dictionary<long, Entry> _entries = new();
+    private readonly LinkedList<Waiter> _waiters = new();
+    private bool _shutDown;
+
+    /// <summary>Creates the node actor of a run with a pool of <paramref name="poolBytes"/>.</summary>
+    public NodeActor(string segmentPrefix, long poolBytes, IBlockSink sink)
+    {
+        _pool = new SegmentPool(segmentPrefix, poolBytes);
+        _sink = sink;
+    }
+
+    /// <summary>Pool budget in bytes.</summary>
+    public long PoolBudget => _pool.Budget;
+
+    /// <summary>
+    /// A slot for one block; waits while the pool is full. <paramref name="retiredSeen"/> is the
+    /// retirement sequence the bridge last saw, so the reply lists segments it must unmap.
+    /// </summary>
+    public async Task<RentedSlot> RentAsync(RentRequest request, long retiredSeen, CancellationToken ct)
+    {
+        var tcs = NewCompletion<Slot>();
+        var waiter = new Waiter(request, tcs, retiredSeen);
+        Post(() => Enqueue(waiter));
+        using (ct.Register(() => Post(() => Cancel(waiter))))
+        {
+            var slot = await tcs.Task.ConfigureAwait(false);
+            return await Ask(() => new RentedSlot(slot, _pool.RetiredSince(retiredSeen), _pool.RetiredSeq)).ConfigureAwait(false);
+        }
+    }
+
+    private void Enqueue(Waiter w)
+    {
+        if (_shutDown) { w.Completion.TrySetException(new DeisaException(DeisaStatus.AnalyticsLost, "the analytics has finished")); return; }
+        if (!_pool.CanEverFit(w.Request.NBytes))
+        {
+            w.Completion.TrySetException(DeisaException.Value(
+                $"array '{w.Request.Array}': a block of {w.Request.NBytes} bytes does not fit in the shared-memory pool of {_pool.Budget} bytes; raise pool_size or DEISA_POOL_SIZE"));
+            return;
+        }
+        _waiters.AddLast(w);
+        ServeWaiters();
+    }
+
+    private void Cancel(Waiter w)
+    {
+        if (w.Completion.Task.IsCompleted)
+        {
+            // Rented but the caller gave up: give the slot back unless it was committed.
+            if (w.Completion.Task.IsCompletedSuccessfully && _entries.TryGetValue(w.Completion.Task.Result.Id, out var e) && !e.Committed)
+                Free(e);
+            return;
+        }
+        _waiters.Remove(w);
+        w.Completion.TrySetCanceled();
+    }
+
+    private void ServeWaiters()
+    {
+        while (_waiters.First is { } node)
+        {
+            var w = node.Value;
+            var slot = _pool.TryRent(w.Request.NBytes);
+            if (slot is null) return; // FIFO: later requests wait behind the first one.
+            _waiters.RemoveFirst();
+            _entries[slot.Id] = new Entry(w.Request, slot);
+            if (!w.Completion.TrySetResult(slot)) Free(_entries[slot.Id]);
+        }
+    }
+
+    /// <summary>
+    /// The bridge has written its block: report it to the head. The block then holds one lease,
+    /// owned by the head until it hands the block to the analytics or drops it.
+    /// </summary>
+    public Task CommitAsync(long slotId, int rank) => Ask(() =>
+    {
+        if (!_entries.TryGetValue(slotId, out var e) || e.Committed || e.Request.Rank != rank)
+            throw DeisaException.State($"rank {rank}: slot {slotId} is not a block being written by this rank");
+        e.Committed = true;
+        e.Leases = 1;
+        var r = e.Request;
+        _sink.BlockArrived(new BlockArrival(r.Rank, r.Array, r.Timestep, r.DType, r.Shape, r.Order, e.Slot));
+    });
+
+    /// <summary>The bridge gave up writing a block: its slot goes back to the pool.</summary>
+    public void Abandon(long slotId, int rank) => Post(() =>
+    {
+        if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank) Free(e);
+    });
+
+    /// <summary>One more holder of a block (e.g. a second view handed out).</summary>
+    public void AddLease(long slotId) => Post(() =>
+    {
+        if (_entries.TryGetValue(slotId, out var e)) e.Leases++;
+    });
+
+    /// <summary>A holder of a block is done with it; at zero leases the slot returns to the pool.</summary>
+    public void Release(long slotId) => Post(() =>
+    {
+        if (_entries.TryGetValue(slotId, out var e) && e.Committed && --e.Leases <= 0) Free(e);
+    });
+
+    /// <summary>The pool's state now.</summary>
+    public Task<PoolUsage> UsageAsync() => Ask(() =>
+        new PoolUsage(_pool.Budget, _pool.Allocated, _pool.InUse, _pool.SegmentCount, _entries.Count, _waiters.Count));
+
+    private void Free(Entry e)
+    {
+        _entries.Remove(e.Slot.Id);
+        if (_shutDown) e.Slot.Segment.Dispose();
+        else
+        {
+            _pool.Return(e.Slot);
+            ServeWaiters();
+        }
+    }
+
+    /// <summary>
+    /// End of the run: fails waiting requests, removes every segment file; segments still read
+    /// by live views stay mapped until their last lease goes.
+    /// </summary>
+    public Task ShutdownAsync() => Ask(() =>
+    {
+        _shutDown = true;
+        foreach (var w in _waiters) w.Completion.TrySetException(new DeisaException(DeisaStatus.AnalyticsLost, "the analytics has finished"));
+        _waiters.Clear();
+        _pool.Dispose();
+        foreach (var e in _entries.Values.ToList())
+        {
+            e.Slot.Segment.Unlink();
+            if (!e.Committed || e.Leases <= 0) Free(e);
+        }
+    });
+}

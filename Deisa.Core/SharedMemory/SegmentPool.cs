@@ -1,0 +1,109 @@
+using Deisa.Errors;
+
+namespace Deisa.SharedMemory;
+
+/// <summary>
+/// The shared memory of one node, within a byte budget. A block gets a whole segment; freed
+/// segments are kept and reused for blocks of similar size (pre-faulted pages, no new mapping),
+/// and destroyed only when a block of another size needs the room. Not thread-safe: owned by
+/// the node actor.
+/// </summary>
+public sealed class SegmentPool : IDisposable
+{
+    private const long PageSize = 4096;
+    private const int RetiredLogCapacity = 4096;
+
+    private readonly string _prefix;
+    private readonly List<Segment> _free = new();
+    private readonly List<(long Seq, string Name)> _retired = new();
+    private long _nextSegment, _nextSlot, _retiredSeq;
+
+    /// <summary>Creates an empty pool; segments are named <c>{prefix}-{n}</c>.</summary>
+    public SegmentPool(string prefix, long budget)
+    {
+        if (budget <= 0) throw DeisaException.Value($"pool_size must be positive (got {budget})");
+        _prefix = prefix;
+        Budget = budget;
+    }
+
+    /// <summary>Most bytes of segments that may exist at once.</summary>
+    public long Budget { get; }
+
+    /// <summary>Bytes of all existing segments (in use or free).</summary>
+    public long Allocated { get; private set; }
+
+    /// <summary>Bytes of segments holding a block.</summary>
+    public long InUse { get; private set; }
+
+    /// <summary>Number of segments that exist.</summary>
+    public int SegmentCount { get; private set; }
+
+    /// <summary>Sequence number of the last segment destroyed (see <see cref="RetiredSince"/>).</summary>
+    public long RetiredSeq => _retiredSeq;
+
+    /// <summary>Bytes a block of <paramref name="nbytes"/> takes in the pool.</summary>
+    public static long Footprint(long nbytes) => Math.Max(PageSize, (nbytes + PageSize - 1) / PageSize * PageSize);
+
+    /// <summary>True if a block of this size can ever fit.</summary>
+    public bool CanEverFit(long nbytes) => Footprint(nbytes) <= Budget;
+
+    /// <summary>A slot for a block of <paramref name="nbytes"/>, or null while the pool is full.</summary>
+    public Slot? TryRent(long nbytes)
+    {
+        long need = Footprint(nbytes);
+        Segment? best = null;
+        foreach (var s in _free)
+            if (s.Capacity >= need && s.Capacity <= 2 * need && (best is null || s.Capacity < best.Capacity))
+                best = s;
+        if (best is null)
+        {
+            while (Allocated + need > Budget && _free.Count > 0)
+            {
+                var victim = _free.MaxBy(s => s.Capacity)!;
+                _free.Remove(victim);
+                Destroy(victim);
+            }
+            if (Allocated + need > Budget) return null;
+            best = Segment.Create($"{_prefix}-{_nextSegment++}", need);
+            Allocated += need;
+            SegmentCount++;
+        }
+        else _free.Remove(best);
+        InUse += best.Capacity;
+        return new Slot(++_nextSlot, best, 0, nbytes);
+    }
+
+    /// <summary>Gives a slot's segment back for reuse.</summary>
+    public void Return(Slot slot)
+    {
+        InUse -= slot.Segment.Capacity;
+        _free.Add(slot.Segment);
+    }
+
+    /// <summary>
+    /// Names of segments destroyed after <paramref name="seq"/>, so that a bridge can unmap
+    /// them; null if the log no longer reaches back that far (unmap everything not in use).
+    /// </summary>
+    public IReadOnlyList<string>? RetiredSince(long seq)
+    {
+        if (seq >= _retiredSeq) return Array.Empty<string>();
+        if (_retired.Count == 0 || _retired[0].Seq > seq + 1) return null;
+        return _retired.Where(r => r.Seq > seq).Select(r => r.Name).ToList();
+    }
+
+    private void Destroy(Segment s)
+    {
+        Allocated -= s.Capacity;
+        SegmentCount--;
+        s.Dispose();
+        _retired.Add((++_retiredSeq, s.Name));
+        if (_retired.Count > RetiredLogCapacity) _retired.RemoveRange(0, _retired.Count - RetiredLogCapacity);
+    }
+
+    /// <summary>Destroys every free segment; segments still in use are destroyed as well (end of run).</summary>
+    public void Dispose()
+    {
+        foreach (var s in _free) s.Dispose();
+        _free.Clear();
+    }
+}

@@ -1,0 +1,168 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Deisa.Analytics;
+using Deisa.Arrays;
+using Deisa.Errors;
+using Deisa.Feedback;
+using Deisa.Transport;
+
+namespace Deisa.Native.Exports;
+
+/// <summary>
+/// The analytics side of the C ABI, used by the Python package: start a run, register
+/// callbacks, read the head's events (as JSON), release blocks, set feedback.
+/// </summary>
+internal static unsafe class AnalyticsExports
+{
+    private const string A = "analytics";
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_start")]
+    public static int Start(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds, nint* analytics) =>
+        NativeCall.Run(() =>
+        {
+            var outp = NativeCall.Out(analytics, "analytics (out)");
+            *outp = 0;
+            if (poolBytes < 0) throw new DeisaException(DeisaStatus.Value, $"pool_size must be positive (got {poolBytes})");
+            var run = NativeCall.Wait(AnalyticsRun.StartAsync(new AnalyticsOptions
+            {
+                Address = NativeCall.OptionalUtf8(address),
+                RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous),
+                MaxSimulationAhead = maxSimulationAhead,
+                FeedbackQueueSize = feedbackQueueSize,
+                PoolBytes = poolBytes == 0 ? null : poolBytes,
+                Timeout = NativeCall.Seconds(timeoutSeconds, "timeout"),
+            }));
+            *outp = HandleTable.Add(run);
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_info")]
+    public static int Info(nint analytics, byte** json) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(json, "json (out)");
+        *o = Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("session", run.Info.Session);
+            w.WriteString("address", run.Info.Address);
+            w.WriteString("rendezvous", run.RendezvousDirectory);
+            w.WriteNumber("pool_bytes", run.Node.PoolBudget);
+            w.WriteEndObject();
+        });
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_add_callback")]
+    public static int AddCallback(nint analytics, byte* name, int nInputs, byte** arrays, int* windowSizes, int when, int* id) =>
+        NativeCall.Run(() =>
+        {
+            var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+            var o = NativeCall.Out(id, "id (out)");
+            if (nInputs < 1) throw new DeisaException(DeisaStatus.Value, "a callback needs at least one input array");
+            if (arrays == null || windowSizes == null) throw new DeisaException(DeisaStatus.InvalidHandle, "arrays or window_sizes is NULL");
+            if (when is not (0 or 1)) throw new DeisaException(DeisaStatus.Value, $"when must be AND or OR (got {when})");
+            var inputs = new List<WindowSpec>();
+            for (int i = 0; i < nInputs; i++) inputs.Add(new WindowSpec(NativeCall.Utf8(arrays[i], $"arrays[{i}]"), windowSizes[i]));
+            *o = NativeCall.Wait(run.AddCallbackAsync(NativeCall.Utf8(name, "name"), inputs, (FiringRule)when));
+        });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_wait_for_simulation")]
+    public static int WaitForSimulation(nint analytics, byte** json) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(json, "json (out)");
+        var layouts = NativeCall.Wait(run.WaitForSimulationAsync());
+        *o = Json(w =>
+        {
+            w.WriteStartObject();
+            foreach (var l in layouts.Values.OrderBy(l => l.Name, StringComparer.Ordinal))
+            {
+                w.WriteStartObject(l.Name);
+                WriteLongs(w, "global_shape", l.GlobalShape);
+                w.WriteStartArray("chunks");
+                foreach (var c in l.Chunks) WriteLongs(w, null, c);
+                w.WriteEndArray();
+                w.WriteString("dtype", DTypes.NumpyName(l.DType));
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        });
+    });
+
+    /// <summary>Next event as JSON; DEISA_PENDING if none came within <paramref name="waitSeconds"/>.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_next_event")]
+    public static int NextEvent(nint analytics, double waitSeconds, byte** json) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(json, "json (out)");
+        *o = null;
+        var e = NativeCall.Wait(run.NextEventAsync(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600))));
+        if (e is null) return DeisaStatus.Pending;
+        *o = Json(w => EventJson.Write(w, e));
+        return DeisaStatus.Ok;
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_finish_timestep")]
+    public static int FinishTimestep(nint analytics, long timestep) =>
+        NativeCall.Run(() => HandleTable.Get<AnalyticsRun>(analytics, A).FinishTimestep(timestep));
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_release_block")]
+    public static int ReleaseBlock(nint analytics, long lease) =>
+        NativeCall.Run(() => HandleTable.Get<AnalyticsRun>(analytics, A).ReleaseBlock(lease));
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_set_feedback")]
+    public static int SetFeedback(nint analytics, byte* key, long timestep, int kind, void* data, long nbytes) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        if (nbytes < 0 || nbytes > FeedbackValue.MaxBytes) throw new DeisaException(DeisaStatus.Value, $"feedback value of {nbytes} bytes is larger than the 1 MiB limit");
+        if (data == null && nbytes > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "data is NULL");
+        var bytes = new ReadOnlySpan<byte>(data, (int)nbytes).ToArray();
+        NativeCall.Wait(run.SetFeedbackAsync(NativeCall.Utf8(key, "key"), timestep, new FeedbackValue((FeedbackKind)kind, bytes)));
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_free")]
+    public static int Free(nint analytics) => NativeCall.Run(() =>
+    {
+        if (analytics == 0) return;
+        NativeCall.Wait(HandleTable.Remove<AnalyticsRun>(analytics, A).DisposeAsync().AsTask());
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_status")]
+    public static int Status(byte* rendezvous, byte** json) => NativeCall.Run(() =>
+    {
+        var o = NativeCall.Out(json, "json (out)");
+        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous));
+        var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
+        using var client = new Bridge.SimulationClient(info.Address, info.Token);
+        var reply = client.Call((c, h) => c.Status(new Transport.Protocol.Empty(), h, deadline: DateTime.UtcNow.AddSeconds(10)));
+        *o = NativeCall.AllocUtf8(reply.Json);
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_cleanup")]
+    public static int Cleanup(byte* rendezvous, byte** json) => NativeCall.Run(() =>
+    {
+        var o = NativeCall.Out(json, "json (out)");
+        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous));
+        var removed = new List<string>();
+        if (r.TryRead() is { } info && !SharedMemory.Libc.ProcessExists(info.Pid)) removed.AddRange(r.RemoveLeftovers(info));
+        removed.AddRange(DeadSessionSegments.Remove());
+        *o = Json(w => { w.WriteStartArray(); foreach (var s in removed) w.WriteStringValue(s); w.WriteEndArray(); });
+    });
+
+    internal static byte* Json(Action<Utf8JsonWriter> write)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms)) write(w);
+        ms.WriteByte(0);
+        var bytes = ms.GetBuffer();
+        var p = (byte*)NativeMemory.Alloc((nuint)ms.Length);
+        bytes.AsSpan(0, (int)ms.Length).CopyTo(new Span<byte>(p, (int)ms.Length));
+        return p;
+    }
+
+    internal static void WriteLongs(Utf8JsonWriter w, string? name, IEnumerable<long> xs)
+    {
+        if (name is null) w.WriteStartArray(); else w.WriteStartArray(name);
+        foreach (var x in xs) w.WriteNumberValue(x);
+        w.WriteEndArray();
+    }
+}

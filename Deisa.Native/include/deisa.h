@@ -1,0 +1,221 @@
+/*
+ * deisa.h — C ABI of libdeisa.so, the Native AOT build of Deisa's C# core.
+ *
+ * Conventions (as in sqlite3.h / duckdb.h):
+ *   - Handles are opaque; each one created by a deisa_*_open / _start / _acquire call is
+ *     released by exactly one matching _free / _commit / _abandon call.
+ *   - Every function returns an int status: DEISA_OK (0) or one of the DEISA_ERR_* codes.
+ *     The message of the last failed call on the calling thread is deisa_last_error().
+ *   - No call ever aborts or crashes the host on bad input: a NULL, a freed or wrong handle,
+ *     a bad shape or a bad code is an error status with a message naming what is wrong.
+ *   - Strings are NUL-terminated UTF-8. Strings returned through `char **` out-parameters
+ *     are owned by the caller and freed with deisa_string_free().
+ *   - Blocking calls (connect, send, acquire) wait at most the bridge's timeout.
+ *
+ * The library carries its own .NET runtime and cannot be unloaded (no dlclose).
+ */
+#ifndef DEISA_H
+#define DEISA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status codes */
+
+#define DEISA_OK                 0 /* success */
+#define DEISA_ERR_VALUE          1 /* bad value: shape, position, timestep order, layout */
+#define DEISA_ERR_TYPE           2 /* bad type or dtype */
+#define DEISA_ERR_CONTRACT       3 /* an array or key that was never declared */
+#define DEISA_ERR_TIMEOUT        4 /* a wait ran past its timeout */
+#define DEISA_ERR_STATE          5 /* not valid now (after close; logical flow of data violated) */
+#define DEISA_ERR_ANALYTICS_LOST 6 /* the analytics went away */
+#define DEISA_ERR_INTERNAL       7 /* unexpected failure inside Deisa; see the message */
+#define DEISA_PENDING            8 /* not an error: nothing happened within the wait; call again */
+#define DEISA_ERR_HANDLE         9 /* NULL or invalid handle or pointer argument */
+
+/* ---------------------------------------------------------------- element types */
+
+typedef enum deisa_dtype {
+    DEISA_DTYPE_UNDECLARED = 0, /* decided by the first block sent at each timestep */
+    DEISA_BOOL = 1,
+    DEISA_INT8 = 2,
+    DEISA_INT16 = 3,
+    DEISA_INT32 = 4,
+    DEISA_INT64 = 5,
+    DEISA_UINT8 = 6,
+    DEISA_UINT16 = 7,
+    DEISA_UINT32 = 8,
+    DEISA_UINT64 = 9,
+    DEISA_FLOAT32 = 10,
+    DEISA_FLOAT64 = 11,
+    DEISA_COMPLEX64 = 12,
+    DEISA_COMPLEX128 = 13
+} deisa_dtype;
+
+/* Memory order of a block. A Fortran block a(i, j) is seen by the analytics as
+ * arr[i-1, j-1]: shapes and positions are given in the simulation's own index order. */
+typedef enum deisa_order {
+    DEISA_ORDER_C = 0,      /* row-major: the last index varies fastest */
+    DEISA_ORDER_FORTRAN = 1 /* column-major: the first index varies fastest */
+} deisa_order;
+
+/* What a bridge does when the analytics goes away. */
+typedef enum deisa_on_failure {
+    DEISA_ON_FAILURE_WARN = 0, /* warn once; later sends are no-ops, feedback is "not found" */
+    DEISA_ON_FAILURE_RAISE = 1 /* every later call returns DEISA_ERR_ANALYTICS_LOST */
+} deisa_on_failure;
+
+/* Kind of a feedback value. */
+typedef enum deisa_feedback_kind {
+    DEISA_FEEDBACK_NONE = 0,
+    DEISA_FEEDBACK_BOOL = 1,    /* 1 byte, 0 or 1 */
+    DEISA_FEEDBACK_INT64 = 2,   /* 8 bytes, little-endian */
+    DEISA_FEEDBACK_FLOAT64 = 3, /* 8 bytes, IEEE double */
+    DEISA_FEEDBACK_STRING = 4,  /* UTF-8, not NUL-terminated */
+    DEISA_FEEDBACK_BYTES = 5,
+    DEISA_FEEDBACK_NDARRAY = 6  /* a numpy array in .npy format */
+} deisa_feedback_kind;
+
+typedef struct deisa_bridge deisa_bridge;     /* one simulation rank's connection */
+typedef struct deisa_block deisa_block;       /* a block being written in shared memory */
+typedef struct deisa_feedback deisa_feedback; /* an answer to a feedback query */
+typedef struct deisa_analytics deisa_analytics; /* the analytics side of a run */
+
+/* ---------------------------------------------------------------- common */
+
+/* Message of the last failed call on this thread (valid until the next call on it), or NULL. */
+const char *deisa_last_error(void);
+
+/* Frees a string returned by the library. NULL is accepted. */
+int deisa_string_free(char *s);
+
+/* Library version, e.g. "0.1.0" (static storage). */
+const char *deisa_version(void);
+
+/* ---------------------------------------------------------------- simulation side */
+
+/* Creates the bridge of `rank` in a world of `world_size` ranks. `address` (may be NULL)
+ * is the analytics' address ("unix:/path" or "tcp://host:port"); NULL reads it from the
+ * rendezvous directory `rendezvous` (NULL = $DEISA_RENDEZVOUS or ".deisa"). `timeout_s`
+ * bounds every wait (0 = no limit). Nothing is connected until deisa_bridge_connect or the
+ * first send. Free with deisa_bridge_free. */
+int deisa_bridge_open(int rank, int world_size, const char *address, const char *rendezvous,
+                      double timeout_s, int on_analytics_failure, deisa_bridge **bridge);
+
+/* Declares this rank's block of array `name`: global shape, block (chunk) shape and block
+ * position in the block grid, each of `ndim` values in the simulation's index order;
+ * `dtype` (DEISA_DTYPE_UNDECLARED lets each timestep's first block decide) and `order`.
+ * Call before deisa_bridge_connect. */
+int deisa_bridge_declare_array(deisa_bridge *bridge, const char *name, int ndim,
+                               const int64_t *global_shape, const int64_t *chunk_shape,
+                               const int64_t *chunk_position, int dtype, int order);
+
+/* Finds the analytics and registers this rank. Collective over the world without MPI:
+ * returns once every rank registered and the layouts are valid (DEISA_ERR_VALUE names the
+ * ranks of overlapping, missing or disagreeing blocks), or DEISA_ERR_TIMEOUT naming the
+ * ranks that never connected. */
+int deisa_bridge_connect(deisa_bridge *bridge);
+
+/* Sends this rank's block of `name` at `timestep`: `nbytes` bytes at `data`, of `dtype`,
+ * with shape `shape[ndim]` (must equal the declared chunk shape) in memory order `order`.
+ * Copies the block once into shared memory; returns when `data` may be overwritten. Waits
+ * (never drops data) while the analytics is max_simulation_ahead timesteps behind or the
+ * shared-memory pool is full. Timesteps must not decrease; an (array, timestep) is sent once. */
+int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, int64_t nbytes,
+                      int dtype, int ndim, const int64_t *shape, int order, int64_t timestep);
+
+/* Zero-copy send, step 1: a buffer in shared memory for this rank's block of `name` at
+ * `timestep`. `dtype` may be DEISA_DTYPE_UNDECLARED if the array declared one. Write the
+ * block into *data (*nbytes bytes, declared chunk shape and order), then call
+ * deisa_block_commit, or deisa_block_abandon to send nothing. */
+int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timestep, int dtype,
+                         void **data, int64_t *nbytes, deisa_block **block);
+
+/* Zero-copy send, step 2: sends the written block and frees the handle. */
+int deisa_block_commit(deisa_block *block);
+
+/* Gives the buffer back without sending; frees the handle. */
+int deisa_block_abandon(deisa_block *block);
+
+/* Feedback as a number: the value set by the analytics for (key, timestep). *found is 0
+ * when none was set. Every rank asking the same question gets the same answer. Bools and
+ * integral doubles convert; other kinds are DEISA_ERR_TYPE. */
+int deisa_bridge_get_int64(deisa_bridge *bridge, const char *key, int64_t timestep,
+                           int64_t *value, int *found);
+int deisa_bridge_get_double(deisa_bridge *bridge, const char *key, int64_t timestep,
+                            double *value, int *found);
+
+/* Feedback as text: copies at most capacity-1 bytes and a NUL into `buffer`; *length is
+ * the full length in bytes (call again with a larger buffer if *length >= capacity). */
+int deisa_bridge_get_string(deisa_bridge *bridge, const char *key, int64_t timestep,
+                            char *buffer, int64_t capacity, int64_t *length, int *found);
+
+/* Feedback of any kind. With has_timestep: one entry, the value for (key, timestep).
+ * Without: every retained (timestep, value) entry of key. *found is 0 (and *feedback NULL)
+ * when there is none. Read with deisa_feedback_count / _entry, free with deisa_feedback_free. */
+int deisa_bridge_get_feedback(deisa_bridge *bridge, const char *key, int has_timestep,
+                              int64_t timestep, deisa_feedback **feedback, int *found);
+int deisa_feedback_count(deisa_feedback *feedback, int64_t *count);
+/* Entry `index`: its timestep (INT64_MIN for a single-timestep answer), kind and bytes
+ * (valid until deisa_feedback_free). */
+int deisa_feedback_entry(deisa_feedback *feedback, int64_t index, int64_t *timestep, int *kind,
+                         const void **data, int64_t *nbytes);
+int deisa_feedback_free(deisa_feedback *feedback);
+
+/* 1 in *lost once the analytics went away. */
+int deisa_bridge_analytics_lost(deisa_bridge *bridge, int *lost);
+
+/* The simulation is finished on this rank (idempotent). `timestep`, if has_timestep, is
+ * the timestep the simulation ended at. The analytics ends once every rank closed. */
+int deisa_bridge_close(deisa_bridge *bridge, int has_timestep, int64_t timestep);
+
+/* Closes if needed and frees the bridge. NULL is accepted. */
+int deisa_bridge_free(deisa_bridge *bridge);
+
+/* ---------------------------------------------------------------- analytics side
+ * Used by the Python package; C programs rarely need it. Events are JSON objects. */
+
+/* Starts the analytics of a run: listens on `address` (NULL = a Unix socket in the
+ * rendezvous directory) and publishes the rendezvous record. pool_bytes 0 = default
+ * ($DEISA_POOL_SIZE or half of /dev/shm, at most 4 GiB). Free with deisa_analytics_free. */
+int deisa_analytics_start(const char *address, const char *rendezvous, int max_simulation_ahead,
+                          int feedback_queue_size, int64_t pool_bytes, double timeout_s,
+                          deisa_analytics **analytics);
+/* {"session", "address", "rendezvous", "pool_bytes"} as JSON. */
+int deisa_analytics_info(deisa_analytics *analytics, char **json);
+/* Registers a callback on n_inputs arrays with their window sizes; when: 0 = AND, 1 = OR. */
+int deisa_analytics_add_callback(deisa_analytics *analytics, const char *name, int n_inputs,
+                                 const char *const *arrays, const int *window_sizes, int when,
+                                 int *id);
+/* Waits for every rank to register; returns the layouts as JSON. DEISA_ERR_CONTRACT if a
+ * callback asks for an array no rank declared. */
+int deisa_analytics_wait_for_simulation(deisa_analytics *analytics, char **json);
+/* The next event as JSON ("kind": "array", "callback", "drop", "timestep_done", "failed",
+ * "end"), or DEISA_PENDING after wait_s seconds without one. */
+int deisa_analytics_next_event(deisa_analytics *analytics, double wait_s, char **json);
+/* Every callback announced for `timestep` has run. */
+int deisa_analytics_finish_timestep(deisa_analytics *analytics, int64_t timestep);
+/* No view of the block with this lease is alive any more. */
+int deisa_analytics_release_block(deisa_analytics *analytics, int64_t lease);
+/* Feedback for the simulation; per key, timesteps strictly increase. */
+int deisa_analytics_set_feedback(deisa_analytics *analytics, const char *key, int64_t timestep,
+                                 int kind, const void *data, int64_t nbytes);
+/* Ends the run: removes its socket, rendezvous record and shared memory. NULL is accepted. */
+int deisa_analytics_free(deisa_analytics *analytics);
+
+/* ---------------------------------------------------------------- tools */
+
+/* The live run of a rendezvous directory (NULL = default) as JSON. */
+int deisa_status(const char *rendezvous, char **json);
+/* Removes shared memory and rendezvous files of dead runs; the removed paths as JSON. */
+int deisa_cleanup(const char *rendezvous, char **json);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEISA_H */

@@ -1,0 +1,126 @@
+"""ctypes binding to libdeisa.so, the Native AOT build of the C# core (see deisa.h)."""
+
+import ctypes
+import os
+import threading
+from pathlib import Path
+
+from .errors import OK, PENDING, exception_for
+
+_HERE = Path(__file__).resolve().parent
+_lib = None
+_lock = threading.Lock()
+
+c_int64_p = ctypes.POINTER(ctypes.c_int64)
+c_char_pp = ctypes.POINTER(ctypes.c_char_p)
+handle = ctypes.c_void_p
+
+
+def library_path():
+    """Where libdeisa.so is: $DEISA_LIBRARY, else the copy installed inside this package."""
+    env = os.environ.get("DEISA_LIBRARY")
+    if env:
+        return Path(env)
+    return _HERE / "lib" / "libdeisa.so"
+
+
+def _declare(lib):
+    sig = {
+        "deisa_last_error": (ctypes.c_void_p, []),
+        "deisa_string_free": (ctypes.c_int, [ctypes.c_void_p]),
+        "deisa_version": (ctypes.c_char_p, []),
+        # simulation side
+        "deisa_bridge_open": (ctypes.c_int, [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
+                                             ctypes.c_double, ctypes.c_int, ctypes.POINTER(handle)]),
+        "deisa_bridge_declare_array": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int, c_int64_p, c_int64_p,
+                                                      c_int64_p, ctypes.c_int, ctypes.c_int]),
+        "deisa_bridge_connect": (ctypes.c_int, [handle]),
+        "deisa_bridge_send": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int,
+                                             ctypes.c_int, c_int64_p, ctypes.c_int, ctypes.c_int64]),
+        "deisa_bridge_acquire": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
+                                                ctypes.POINTER(ctypes.c_void_p), c_int64_p, ctypes.POINTER(handle)]),
+        "deisa_block_commit": (ctypes.c_int, [handle]),
+        "deisa_block_abandon": (ctypes.c_int, [handle]),
+        "deisa_bridge_get_feedback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int, ctypes.c_int64,
+                                                     ctypes.POINTER(handle), ctypes.POINTER(ctypes.c_int)]),
+        "deisa_feedback_count": (ctypes.c_int, [handle, c_int64_p]),
+        "deisa_feedback_entry": (ctypes.c_int, [handle, ctypes.c_int64, c_int64_p, ctypes.POINTER(ctypes.c_int),
+                                                ctypes.POINTER(ctypes.c_void_p), c_int64_p]),
+        "deisa_feedback_free": (ctypes.c_int, [handle]),
+        "deisa_bridge_close": (ctypes.c_int, [handle, ctypes.c_int, ctypes.c_int64]),
+        "deisa_bridge_free": (ctypes.c_int, [handle]),
+        "deisa_bridge_analytics_lost": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_int)]),
+        # analytics side
+        "deisa_analytics_start": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                                                 ctypes.c_int64, ctypes.c_double, ctypes.POINTER(handle)]),
+        "deisa_analytics_info": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_analytics_add_callback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int, c_char_pp,
+                                                        ctypes.POINTER(ctypes.c_int), ctypes.c_int,
+                                                        ctypes.POINTER(ctypes.c_int)]),
+        "deisa_analytics_wait_for_simulation": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_analytics_next_event": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_analytics_finish_timestep": (ctypes.c_int, [handle, ctypes.c_int64]),
+        "deisa_analytics_release_block": (ctypes.c_int, [handle, ctypes.c_int64]),
+        "deisa_analytics_set_feedback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
+                                                        ctypes.c_void_p, ctypes.c_int64]),
+        "deisa_analytics_free": (ctypes.c_int, [handle]),
+        "deisa_status": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_cleanup": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
+    }
+    for name, (restype, argtypes) in sig.items():
+        f = getattr(lib, name)
+        f.restype = restype
+        f.argtypes = argtypes
+
+
+def lib():
+    """The loaded library (loaded once per process; .NET libraries cannot be unloaded)."""
+    global _lib
+    if _lib is None:
+        with _lock:
+            if _lib is None:
+                path = library_path()
+                if not path.exists():
+                    raise ImportError(f"libdeisa.so not found at {path}; reinstall the package "
+                                      "(pip install builds it) or set DEISA_LIBRARY")
+                loaded = ctypes.CDLL(str(path))
+                _declare(loaded)
+                _lib = loaded
+    return _lib
+
+
+def last_error():
+    p = lib().deisa_last_error()
+    return ctypes.string_at(p).decode("utf-8", "replace") if p else "unknown error"
+
+
+def check(status):
+    """Raise the exception of a failed call; return the status otherwise (OK or PENDING)."""
+    if status in (OK, PENDING):
+        return status
+    raise exception_for(status, last_error())
+
+
+def take_string(ptr):
+    """Decode a string the library allocated, and free it."""
+    if not ptr.value:
+        return None
+    try:
+        return ctypes.string_at(ptr.value).decode("utf-8")
+    finally:
+        lib().deisa_string_free(ptr.value)
+
+
+def rendezvous_dir(explicit=None):
+    """The rendezvous directory, resolved here: the .NET runtime reads the environment once
+    when the library loads, and a process may change it afterwards."""
+    return os.path.abspath(explicit or os.environ.get("DEISA_RENDEZVOUS") or ".deisa")
+
+
+def int64_array(values):
+    values = list(values)
+    return (ctypes.c_int64 * len(values))(*values)
+
+
+def text(s):
+    return None if s is None else str(s).encode("utf-8")

@@ -1,0 +1,308 @@
+"""The analytics side: Deisa, its callbacks and the loop that runs them (SPEC §4)."""
+
+import ctypes
+import gc
+import json
+import logging
+import numbers
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import _native, feedback
+from .array import assemble, block_view
+from .errors import PENDING, exception_for
+from .window import Window
+
+logger = logging.getLogger("deisa")
+
+_WHEN = {"AND": 0, "OR": 1}
+_DEFAULT_TIMEOUT = 300.0
+_UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
+          "g": 10**9, "gb": 10**9, "gib": 2**30, "t": 10**12, "tb": 10**12, "tib": 2**40}
+
+
+def _pool_bytes(pool_size):
+    if pool_size is None:
+        pool_size = os.environ.get("DEISA_POOL_SIZE")
+    if pool_size is None or pool_size == "":
+        return 0  # the core picks its default
+    if isinstance(pool_size, bool):
+        raise TypeError("pool_size must be a number of bytes or a string such as '80MiB'")
+    if isinstance(pool_size, numbers.Integral):
+        if pool_size <= 0:
+            raise ValueError(f"pool_size must be positive, got {pool_size}")
+        return int(pool_size)
+    if isinstance(pool_size, str):
+        s = pool_size.strip().lower()
+        num = s.rstrip("abcdefghijklmnopqrstuvwxyz ")
+        unit = s[len(num):].strip()
+        try:
+            value = float(num)
+        except ValueError:
+            raise ValueError(f"pool_size {pool_size!r} is not a size such as 1073741824 or '80MiB'") from None
+        if unit not in _UNITS:
+            raise ValueError(f"pool_size {pool_size!r}: unknown unit {unit!r} (use B, KiB, MiB, GiB, KB, MB, GB)")
+        if value <= 0:
+            raise ValueError(f"pool_size must be positive, got {pool_size!r}")
+        return int(value * _UNITS[unit])
+    raise TypeError(f"pool_size must be a number of bytes or a string such as '80MiB', got {type(pool_size).__name__}")
+
+
+class _Callback:
+    __slots__ = ("fn", "inputs", "when", "exception_handler", "name")
+
+    def __init__(self, fn, inputs, when, exception_handler):
+        self.fn = fn
+        self.inputs = inputs
+        self.when = when
+        self.exception_handler = exception_handler
+        self.name = getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class Deisa:
+    """Runs analytics callbacks on the arrays a simulation sends.
+
+    >>> d = Deisa()
+    >>> @d.register(Window("temperature", size=3))
+    ... def watch(temperature):
+    ...     print(temperature[-1].mean().compute())
+    >>> d.execute_callbacks()
+    """
+
+    def __init__(self, *, address=None, max_simulation_ahead=1, feedback_queue_size=1024, pool_size=None,
+                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None):
+        if isinstance(max_simulation_ahead, bool) or not isinstance(max_simulation_ahead, numbers.Integral):
+            raise TypeError("max_simulation_ahead must be an int")
+        if max_simulation_ahead < 1:
+            raise ValueError(f"max_simulation_ahead must be at least 1, got {max_simulation_ahead}")
+        if isinstance(feedback_queue_size, bool) or not isinstance(feedback_queue_size, numbers.Integral):
+            raise TypeError("feedback_queue_size must be an int")
+        if feedback_queue_size < 1:
+            raise ValueError(f"feedback_queue_size must be at least 1, got {feedback_queue_size}")
+        if not isinstance(timeout, numbers.Real) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if address is not None and not isinstance(address, str):
+            raise TypeError("address must be a str such as 'unix:/path' or 'tcp://127.0.0.1:0'")
+        self.address = address
+        self.max_simulation_ahead = int(max_simulation_ahead)
+        self.feedback_queue_size = int(feedback_queue_size)
+        self.pool_bytes = _pool_bytes(pool_size)
+        self.scheduler = scheduler
+        self.timeout = float(timeout)
+        self.rendezvous = rendezvous
+        self._callbacks = []
+        self._handle = None
+        self._session = None
+        self._blocks = {}      # (name, t) -> (meta, {position: view})
+        self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
+        self._client = None
+
+    # -- registration --------------------------------------------------------------------
+
+    def register_callback(self, fn, *inputs, when="AND", exception_handler=None):
+        """Run ``fn(**{name: [DeisaArray, ...]})`` for every timestep its inputs allow.
+
+        Each input is a ``Window`` or a plain array name. ``when="AND"`` runs as soon
+        as every input is complete at a timestep; ``when="OR"`` runs when the timestep
+        closes if at least one input has a new value.
+        """
+        if not callable(fn):
+            raise TypeError(f"callback must be callable, got {type(fn).__name__}")
+        if when not in _WHEN:
+            raise ValueError(f"when must be 'AND' or 'OR', got {when!r}")
+        if exception_handler is not None and not callable(exception_handler):
+            raise TypeError("exception_handler must be callable")
+        if not inputs:
+            raise ValueError("a callback needs at least one input array")
+        windows = [Window.of(i) for i in inputs]
+        names = [w.name for w in windows]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"callback {getattr(fn, '__qualname__', fn)!r} lists arrays {dup} more than once")
+        if self._handle is not None:
+            raise RuntimeError("callbacks must be registered before execute_callbacks()")
+        self._callbacks.append(_Callback(fn, windows, when, exception_handler))
+        return fn
+
+    def register(self, *inputs, when="AND", exception_handler=None):
+        """Decorator form of :meth:`register_callback`."""
+        windows = [Window.of(i) for i in inputs]
+
+        def decorate(fn):
+            self.register_callback(fn, *windows, when=when, exception_handler=exception_handler)
+            return fn
+
+        return decorate
+
+    # -- feedback ------------------------------------------------------------------------
+
+    def set(self, key, value, timestep):
+        """Send ``value`` to the simulation under ``key`` for ``timestep``.
+
+        Per key, timesteps must strictly increase. Values: None, bool, int, float, str,
+        bytes, or a numpy array up to 1 MiB.
+        """
+        if not isinstance(key, str):
+            raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
+        if isinstance(timestep, bool) or not isinstance(timestep, numbers.Integral):
+            raise TypeError(f"timestep must be an integer, got {type(timestep).__name__}")
+        kind, data = feedback.encode(value)
+        if self._handle is None:
+            raise RuntimeError("set() is only available while execute_callbacks() runs")
+        _native.check(_native.lib().deisa_analytics_set_feedback(self._handle, key.encode(), int(timestep), kind,
+                                                                 data, len(data)))
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def execute_callbacks(self, progress=False):
+        """Run the callbacks until the simulation closes.
+
+        Raises before waiting for data if a callback asks for an array the simulation
+        never declared; raises ``RuntimeError`` if the logical flow of data is violated,
+        after running the callbacks of every earlier complete timestep.
+        """
+        if self._handle is not None:
+            raise RuntimeError("execute_callbacks() is already running")
+        lib = _native.lib()
+        h = _native.handle()
+        _native.check(lib.deisa_analytics_start(_native.text(self.address), _native.text(_native.rendezvous_dir(self.rendezvous)),
+                                                self.max_simulation_ahead, self.feedback_queue_size, self.pool_bytes,
+                                                self.timeout, ctypes.byref(h)))
+        self._handle = h
+        try:
+            info = ctypes.c_void_p()
+            _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
+            info = json.loads(_native.take_string(info))
+            self._session = info["session"]
+            logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
+            for cb in self._callbacks:
+                names = (ctypes.c_char_p * len(cb.inputs))(*(w.name.encode() for w in cb.inputs))
+                sizes = (ctypes.c_int * len(cb.inputs))(*(w.size for w in cb.inputs))
+                cid = ctypes.c_int()
+                _native.check(lib.deisa_analytics_add_callback(h, cb.name.encode(), len(cb.inputs), names, sizes,
+                                                               _WHEN[cb.when], ctypes.byref(cid)))
+            layouts = ctypes.c_void_p()
+            _native.check(lib.deisa_analytics_wait_for_simulation(h, ctypes.byref(layouts)))
+            self.arrays = json.loads(_native.take_string(layouts))
+            self._connect_scheduler()
+            self._loop(progress)
+        finally:
+            self._shutdown()
+
+    def _loop(self, progress):
+        lib = _native.lib()
+        started = {}
+        processed = 0
+        while True:
+            out = ctypes.c_void_p()
+            status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
+            if status == PENDING:
+                continue
+            event = json.loads(_native.take_string(out))
+            kind = event["kind"]
+            if kind == "array":
+                self._add_array(event)
+            elif kind == "callback":
+                t = event["timestep"]
+                started.setdefault(t, time.perf_counter())
+                self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
+            elif kind == "drop":
+                self._drop(event["name"], event["timestep"])
+            elif kind == "timestep_done":
+                t = event["timestep"]
+                elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
+                processed += 1
+                _native.check(lib.deisa_analytics_finish_timestep(self._handle, t))
+                arrays = sorted({n for (n, tt) in self._blocks if tt == t})
+                if progress:
+                    sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
+                                     f"callbacks {elapsed * 1e3:.1f} ms   ")
+                    sys.stderr.flush()
+                else:
+                    logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
+            elif kind == "failed":
+                raise exception_for(event["status"], event["message"])
+            elif kind == "end":
+                if progress:
+                    sys.stderr.write("\n")
+                return
+
+    def _add_array(self, event):
+        name, t = event["name"], event["timestep"]
+        dtype = np.dtype(event["dtype"])
+        lib, h = _native.lib(), self._handle
+        views = {}
+        for b in event["blocks"]:
+            lease = b["lease"]
+            views[tuple(b["position"])] = block_view(b["address"], b["nbytes"], dtype, tuple(b["shape"]), b["order"],
+                                                     _Release(lib, h.value, lease))
+        self._blocks[(name, t)] = (dtype, event["chunks"], views)
+
+    def _array(self, name, t, window):
+        key = (name, t, id(window.preprocess) if window.preprocess else None)
+        arr = self._arrays.get(key)
+        if arr is None:
+            dtype, chunks, views = self._blocks[(name, t)]
+            tag = f"-p{len(self._arrays)}" if window.preprocess else ""
+            arr = assemble(name, t, dtype, chunks, views, self._session, window.preprocess, tag)
+            self._arrays[key] = arr
+        return arr
+
+    def _drop(self, name, t):
+        self._blocks.pop((name, t), None)
+        for key in [k for k in self._arrays if k[0] == name and k[1] == t]:
+            del self._arrays[key]
+
+    def _run_callback(self, cb, t, windows):
+        kwargs = {w.name: [self._array(w.name, ti, w) for ti in windows[w.name]] for w in cb.inputs}
+        try:
+            if self._client is not None:
+                import dask
+
+                with dask.config.set(scheduler=self._client.get):
+                    cb.fn(**kwargs)
+            else:
+                cb.fn(**kwargs)
+        except (AssertionError, TimeoutError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a callback's failure must not stop the analytics
+            if cb.exception_handler is not None:
+                cb.exception_handler(e)
+            else:
+                logger.exception("callback %s failed at timestep %s; continuing", cb.name, t)
+        finally:
+            del kwargs
+
+    def _connect_scheduler(self):
+        if self.scheduler is None:
+            return
+        from distributed import Client
+
+        self._client = self.scheduler if isinstance(self.scheduler, Client) else Client(self.scheduler)
+
+    def _shutdown(self):
+        self._arrays.clear()
+        self._blocks.clear()
+        gc.collect()
+        h, self._handle = self._handle, None
+        if h is not None:
+            _native.lib().deisa_analytics_free(h)
+        if self._client is not None and self._client is not self.scheduler:
+            self._client.close()
+        self._client = None
+
+
+class _Release:
+    """Releases one block's lease when its last numpy view dies."""
+
+    __slots__ = ("lib", "handle", "lease")
+
+    def __init__(self, lib, handle, lease):
+        self.lib, self.handle, self.lease = lib, handle, lease
+
+    def __call__(self):
+        # After the run ended the handle is gone and the call is a harmless error code.
+        self.lib.deisa_analytics_release_block(self.handle, self.lease)

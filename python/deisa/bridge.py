@@ -1,0 +1,254 @@
+"""The simulation side: one Bridge per MPI rank (SPEC §3)."""
+
+import atexit
+import contextlib
+import ctypes
+import numbers
+import os
+import weakref
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import _native, feedback
+from .dtypes import code_of
+
+_KEYS = ("global_shape", "chunk_shape", "chunk_position")
+_OPTIONAL = ("dtype",)
+_DEFAULT_TIMEOUT = 300.0
+_ORDER_C, _ORDER_F = 0, 1
+_POLICIES = {"warn": 0, "raise": 1}
+
+
+def _int_tuple(name, key, value):
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1:
+            raise TypeError(f"array '{name}': {key} must be 1-D, got a {value.ndim}-D array")
+        if not np.issubdtype(value.dtype, np.integer):
+            raise TypeError(f"array '{name}': {key} must hold integers, got {value.dtype}")
+        return tuple(int(v) for v in value)
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"array '{name}': {key} must be a tuple, list or 1-D integer array, got {type(value).__name__}")
+    out = []
+    for v in value:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"array '{name}': {key} {tuple(value)} must hold integers, got {type(v).__name__}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def _validate_metadata(arrays_metadata):
+    if not isinstance(arrays_metadata, Mapping):
+        raise TypeError(f"arrays_metadata must be a mapping of array name to metadata, got {type(arrays_metadata).__name__}")
+    arrays = {}
+    for name, meta in arrays_metadata.items():
+        if not isinstance(name, str):
+            raise TypeError(f"arrays_metadata keys must be array names (str), got {name!r}")
+        if not name:
+            raise ValueError("arrays_metadata has an empty array name")
+        if not isinstance(meta, Mapping):
+            raise TypeError(f"arrays_metadata['{name}'] must be a mapping, got {type(meta).__name__}")
+        unknown = [k for k in meta if k not in _KEYS + _OPTIONAL]
+        if unknown:
+            raise ValueError(f"arrays_metadata['{name}'] has unknown keys {unknown} (expected {list(_KEYS)} and optional 'dtype')")
+        missing = [k for k in _KEYS if k not in meta]
+        if missing:
+            raise ValueError(f"arrays_metadata['{name}'] is missing {missing}")
+        g, c, p = (_int_tuple(name, k, meta[k]) for k in _KEYS)
+        if not (len(g) == len(c) == len(p)):
+            raise ValueError(f"array '{name}': global_shape {g}, chunk_shape {c} and chunk_position {p} must have the same length")
+        if len(g) == 0:
+            raise ValueError(f"array '{name}': global_shape must have at least one dimension")
+        if any(x <= 0 for x in g):
+            raise ValueError(f"array '{name}': global_shape {g} must be positive")
+        if any(x <= 0 for x in c):
+            raise ValueError(f"array '{name}': chunk_shape {c} must be positive")
+        if any(x < 0 for x in p):
+            raise ValueError(f"array '{name}': chunk_position {p} must not be negative")
+        dtype = meta.get("dtype")
+        code = 0 if dtype is None else code_of(dtype, f"array '{name}': dtype")
+        arrays[name] = (g, c, p, code, None if dtype is None else np.dtype(dtype))
+    return arrays
+
+
+class Bridge:
+    """Connects one simulation rank to the analytics.
+
+    ``Bridge(comm, {"temperature": {"global_shape": (100, 100), "chunk_shape": (50, 50),
+    "chunk_position": (i, j)}})`` registers this rank's block of each array; the
+    constructor returns once every rank of ``comm`` registered and the layouts are
+    valid. Then ``send(name, block, timestep)`` every timestep, ``get(key, timestep)``
+    for feedback, and ``close()`` (or use ``with``).
+    """
+
+    def __init__(self, comm, arrays_metadata, *, address=None, timeout=_DEFAULT_TIMEOUT,
+                 rendezvous=None, on_analytics_failure="warn"):
+        self._handle = None
+        if comm is None:
+            raise ValueError("comm is required")
+        if not (hasattr(comm, "Get_rank") and hasattr(comm, "Get_size")):
+            raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}")
+        if on_analytics_failure not in _POLICIES:
+            raise ValueError(f"on_analytics_failure must be 'warn' or 'raise', got {on_analytics_failure!r}")
+        if not isinstance(timeout, numbers.Real) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.rank = int(comm.Get_rank())
+        self.world_size = int(comm.Get_size())
+        self.arrays_metadata = _validate_metadata(arrays_metadata)
+        self._closed = False
+        self._sent = {}
+        lib = _native.lib()
+        h = _native.handle()
+        _native.check(lib.deisa_bridge_open(self.rank, self.world_size, _native.text(address),
+                                            _native.text(_native.rendezvous_dir(rendezvous)),
+                                            float(timeout), _POLICIES[on_analytics_failure], ctypes.byref(h)))
+        self._handle = h
+        self._finalizer = weakref.finalize(self, _free_bridge, h.value)
+        atexit.register(_close_at_exit, weakref.ref(self))
+        for name, (g, c, p, code, _) in self.arrays_metadata.items():
+            _native.check(lib.deisa_bridge_declare_array(h, name.encode(), len(g), _native.int64_array(g),
+                                                         _native.int64_array(c), _native.int64_array(p), code, _ORDER_C))
+        _native.check(lib.deisa_bridge_connect(h))
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send(self, array_name, chunk, timestep):
+        """Hand over this rank's block of ``array_name`` at ``timestep``.
+
+        Copies the block once into shared memory and returns as soon as the
+        simulation may overwrite it. Waits (never drops) while the analytics is
+        ``max_simulation_ahead`` timesteps behind or the shared-memory pool is full.
+        """
+        self._check_open("send")
+        name = self._name(array_name)
+        t = _timestep(timestep)
+        chunk = np.asarray(chunk)
+        code = code_of(chunk.dtype, f"array '{name}': block dtype")
+        meta = self.arrays_metadata.get(name)
+        if meta is not None and tuple(chunk.shape) != meta[1]:
+            raise ValueError(f"array '{name}': block shape {tuple(chunk.shape)} does not match chunk_shape {meta[1]}")
+        if chunk.flags.c_contiguous:
+            order = _ORDER_C
+        elif chunk.flags.f_contiguous:
+            order = _ORDER_F
+        else:
+            chunk, order = np.ascontiguousarray(chunk), _ORDER_C
+        shape = _native.int64_array(chunk.shape) if chunk.ndim else _native.int64_array([1])
+        _native.check(_native.lib().deisa_bridge_send(self._handle, name.encode(), chunk.ctypes.data, chunk.nbytes, code,
+                                                      max(chunk.ndim, 1), shape, order, t))
+
+    @contextlib.contextmanager
+    def buffer(self, array_name, timestep, dtype=None):
+        """A writable numpy array already in shared memory; leaving the ``with`` block sends it.
+
+        The zero-copy send: ``with bridge.buffer("temperature", t) as block: block[...] = ...``.
+        If the block raises, nothing is sent. Do not keep the array after the block.
+        """
+        self._check_open("buffer")
+        name = self._name(array_name)
+        t = _timestep(timestep)
+        meta = self.arrays_metadata.get(name)
+        if dtype is None and meta is not None:
+            dtype = meta[4]
+        if meta is not None and dtype is None:
+            raise TypeError(f"array '{name}' has no declared dtype: pass dtype= to buffer()")
+        code = code_of(dtype, f"array '{name}': dtype") if dtype is not None else 0
+        lib = _native.lib()
+        data, nbytes, block = ctypes.c_void_p(), ctypes.c_int64(), _native.handle()
+        _native.check(lib.deisa_bridge_acquire(self._handle, name.encode(), t, code, ctypes.byref(data),
+                                               ctypes.byref(nbytes), ctypes.byref(block)))
+        raw = (ctypes.c_char * nbytes.value).from_address(data.value)
+        array = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(meta[1])
+        try:
+            yield array
+        except BaseException:
+            lib.deisa_block_abandon(block)
+            raise
+        _native.check(lib.deisa_block_commit(block))
+
+    # -- feedback ------------------------------------------------------------------------
+
+    def get(self, key, timestep=None, default=None):
+        """Feedback from the analytics.
+
+        With ``timestep``: the value set for exactly that timestep, else ``default``.
+        Without: the retained list of ``(timestep, value)`` pairs, else ``default``.
+        Every rank asking the same question gets the same answer.
+        """
+        self._check_open("get")
+        if not isinstance(key, str):
+            raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
+        lib = _native.lib()
+        fb, found = _native.handle(), ctypes.c_int()
+        has_t = timestep is not None
+        _native.check(lib.deisa_bridge_get_feedback(self._handle, key.encode(), int(has_t),
+                                                    _timestep(timestep) if has_t else 0, ctypes.byref(fb), ctypes.byref(found)))
+        if not found.value:
+            return default
+        try:
+            count = ctypes.c_int64()
+            _native.check(lib.deisa_feedback_count(fb, ctypes.byref(count)))
+            entries = []
+            for i in range(count.value):
+                t, kind, data, n = ctypes.c_int64(), ctypes.c_int(), ctypes.c_void_p(), ctypes.c_int64()
+                _native.check(lib.deisa_feedback_entry(fb, i, ctypes.byref(t), ctypes.byref(kind), ctypes.byref(data), ctypes.byref(n)))
+                entries.append((t.value, feedback.decode(kind.value, ctypes.string_at(data.value, n.value) if n.value else b"")))
+        finally:
+            lib.deisa_feedback_free(fb)
+        return entries[0][1] if has_t else entries
+
+    # -- closing -------------------------------------------------------------------------
+
+    @property
+    def analytics_lost(self):
+        """True once the analytics went away (sends are then no-ops, unless on_analytics_failure='raise')."""
+        lost = ctypes.c_int()
+        _native.check(_native.lib().deisa_bridge_analytics_lost(self._handle, ctypes.byref(lost)))
+        return bool(lost.value)
+
+    def close(self, timestep=None):
+        """The simulation is finished on this rank (idempotent)."""
+        if self._closed or self._handle is None:
+            return
+        has_t = timestep is not None
+        _native.check(_native.lib().deisa_bridge_close(self._handle, int(has_t), _timestep(timestep) if has_t else 0))
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _check_open(self, what):
+        if self._closed:
+            raise RuntimeError(f"rank {self.rank}: {what}() after close()")
+
+    def _name(self, array_name):
+        if not isinstance(array_name, str):
+            raise TypeError(f"array name must be a str, got {type(array_name).__name__}")
+        return array_name
+
+
+def _timestep(t):
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
+        raise TypeError(f"timestep must be an integer, got {type(t).__name__}")
+    t = int(t)
+    if not -(1 << 63) <= t < (1 << 63):
+        raise ValueError(f"timestep {t} does not fit in 64 bits")
+    return t
+
+
+def _free_bridge(h):
+    lib = _native.lib()
+    lib.deisa_bridge_free(h)
+
+
+def _close_at_exit(ref):
+    b = ref()
+    if b is not None:
+        try:
+            b.close()
+        except Exception:  # noqa: BLE001 - the interpreter is exiting; nothing to report to
+            pass

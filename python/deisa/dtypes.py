@@ -1,0 +1,39 @@
+"""numpy dtypes and the core's dtype codes (deisa_dtype in deisa.h)."""
+
+import numpy as np
+
+_CODES = {
+    np.dtype(np.bool_): 1,
+    np.dtype(np.int8): 2,
+    np.dtype(np.int16): 3,
+    np.dtype(np.int32): 4,
+    np.dtype(np.int64): 5,
+    np.dtype(np.uint8): 6,
+    np.dtype(np.uint16): 7,
+    np.dtype(np.uint32): 8,
+    np.dtype(np.uint64): 9,
+    np.dtype(np.float32): 10,
+    np.dtype(np.float64): 11,
+    np.dtype(np.complex64): 12,
+    np.dtype(np.complex128): 13,
+}
+_DTYPES = {code: dt for dt, code in _CODES.items()}
+
+
+def code_of(dtype, what="dtype"):
+    """The core's code for a numpy dtype (native byte order); TypeError if not supported."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{what} {dtype!r} is not a numpy dtype") from e
+    if dt.byteorder == ">":
+        raise TypeError(f"{what} {dt} is big-endian; send native byte order")
+    code = _CODES.get(dt.newbyteorder("="))
+    if code is None:
+        raise TypeError(f"{what} {dt} is not supported (supported: "
+                        f"{', '.join(str(d) for d in _CODES)})")
+    return code
+
+
+def dtype_of(code):
+    return _DTYPES[code]

@@ -1,0 +1,39 @@
+"""Window: one input of an analytics callback."""
+
+
+class Window:
+    """An input array of a callback and how many timesteps of it the callback sees.
+
+    ``Window("temperature", size=3)`` gives the callback a list of at most 3
+    ``DeisaArray`` (oldest first). ``preprocess`` is applied to every block of
+    the array before the callback sees it.
+    """
+
+    __slots__ = ("name", "size", "preprocess")
+
+    def __init__(self, name, size=1, preprocess=None):
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Window name must be a non-empty str, got {name!r}")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"Window('{name}'): size must be an int, got {type(size).__name__}")
+        if size < 1:
+            raise ValueError(f"Window('{name}'): size must be at least 1, got {size}")
+        if preprocess is not None and not callable(preprocess):
+            raise TypeError(f"Window('{name}'): preprocess must be callable")
+        self.name = name
+        self.size = size
+        self.preprocess = preprocess
+
+    def __repr__(self):
+        extra = f", preprocess={self.preprocess!r}" if self.preprocess else ""
+        return f"Window({self.name!r}, size={self.size}{extra})"
+
+    @staticmethod
+    def of(item):
+        """A Window for a callback input given as a Window or a plain name."""
+        if isinstance(item, Window):
+            return item
+        if isinstance(item, str):
+            return Window(item)
+        raise TypeError(f"callback inputs must be Window objects or array names, got {type(item).__name__}"
+                        f" {item!r}" + (" (pass each input as its own argument)" if isinstance(item, (list, tuple)) else ""))
