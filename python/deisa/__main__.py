@@ -1,0 +1,83 @@
+"""Command line: ``deisa status``, ``deisa cleanup``, and where the native files are."""
+
+import argparse
+import ctypes
+import json
+import sys
+
+from . import _native
+
+
+def _call(fn_name, rendezvous):
+    out = ctypes.c_void_p()
+    _native.check(getattr(_native.lib(), fn_name)(_native.text(_native.rendezvous_dir(rendezvous)), ctypes.byref(out)))
+    return json.loads(_native.take_string(out))
+
+
+def _size(n):
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def status(args):
+    s = _call("deisa_status", args.rendezvous)
+    if args.json:
+        print(json.dumps(s, indent=2))
+        return 0
+    world = s["world_size"]
+    print(f"world: {len(s['connected_ranks'])}/{world if world is not None else '?'} ranks connected"
+          + (f", closed: {s['closed_ranks']}" if s["closed_ranks"] else "")
+          + (f", lost: {s['lost_ranks']}" if s["lost_ranks"] else ""))
+    print(f"last processed timestep: {s['last_processed']}; pending timesteps: {s['pending_timesteps']}"
+          f" (max_simulation_ahead={s['max_simulation_ahead']})")
+    for a in s["arrays"]:
+        chunks = " x ".join(str(len(c)) for c in a["chunks"])
+        print(f"array {a['name']}: shape {tuple(a['global_shape'])}, {chunks} blocks, dtype {a['dtype']}, "
+              f"last received timestep {a['last_received']}")
+    p = s["pool"]
+    print(f"shared memory pool: {_size(p['in_use'])} in use by {p['blocks']} blocks, {_size(p['allocated'])} allocated "
+          f"in {p['segments']} segments, budget {_size(p['budget'])}, {p['waiting_sends']} sends waiting")
+    return 0
+
+
+def cleanup(args):
+    removed = _call("deisa_cleanup", args.rendezvous)
+    for path in removed:
+        print(f"removed {path}")
+    print(f"{len(removed)} leftover file(s) removed")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="deisa", description="Deisa: in situ analytics of MPI simulations.")
+    parser.add_argument("--lib-path", action="store_true", help="print the path of libdeisa.so")
+    parser.add_argument("--include-dir", action="store_true", help="print the directory holding deisa.h")
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("status", help="show the live run of a rendezvous directory")
+    p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
+    p.add_argument("--json", action="store_true", help="print the raw status as JSON")
+    p.set_defaults(func=status)
+    p = sub.add_parser("cleanup", help="remove shared memory and rendezvous files left by dead runs")
+    p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
+    p.set_defaults(func=cleanup)
+    args = parser.parse_args(argv)
+    if args.lib_path:
+        print(_native.library_path())
+        return 0
+    if args.include_dir:
+        print(_native.library_path().parent.parent / "include")
+        return 0
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (RuntimeError, ValueError, ConnectionError, TimeoutError) as e:
+        print(f"deisa: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
