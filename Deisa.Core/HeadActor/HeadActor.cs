@@ -215,9 +215,17 @@ public sealed class HeadActor : Actor, IBlockSink
     /// timesteps at once), checks the dtype, then waits while <c>max_simulation_ahead</c>
     /// timesteps are pending and <paramref name="t"/> is not one of them.
     /// </summary>
-    public async Task AdmitAsync(int rank, string array, long t, DType dtype, TimeSpan timeout, CancellationToken ct = default)
+    /// <remarks>When <paramref name="shape"/> and <paramref name="nbytes"/> are given (the wire
+    /// does), the block is checked against the rank's declared chunk shape first, so that a
+    /// malformed request can never corrupt an assembled array.</remarks>
+    public async Task AdmitAsync(int rank, string array, long t, DType dtype, TimeSpan timeout, CancellationToken ct = default,
+        long[]? shape = null, long nbytes = -1)
     {
-        var admitted = await Ask(() => Announce(rank, array, t, dtype)).ConfigureAwait(false);
+        var admitted = await Ask(() =>
+        {
+            if (shape is not null) CheckBlock(rank, array, dtype, shape, nbytes);
+            return Announce(rank, array, t, dtype);
+        }).ConfigureAwait(false);
         if (admitted.Task.IsCompleted) { await admitted.Task.ConfigureAwait(false); return; }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
@@ -230,6 +238,18 @@ public sealed class HeadActor : Actor, IBlockSink
         }
         cts.Cancel();
         await admitted.Task.ConfigureAwait(false);
+    }
+
+    private void CheckBlock(int rank, string array, DType dtype, long[] shape, long nbytes)
+    {
+        var block = _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank);
+        if (block is null) return; // Announce names the error
+        if (!Shape.Equal(shape, block.ChunkShape))
+            throw DeisaException.Value($"array '{array}': block shape {Shape.Format(shape)} does not match chunk_shape {Shape.Format(block.ChunkShape)} of rank {rank}");
+        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
+        long expected = block.BlockBytes(dtype);
+        if (nbytes != expected)
+            throw DeisaException.Value($"array '{array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(shape)} of {DTypes.NumpyName(dtype)}");
     }
 
     private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)

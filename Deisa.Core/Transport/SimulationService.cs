@@ -39,7 +39,9 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         var started = DateTime.UtcNow;
         var timeout = Timeout(request.TimeoutMs);
         var dtype = (DType)request.Dtype;
-        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, context.CancellationToken);
+        if (request.Order is not (0 or 1)) throw DeisaException.Value($"array '{request.Array}': unknown memory order {request.Order}");
+        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, context.CancellationToken,
+            request.Shape.ToArray(), request.Nbytes);
         var left = timeout - (DateTime.UtcNow - started);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         cts.CancelAfter(Actors.Waits.Clamp(left));
