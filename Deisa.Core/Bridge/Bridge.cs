@@ -28,6 +28,7 @@ public sealed class Bridge : IDisposable
     private readonly BridgeOptions _options;
     private readonly Dictionary<string, ArrayState> _arrays = new(StringComparer.Ordinal);
     private readonly SegmentCache _segments = new();
+    private readonly HashSet<BlockBuffer> _openBuffers = new();
     private SimulationClient? _client;
     private AsyncServerStreamingCall<Notice>? _attach;
     private long? _lastTimestep;
@@ -173,7 +174,9 @@ public sealed class Bridge : IDisposable
             var reply = AcquireSlot(a, t, dtype, a.Decl.ChunkShape, a.Decl.Order, nbytes);
             if (reply is null) return NoOpBuffer(a, t, dtype, nbytes);
             var seg = _segments.Get(reply.Segment, reply.SegmentSize);
-            return new BlockBuffer(this, array, t, reply.Slot, seg.Address + (nint)reply.Offset, nbytes, dtype, a.Decl.ChunkShape, a.Decl.Order);
+            var buffer = new BlockBuffer(this, array, t, reply.Slot, seg.Address + (nint)reply.Offset, nbytes, dtype, a.Decl.ChunkShape, a.Decl.Order);
+            _openBuffers.Add(buffer);
+            return buffer;
         }
     }
 
@@ -188,6 +191,7 @@ public sealed class Bridge : IDisposable
     {
         lock (_lock)
         {
+            _openBuffers.Remove(buffer);
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
             Guard(() => _client!.Call((c, h) => c.CommitBlock(new CommitBlockRequest { Rank = Rank, Slot = buffer.Slot, Abandon = abandon }, h)));
         }
@@ -203,6 +207,10 @@ public sealed class Bridge : IDisposable
             throw DeisaException.Type($"array '{array}' has dtype {DTypes.NumpyName(a.DType)}, the block is {DTypes.NumpyName(dtype)}");
         if (count != Shape.Count(a.Decl.ChunkShape))
             throw DeisaException.Value($"array '{array}': block of {count} elements, expected {Shape.Count(a.Decl.ChunkShape)} for chunk_shape {Shape.Format(a.Decl.ChunkShape)}");
+        // An open buffer keeps its timestep open: moving on before committing it would make
+        // the timestep wait for a block that waits for the next timestep.
+        if (_openBuffers.FirstOrDefault(b => b.Timestep < t) is { } open)
+            throw DeisaException.State($"rank {Rank}: commit or abandon the buffer of '{open.Array}' at timestep {open.Timestep} before sending timestep {t}");
         if (_lastTimestep is { } last && t < last)
             throw DeisaException.Value($"rank {Rank}: timestep {t} is older than timestep {last} already sent (timesteps must not decrease)");
         if (a.LastTimestep == t)

@@ -24,6 +24,7 @@ public sealed class HeadActor : Actor, IBlockSink
     private readonly SortedDictionary<long, TimestepState> _timesteps = new();
     private readonly Dictionary<string, LinkedList<HistoryEntry>> _history = new(StringComparer.Ordinal);
     private readonly FeedbackStore _feedback;
+    private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
     private Dictionary<string, ArrayLayout>? _layoutsValue;
     private int? _worldSize;
     private int _pending;
@@ -121,11 +122,9 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         var arrays = (_layoutsValue ?? new()).Values.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l =>
         {
-            long? last = null;
-            foreach (var st in _timesteps.Values)
-                if (st.Arrays.TryGetValue(l.Name, out var a) && a.Complete) last = st.T;
-            if (last is null && _history.TryGetValue(l.Name, out var h) && h.Last is { } e) last = e.Value.T;
-            return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(l.DType), last);
+            var seen = _lastReceived.TryGetValue(l.Name, out var r) ? r : ((long T, DType DType)?)null;
+            var dtype = l.DType != DType.Undeclared ? l.DType : seen?.DType ?? DType.Undeclared;
+            return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(dtype), seen?.T);
         }).ToList();
         return new RunStatus(_worldSize, _ranks.Keys.Order().ToList(),
             _ranks.Values.Where(r => r.Closed).Select(r => r.Rank).Order().ToList(),
@@ -231,6 +230,7 @@ public sealed class HeadActor : Actor, IBlockSink
         var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
         if (await Task.WhenAny(admitted.Task, delay).ConfigureAwait(false) != admitted.Task)
         {
+            Withdraw(rank, array, t);
             ct.ThrowIfCancellationRequested();
             throw DeisaException.Timeout(
                 $"rank {rank}: send of '{array}' at timestep {t} waited {timeout.TotalSeconds:0.#} s for the analytics " +
@@ -239,6 +239,22 @@ public sealed class HeadActor : Actor, IBlockSink
         cts.Cancel();
         await admitted.Task.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A send that was called but will not commit (timed out, abandoned): the rank may send
+    /// that (array, timestep) again, and the timestep may close without it.
+    /// </summary>
+    public void BlockAbandoned(int rank, string array, long t) => Withdraw(rank, array, t);
+
+    /// <inheritdoc cref="BlockAbandoned"/>
+    public void Withdraw(int rank, string array, long t) => Post(() =>
+    {
+        if (_timesteps.TryGetValue(t, out var st) && st.Arrays.TryGetValue(array, out var at) && !at.Blocks.ContainsKey(rank))
+        {
+            at.Announced.Remove(rank);
+            Advance();
+        }
+    });
 
     private void CheckBlock(int rank, string array, DType dtype, long[] shape, long nbytes)
     {
@@ -254,7 +270,7 @@ public sealed class HeadActor : Actor, IBlockSink
 
     private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)
     {
-        if (_stopped) throw AnalyticsGone();
+        if (_stopped || _failure is not null) throw AnalyticsGone();
         var layouts = _layoutsValue ?? throw DeisaException.State($"rank {rank} sent before every rank registered");
         if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
         if (rs.Closed) throw DeisaException.State($"rank {rank}: send after close");
@@ -273,7 +289,7 @@ public sealed class HeadActor : Actor, IBlockSink
             throw DeisaException.Type(at.DTypeRank < 0
                 ? $"array '{array}' is declared as {DTypes.NumpyName(at.DType)}, rank {rank} sent {DTypes.NumpyName(dtype)}"
                 : $"array '{array}' at timestep {t}: rank {rank} sent {DTypes.NumpyName(dtype)} but rank {at.DTypeRank} sent {DTypes.NumpyName(at.DType)}");
-        if (at.Blocks.ContainsKey(rank))
+        if (!at.Announced.Add(rank))
             throw DeisaException.Value($"rank {rank}: array '{array}' was already sent at timestep {t}");
 
         rs.LastAnnounced = t;
@@ -313,12 +329,15 @@ public sealed class HeadActor : Actor, IBlockSink
     /// <summary>A block was committed into shared memory.</summary>
     public void BlockArrived(BlockArrival b) => Post(() =>
     {
-        if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at) || _stopped)
+        if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at)
+            || !at.Announced.Contains(b.Rank) || at.Blocks.ContainsKey(b.Rank) || _stopped)
         {
+            // Not announced, a duplicate, or a run that ended: never let it leak its slot.
             Node?.Release(b.Slot.Id);
             return;
         }
         at.Blocks[b.Rank] = b;
+        _lastReceived[b.Array] = (b.Timestep, b.DType);
         if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
         if (!IsNeeded(b.Array)) Node?.Release(b.Slot.Id); // no callback reads this array
         Advance();
@@ -338,6 +357,9 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         if (!_ranks.TryGetValue(rank, out var rs) || rs.Finished) return;
         rs.Lost = true;
+        foreach (var st in _timesteps.Values)
+            foreach (var at in st.Arrays.Values)
+                if (!at.Blocks.ContainsKey(rank)) at.Announced.Remove(rank); // its writes will never commit
         Advance();
     });
 
@@ -355,6 +377,14 @@ public sealed class HeadActor : Actor, IBlockSink
     private bool IsClosed(long t) =>
         _worldSize is { } w && _ranks.Count == w &&
         _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last > t));
+
+    /// <summary>
+    /// Every rank still sending has called send for <paramref name="t"/> or later: since
+    /// sends never go back in time, no earlier timestep can appear any more, so callbacks at
+    /// <paramref name="t"/> may run without breaking timestep order.
+    /// </summary>
+    private bool AllReached(long t) =>
+        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last >= t));
 
     private enum Decision { Wait, Fire, Skip }
 
@@ -382,14 +412,16 @@ public sealed class HeadActor : Actor, IBlockSink
                 return;
             }
             var st = _timesteps.First().Value;
-            bool closed = IsClosed(st.T);
+            if (!AllReached(st.T)) return;
+            // A block being written (e.g. an open zero-copy buffer) keeps its timestep open.
+            bool closed = IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
             foreach (var at in st.Arrays.Values)
                 if (at.Complete && !at.Pushed && IsNeeded(at.Layout.Name)) Push(at, st.T);
 
             if (closed)
             {
                 var partial = st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count > 0 && !a.Complete)
-                    ?? st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count == 0 && _ranks.Values.Any(r => r.Lost));
+                    ?? st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count == 0 && a.Layout.Ranks.Any(r => _ranks[r].Lost));
                 if (partial is not null) { Fail(FlowViolation(partial, st.T)); return; }
             }
 

@@ -10,7 +10,11 @@ internal sealed class ArrayAtTimestep(ArrayLayout layout)
     public DType DType = layout.DType;
     public int DTypeRank = -1;
     public readonly Dictionary<int, BlockArrival> Blocks = new();
+    /// <summary>Ranks whose send of this array at this timestep was called (committed or not).</summary>
+    public readonly HashSet<int> Announced = new();
     public bool Complete => Blocks.Count == Layout.BlockCount;
+    /// <summary>A send was called but its block is not committed yet (it is being written).</summary>
+    public bool InFlight => Announced.Count > Blocks.Count;
     public bool Pushed;
 }
 

@@ -5,4 +5,7 @@ public interface IBlockSink
 {
     /// <summary>Called, in commit order, for every committed block.</summary>
     void BlockArrived(BlockArrival block);
+
+    /// <summary>A rank gave up writing a block it had a slot for (abandoned, or the rank was lost).</summary>
+    void BlockAbandoned(int rank, string array, long timestep) { }
 }

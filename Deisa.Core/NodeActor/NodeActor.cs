@@ -47,11 +47,16 @@ public sealed class NodeActor : Actor
         var tcs = NewCompletion<Slot>();
         var waiter = new Waiter(request, tcs, retiredSeen);
         Post(() => Enqueue(waiter));
+        Slot slot;
         using (ct.Register(() => Post(() => Cancel(waiter))))
+            slot = await tcs.Task.ConfigureAwait(false);
+        // The registration is gone: a cancellation from now on is seen here, not in Cancel.
+        if (ct.IsCancellationRequested)
         {
-            var slot = await tcs.Task.ConfigureAwait(false);
-            return await Ask(() => new RentedSlot(slot, _pool.RetiredSince(retiredSeen), _pool.RetiredSeq)).ConfigureAwait(false);
+            Abandon(slot.Id, request.Rank);
+            ct.ThrowIfCancellationRequested();
         }
+        return await Ask(() => new RentedSlot(slot, _pool.RetiredSince(retiredSeen), _pool.RetiredSeq)).ConfigureAwait(false);
     }
 
     private void Enqueue(Waiter w)
@@ -69,13 +74,8 @@ public sealed class NodeActor : Actor
 
     private void Cancel(Waiter w)
     {
-        if (w.Completion.Task.IsCompleted)
-        {
-            // Rented but the caller gave up: give the slot back unless it was committed.
-            if (w.Completion.Task.IsCompletedSuccessfully && _entries.TryGetValue(w.Completion.Task.Result.Id, out var e) && !e.Committed)
-                Free(e);
-            return;
-        }
+        // A granted slot belongs to the caller, who abandons it if it was cancelled meanwhile.
+        if (w.Completion.Task.IsCompleted) return;
         _waiters.Remove(w);
         w.Completion.TrySetCanceled();
     }
@@ -110,7 +110,17 @@ public sealed class NodeActor : Actor
     /// <summary>The bridge gave up writing a block: its slot goes back to the pool.</summary>
     public void Abandon(long slotId, int rank) => Post(() =>
     {
-        if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank) Free(e);
+        if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank)
+        {
+            Free(e);
+            _sink.BlockAbandoned(rank, e.Request.Array, e.Request.Timestep);
+        }
+    });
+
+    /// <summary>A rank is gone: the slots it was writing go back to the pool.</summary>
+    public void AbandonRank(int rank) => Post(() =>
+    {
+        foreach (var e in _entries.Values.Where(e => !e.Committed && e.Request.Rank == rank).ToList()) Free(e);
     });
 
     /// <summary>One more holder of a block (e.g. a second view handed out).</summary>

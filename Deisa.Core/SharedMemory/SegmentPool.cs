@@ -100,7 +100,7 @@ public sealed class SegmentPool : IDisposable
         if (_retired.Count > RetiredLogCapacity) _retired.RemoveRange(0, _retired.Count - RetiredLogCapacity);
     }
 
-    /// <summary>Destroys every free segment; segments still in use are destroyed as well (end of run).</summary>
+    /// <summary>Destroys every free segment. Segments holding a block belong to their slot's owner (the node actor unlinks them at shutdown).</summary>
     public void Dispose()
     {
         foreach (var s in _free) s.Dispose();

@@ -31,7 +31,10 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         try { await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, stopping.Token); }
         catch (OperationCanceledException) { }
         if (context.CancellationToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested)
+        {
             head.RankLost(request.Rank);
+            node.AbandonRank(request.Rank);
+        }
     }
 
     public override async Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context)

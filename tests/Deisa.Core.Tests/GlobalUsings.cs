@@ -1,1 +1,11 @@
 global using Xunit;
+global using System.Runtime.InteropServices;
+global using Deisa.Analytics;
+global using Deisa.Arrays;
+global using Deisa.Errors;
+global using Deisa.Feedback;
+global using Deisa.HeadActor;
+global using Deisa.NodeActor;
+global using Deisa.SharedMemory;
+global using DeisaHead = Deisa.HeadActor.HeadActor;
+global using DeisaNode = Deisa.NodeActor.NodeActor;
