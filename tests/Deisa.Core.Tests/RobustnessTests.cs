@@ -84,9 +84,11 @@ public class RobustnessTests
         await run.AndAsync("a");
         await run.RegisterStripsAsync(2, "a");
         await run.SendAsync(0, "a", 1);
-        await run.AdmitAsync(1, "a", 2).WaitAsync(Run.Timeout).ContinueWith(_ => { });
-        await run.AdmitAsync(0, "a", 2).WaitAsync(Run.Timeout).ContinueWith(_ => { });
+        // Both ranks move to t = 2 (their sends wait, then end with an error): t = 1 closes
+        // with rank 1's block missing.
+        var waiting = Task.WhenAll(run.AdmitAsync(1, "a", 2), run.AdmitAsync(0, "a", 2));
         await run.ReadUntilAsync<RunFailed>();
+        await Assert.ThrowsAsync<DeisaException>(() => waiting.WaitAsync(Run.Timeout));
         var started = DateTime.UtcNow;
         var e = await Assert.ThrowsAsync<DeisaException>(() => run.AdmitAsync(0, "a", 3, timeout: TimeSpan.FromSeconds(5)));
         Assert.Equal(DeisaStatus.AnalyticsLost, e.Status);

@@ -70,27 +70,130 @@ def run_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
+def launch_ranks(run_dir, body, ranks=2, mpirun=False, env=None, start=None, script_name="sim.py"):
+    """Starts the ranks of a simulation running ``body`` in ``run_dir``; returns their Ranks.
+
+    ``start``: the ranks to start (default: all of ``range(ranks)``); the others never come.
+    """
+    script = run_dir / script_name
+    script.write_text(PRELUDE + textwrap.dedent(body))
+    e = dict(os.environ, **(env or {}))
+    if e.get("PYTHONPATH"):
+        e["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in e["PYTHONPATH"].split(os.pathsep))
+    if mpirun:
+        e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+        cmd = ["mpirun", "--oversubscribe", "-np", str(ranks), PYTHON, str(script), "-1", str(ranks)]
+        procs = [subprocess.Popen(cmd, cwd=run_dir, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    else:
+        procs = [subprocess.Popen([PYTHON, str(script), str(r), str(ranks)], cwd=run_dir, env=e,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for r in (range(ranks) if start is None else start)]
+    return Ranks(procs)
+
+
 @pytest.fixture
 def simulation(run_dir):
     """Starts a simulation: ``simulation(body, ranks)`` runs ``body`` on each rank."""
     started = []
 
-    def launch(body, ranks=2, mpirun=False, env=None):
-        script = run_dir / f"sim{len(started)}.py"
-        script.write_text(PRELUDE + textwrap.dedent(body))
+    def launch(body, ranks=2, mpirun=False, env=None, start=None):
+        """``start``: the ranks to start (default: all of ``range(ranks)``); the others never come."""
+        sim = launch_ranks(run_dir, body, ranks, mpirun, env, start, script_name=f"sim{len(started)}.py")
+        started.extend(sim.procs)
+        return sim
+
+    yield launch
+    for p in started:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+ANALYTICS_PRELUDE = '''
+import json, os, sys, time
+import numpy as np
+from deisa import Deisa, Window, ContractError
+
+def report(**values):
+    print("REPORT " + json.dumps(values), flush=True)
+
+'''
+
+
+class AnalyticsProcess:
+    """An analytics run in its own process (to kill it, or to survive its crash)."""
+
+    def __init__(self, proc):
+        import queue
+        import threading
+
+        self.proc = proc
+        self.lines = []
+        self._queue = queue.Queue()
+        self._err = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._err_reader = threading.Thread(target=lambda: self._err.extend(proc.stderr), daemon=True)
+        self._err_reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def read_report(self, timeout=30):
+        """The next REPORT of the analytics (waits up to ``timeout`` s)."""
+        import queue
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no report from the analytics within {timeout} s") from None
+            if line is None:
+                code = self.proc.wait()
+                self._err_reader.join(timeout=10)
+                raise AssertionError(f"the analytics ended ({code}): {''.join(self._err)}")
+            if line.startswith("REPORT "):
+                return json.loads(line[7:])
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def wait(self, timeout=60):
+        """Waits for the end; returns every REPORT of the run."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self._err_reader.join(timeout=10)
+            raise AssertionError(f"the analytics did not finish:\n{''.join(self.lines)}\n{''.join(self._err)}")
+        self._reader.join(timeout=10)
+        self._err_reader.join(timeout=10)
+        self.returncode = self.proc.returncode
+        self.stderr = "".join(self._err)
+        return [json.loads(line[7:]) for line in self.lines if line.startswith("REPORT ")]
+
+
+@pytest.fixture
+def analytics_process(run_dir):
+    """Starts ``body`` (with Deisa, Window, report imported) as an analytics process in run_dir."""
+    started = []
+
+    def launch(body, env=None):
+        script = run_dir / f"analytics{len(started)}.py"
+        script.write_text(ANALYTICS_PRELUDE + textwrap.dedent(body))
         e = dict(os.environ, **(env or {}))
         if e.get("PYTHONPATH"):
             e["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in e["PYTHONPATH"].split(os.pathsep))
-        if mpirun:
-            e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
-            cmd = ["mpirun", "--oversubscribe", "-np", str(ranks), PYTHON, str(script), "-1", str(ranks)]
-            procs = [subprocess.Popen(cmd, cwd=run_dir, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
-        else:
-            procs = [subprocess.Popen([PYTHON, str(script), str(r), str(ranks)], cwd=run_dir, env=e,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                     for r in range(ranks)]
-        started.extend(procs)
-        return Ranks(procs)
+        proc = subprocess.Popen([PYTHON, str(script)], cwd=run_dir, env=e, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        started.append(proc)
+        return AnalyticsProcess(proc)
 
     yield launch
     for p in started:
@@ -103,10 +206,37 @@ def segments_of(session):
     return glob.glob(f"/dev/shm/deisa-{session}-*")
 
 
+def _mapped_by_other_processes():
+    """Shared-memory files mapped by live processes other than this one (e.g. another test
+    run on the same machine): not ours to judge."""
+    mapped = set()
+    me = str(os.getpid())
+    for maps in glob.glob("/proc/[0-9]*/maps"):
+        if maps.split("/")[2] == me:
+            continue
+        try:
+            with open(maps) as f:
+                for line in f:
+                    i = line.find("/dev/shm/deisa-")
+                    if i >= 0:
+                        mapped.add(line[i:].split()[0])
+        except OSError:
+            pass
+    return mapped
+
+
+def _is_session_segment(path):
+    # deisa-<12 hex digits of the session>-<n>; other names belong to other tools' tests
+    parts = os.path.basename(path).split("-")
+    return len(parts) == 3 and len(parts[1]) == 12 and all(c in "0123456789abcdef" for c in parts[1])
+
+
 @pytest.fixture
 def no_leftover_shm():
     """Checks, after the test, that no run left shared memory behind."""
     before = set(glob.glob("/dev/shm/deisa-*"))
     yield
-    leftover = set(glob.glob("/dev/shm/deisa-*")) - before
+    leftover = {p for p in set(glob.glob("/dev/shm/deisa-*")) - before if _is_session_segment(p)}
+    if leftover:
+        leftover -= _mapped_by_other_processes()
     assert not leftover, f"shared memory left behind: {sorted(leftover)}"
