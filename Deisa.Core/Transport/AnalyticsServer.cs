@@ -37,6 +37,7 @@ internal sealed class AnalyticsServer : IAsyncDisposable
             }
             else k.Listen(address.Host!, address.Port, o => o.Protocols = HttpProtocols.Http2);
         });
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         builder.Services.AddSingleton(new SessionToken(token));
         builder.Services.AddSingleton(head);
         builder.Services.AddSingleton(node);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The Deisa demo: a 4-rank MPI heat simulation (examples/heat2d_simulation.py) steered by
+# live Python analytics (examples/heat_analytics.py) that print statistics every timestep,
+# send a cooling factor back, and write a PNG plot and an HDF5 file.
+#
+#   scripts/demo.sh [--steps N]     (DEISA_DEMO_OUTPUT sets the output directory)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+steps=150
+case "${1:-}" in
+  --steps) steps=${2:?--steps needs a number} ;;
+  "") ;;
+  *) echo "usage: scripts/demo.sh [--steps N]" >&2; exit 2 ;;
+esac
+
+scripts/setup.sh
+
+output=$(realpath -m "${DEISA_DEMO_OUTPUT:-examples/output}")
+mkdir -p "$output"
+# The demo runs the package installed in .venv, not a checkout on PYTHONPATH.
+unset PYTHONPATH
+python=.venv/bin/python
+# A rendezvous directory of its own; remove what a crashed earlier demo may have left there.
+export DEISA_RENDEZVOUS="$output/.deisa"
+"$python" -m deisa cleanup >/dev/null
+# Open MPI refuses to run as root unless told; the demo machine may be a root container.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Either side gives up after this long without the other, instead of the default 300 s.
+timeout=60
+
+echo "demo: starting the analytics, then the simulation on 4 ranks ($steps timesteps)"
+"$python" examples/heat_analytics.py --output "$output" --timeout "$timeout" &
+analytics=$!
+
+sim_status=0
+mpirun --oversubscribe -np 4 "$python" examples/heat2d_simulation.py --steps "$steps" --timeout "$timeout" \
+  || sim_status=$?
+if ((sim_status)); then
+  # The analytics would wait for ranks that never come: stop it, and remove what it left.
+  kill "$analytics" 2>/dev/null || true
+  wait "$analytics" 2>/dev/null || true
+  "$python" -m deisa cleanup >/dev/null || true
+fi
+analytics_status=0
+wait "$analytics" 2>/dev/null || analytics_status=$?
+
+if ((sim_status || analytics_status)); then
+  echo "demo: FAILED (simulation exit $sim_status, analytics exit $analytics_status)" >&2
+  exit 1
+fi
+echo "demo: done"
+echo "demo: plot  $output/heat.png"
+echo "demo: HDF5  $output/heat.h5"
