@@ -85,6 +85,11 @@ public sealed class Bridge : IDisposable
         var deadline = DateTime.UtcNow + _options.Timeout;
         var (address, token) = FindAnalytics(deadline);
         _client = new SimulationClient(address, token);
+        // Attach before registering: from now on the head learns of this rank's death, even
+        // while the registration waits for the other ranks.
+        _attach = _client.Client.Attach(new AttachRequest { Rank = Rank }, _client.Headers);
+        _client.Call((_, _) => _attach.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult());
+        _ = WatchAnalyticsAsync(_attach);
         var request = new RegisterRequest
         {
             Rank = Rank, WorldSize = _options.WorldSize, Pid = Environment.ProcessId,
@@ -101,8 +106,6 @@ public sealed class Bridge : IDisposable
         var reply = _client.Call((c, h) => c.Register(request, h));
         foreach (var (name, dtype) in reply.Dtypes)
             if (_arrays.TryGetValue(name, out var a) && a.DType == DType.Undeclared) a.DType = (DType)dtype;
-        _attach = _client.Client.Attach(new AttachRequest { Rank = Rank }, _client.Headers);
-        _ = WatchAnalyticsAsync(_attach);
         _connected = true;
     }
 

@@ -43,8 +43,15 @@ class DeisaArray(da.Array):
         da.to_hdf5(path, dataset, self, **kwargs)
 
     def to_zarr(self, *args, **kwargs):
-        """Write this array to a Zarr store (``dask.array.to_zarr``)."""
-        return da.to_zarr(self, *args, **kwargs)
+        """Write this array to a Zarr store (``dask.array.to_zarr``).
+
+        Zarr needs regular chunks; blocks of unequal sizes (e.g. 34, 33, 33) are rechunked to
+        the largest block size of each dimension first.
+        """
+        arr = self
+        if any(len(set(c[:-1])) > 1 or (len(c) > 1 and c[-1] > c[0]) for c in self.chunks):
+            arr = self.rechunk(tuple(max(c) for c in self.chunks))
+        return da.to_zarr(arr, *args, **kwargs)
 
     def to_xarray(self, dims=None, **kwargs):
         """An ``xarray.DataArray`` over this array, with the timestep in ``attrs``."""
