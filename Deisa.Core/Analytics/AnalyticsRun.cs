@@ -17,6 +17,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private readonly Rendezvous _rendezvous;
     private readonly AnalyticsOptions _options;
     private int _disposed;
+    private Timer? _watch;
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor.HeadActor head, NodeActor.NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -66,7 +67,9 @@ public sealed class AnalyticsRun : IAsyncDisposable
         }
         var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
         rendezvous.Publish(info);
-        return new AnalyticsRun(options, head, node, server, rendezvous, info);
+        var run = new AnalyticsRun(options, head, node, server, rendezvous, info);
+        run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        return run;
     }
 
     /// <summary>Registers a callback's inputs; returns its id (used in <see cref="CallbackDue"/>).</summary>
@@ -107,6 +110,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
         await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);

@@ -191,7 +191,7 @@ public sealed class HeadActor : Actor, IBlockSink
         try
         {
             var layouts = _ranks.Values.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.ToList()), StringComparer.Ordinal);
+                .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.OrderBy(d => d.Rank).ToList()), StringComparer.Ordinal);
             long bytes = layouts.Values.Where(l => l.DType != DType.Undeclared)
                 .Sum(l => l.Blocks.Sum(b => SharedMemory.SegmentPool.Footprint(b.BlockBytes(l.DType))));
             if (bytes > _options.PoolBytes)
@@ -352,16 +352,38 @@ public sealed class HeadActor : Actor, IBlockSink
         Advance();
     });
 
+    /// <summary>Records the process id of a rank that runs on this node (checked by <see cref="CheckLocalRanks"/>).</summary>
+    public void SetLocalPid(int rank, int pid) => Post(() =>
+    {
+        if (_ranks.TryGetValue(rank, out var rs)) rs.LocalPid = pid;
+    });
+
+    /// <summary>
+    /// Marks as lost the ranks on this node whose process has ended. A second watch besides the
+    /// connection's end: it sees a death whatever the transport noticed.
+    /// </summary>
+    public void CheckLocalRanks() => Post(() =>
+    {
+        foreach (var rs in _ranks.Values)
+            if (!rs.Finished && rs.LocalPid > 0 && !SharedMemory.Libc.ProcessAlive(rs.LocalPid))
+                LoseRank(rs);
+    });
+
     /// <summary>A rank's connection ended without a close (its process died).</summary>
     public void RankLost(int rank) => Post(() =>
     {
-        if (!_ranks.TryGetValue(rank, out var rs) || rs.Finished) return;
+        if (_ranks.TryGetValue(rank, out var rs) && !rs.Finished) LoseRank(rs);
+    });
+
+    private void LoseRank(RankState rs)
+    {
+        int rank = rs.Rank;
         rs.Lost = true;
         foreach (var st in _timesteps.Values)
             foreach (var at in st.Arrays.Values)
                 if (!at.Blocks.ContainsKey(rank)) at.Announced.Remove(rank); // its writes will never commit
         Advance();
-    });
+    }
 
     /// <summary>Feedback for a rank (consistent across ranks, see <see cref="FeedbackStore"/>).</summary>
     public Task<FeedbackAnswer> GetFeedbackAsync(int rank, string key, long? t) => Ask(() =>

@@ -43,6 +43,19 @@ internal static partial class Libc
 
     public static string LastError() => Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError());
 
+    /// <summary>True if the process exists and has not ended (a zombie waiting to be reaped has ended).</summary>
+    public static bool ProcessAlive(int pid)
+    {
+        if (!ProcessExists(pid)) return false;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close < 0 || close + 2 >= stat.Length || stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException) { return false; }
+    }
+
     /// <summary>True if a process with this pid exists.</summary>
     public static bool ProcessExists(int pid) =>
         pid > 0 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */);

@@ -18,7 +18,11 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
     {
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,
             a.GlobalShape.ToArray(), a.ChunkShape.ToArray(), a.ChunkPosition.ToArray(), (DType)a.Dtype, (MemoryOrder)a.Order)).ToList();
-        var layouts = await head.RegisterAsync(request.Rank, request.WorldSize, decls, Timeout(request.TimeoutMs), context.CancellationToken);
+        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Timeout(request.TimeoutMs), context.CancellationToken);
+        // A rank on a Unix socket runs on this node: its process can be watched directly.
+        if (request.Pid > 0 && context.GetHttpContext().Connection.RemoteIpAddress is null)
+            head.SetLocalPid(request.Rank, request.Pid);
+        var layouts = await registering;
         var reply = new RegisterReply { PoolBytes = node.PoolBudget };
         foreach (var l in layouts.Values) if (l.DType != DType.Undeclared) reply.Dtypes[l.Name] = (int)l.DType;
         return reply;
