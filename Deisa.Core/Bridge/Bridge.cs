@@ -92,7 +92,7 @@ public sealed class Bridge : IDisposable
         _ = WatchAnalyticsAsync(_attach);
         var request = new RegisterRequest
         {
-            Rank = Rank, WorldSize = _options.WorldSize, Pid = Environment.ProcessId,
+            Rank = Rank, WorldSize = _options.WorldSize, Pid = Environment.ProcessId, Host = Environment.MachineName,
             TimeoutMs = Math.Max(1, (long)(deadline - DateTime.UtcNow).TotalMilliseconds),
         };
         foreach (var a in _arrays.Values)

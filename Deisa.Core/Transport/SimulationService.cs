@@ -19,8 +19,8 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,
             a.GlobalShape.ToArray(), a.ChunkShape.ToArray(), a.ChunkPosition.ToArray(), (DType)a.Dtype, (MemoryOrder)a.Order)).ToList();
         var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Timeout(request.TimeoutMs), context.CancellationToken);
-        // A rank on a Unix socket runs on this node: its process can be watched directly.
-        if (request.Pid > 0 && context.GetHttpContext().Connection.RemoteIpAddress is null)
+        // A rank on this node: its process can be watched directly.
+        if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);
         var layouts = await registering;
         var reply = new RegisterReply { PoolBytes = node.PoolBudget };
