@@ -103,7 +103,17 @@ public sealed class Bridge : IDisposable
             w.ChunkPosition.AddRange(a.Decl.Position);
             request.Arrays.Add(w);
         }
-        var reply = _client.Call((c, h) => c.Register(request, h));
+        RegisterReply reply;
+        try { reply = _client.Call((c, h) => c.Register(request, h)); }
+        catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost && _options.OnAnalyticsFailure == AnalyticsFailurePolicy.Warn)
+        {
+            // The analytics went away while the ranks registered: the simulation goes on alone.
+            _lost = true;
+            _lostReason = e.Message;
+            _connected = true;
+            LostNoOp();
+            return;
+        }
         foreach (var (name, dtype) in reply.Dtypes)
             if (_arrays.TryGetValue(name, out var a) && a.DType == DType.Undeclared) a.DType = (DType)dtype;
         _connected = true;
@@ -195,6 +205,8 @@ public sealed class Bridge : IDisposable
         lock (_lock)
         {
             _openBuffers.Remove(buffer);
+            if (abandon && _arrays.TryGetValue(buffer.Array, out var a) && a.LastTimestep == buffer.Timestep)
+                a.LastTimestep = null; // nothing was sent: the same (array, timestep) may be sent again
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
             Guard(() => _client!.Call((c, h) => c.CommitBlock(new CommitBlockRequest { Rank = Rank, Slot = buffer.Slot, Abandon = abandon }, h)));
         }

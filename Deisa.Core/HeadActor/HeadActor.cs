@@ -78,7 +78,14 @@ public sealed class HeadActor : Actor, IBlockSink
     /// </summary>
     public async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(TimeSpan timeout, CancellationToken ct = default)
     {
-        var layouts = await WaitForLayoutsAsync(timeout, "the analytics", ct).ConfigureAwait(false);
+        IReadOnlyDictionary<string, ArrayLayout> layouts;
+        try { layouts = await WaitForLayoutsAsync(timeout, "the analytics", ct).ConfigureAwait(false); }
+        catch (DeisaException e) when (e.Status == DeisaStatus.Timeout)
+        {
+            // The world never completed: the ranks that did register get the same error.
+            await Ask(() => _layouts.TrySetException(e)).ConfigureAwait(false);
+            throw;
+        }
         await Ask(() =>
         {
             foreach (var cb in _callbacks)

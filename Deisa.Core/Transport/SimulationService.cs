@@ -60,10 +60,16 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         }
         catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
         {
+            Withdraw(request);
             var pool = await node.UsageAsync();
             throw DeisaException.Timeout(
                 $"rank {request.Rank}: send of '{request.Array}' at timestep {request.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
                 $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
+        }
+        catch (Exception)
+        {
+            Withdraw(request);
+            throw;
         }
         var reply = new AcquireBlockReply
         {
@@ -73,6 +79,10 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         if (rented.Retired is not null) reply.RetiredSegments.AddRange(rented.Retired);
         return reply;
     }
+
+    /// <summary>The send was announced but gets no slot: the rank may send it again, and its
+    /// timestep may close without it.</summary>
+    private void Withdraw(AcquireBlockRequest request) => head.Withdraw(request.Rank, request.Array, request.Timestep);
 
     public override async Task<Empty> CommitBlock(CommitBlockRequest request, ServerCallContext context)
     {

@@ -1,0 +1,965 @@
+"""Analytics side (SPEC §4): argument checks, contract errors, feedback, callback errors,
+start order, timeouts, pool size and back-pressure, with real simulation processes."""
+
+import glob
+import json
+import logging
+import os
+import time
+
+import numpy as np
+import pytest
+
+from deisa import ContractError, Deisa, Window
+
+pytestmark = pytest.mark.usefixtures("no_leftover_shm")
+
+# Two ranks, array "x" of global (1, 2), rank r sends (r + 1) * t at t = 0 .. T-1.
+TWO_RANKS = '''
+T = int(os.environ.get("STEPS", "5"))
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+for t in range(T):
+    b.send("x", np.array([[(rank + 1) * t]], dtype=np.int64), t)
+b.close()
+report(lost=b.analytics_lost)
+'''
+
+
+# -------------------------------------------------------------------- arguments
+
+def test_unknown_keyword_is_refused():
+    with pytest.raises(TypeError, match="unknown"):
+        Deisa(unknown=1)
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    ({"max_simulation_ahead": 0}, ValueError),
+    ({"max_simulation_ahead": 1.5}, TypeError),
+    ({"max_simulation_ahead": True}, TypeError),
+    ({"feedback_queue_size": 0}, ValueError),
+    ({"timeout": 0}, ValueError),
+    ({"timeout": -1}, ValueError),
+    ({"pool_size": -5}, ValueError),
+    ({"pool_size": "80 furlongs"}, ValueError),
+    ({"pool_size": "lots"}, ValueError),
+    ({"pool_size": [1]}, TypeError),
+    ({"address": 5}, TypeError),
+])
+def test_bad_constructor_arguments(kwargs, exc):
+    with pytest.raises(exc):
+        Deisa(**kwargs)
+
+
+def test_construction_is_cheap_and_does_not_connect(run_dir):
+    t0 = time.monotonic()
+    Deisa(timeout=1)
+    assert time.monotonic() - t0 < 0.5
+    assert not (run_dir / ".deisa" / "analytics.json").exists()
+
+
+def test_list_as_input_is_refused():
+    d = Deisa()
+    with pytest.raises(TypeError, match="list"):
+        d.register_callback(lambda a, b: None, ["a", "b"])
+    with pytest.raises(TypeError):
+        d.register(["a", "b"])
+    with pytest.raises(TypeError):
+        d.register_callback(lambda a: None, ("a",))
+    with pytest.raises(TypeError):
+        d.register_callback(lambda a: None, 3)
+    assert d._callbacks == []
+
+
+def test_when_must_be_and_or_or():
+    d = Deisa()
+    with pytest.raises(ValueError, match="XOR"):
+        d.register_callback(lambda a: None, "a", when="XOR")
+    with pytest.raises(ValueError):
+        d.register("a", when="and")(lambda a: None)
+    d.register_callback(lambda a: None, "a", when="OR")
+    d.register_callback(lambda a: None, "a", when="AND")
+
+
+def test_other_register_errors():
+    d = Deisa()
+    with pytest.raises(TypeError):
+        d.register_callback("not callable", "a")
+    with pytest.raises(ValueError):
+        d.register_callback(lambda: None)
+    with pytest.raises(ValueError, match="'a'"):
+        d.register_callback(lambda a: None, "a", Window("a", size=2))
+    with pytest.raises(TypeError):
+        d.register_callback(lambda a: None, "a", exception_handler=42)
+
+
+@pytest.mark.parametrize("args, kwargs, exc", [
+    ((), {}, TypeError),
+    (("",), {}, TypeError),
+    ((3,), {}, TypeError),
+    (("a",), {"size": 0}, ValueError),
+    (("a",), {"size": -2}, ValueError),
+    (("a",), {"size": 1.5}, TypeError),
+    (("a",), {"size": True}, TypeError),
+    (("a",), {"size": "2"}, TypeError),
+    (("a",), {"preprocess": 3}, TypeError),
+])
+def test_window_validation(args, kwargs, exc):
+    with pytest.raises(exc):
+        Window(*args, **kwargs)
+
+
+def test_window_defaults():
+    w = Window("a")
+    assert (w.name, w.size, w.preprocess) == ("a", 1, None)
+    w = Window("a", size=3, preprocess=abs)
+    assert (w.size, w.preprocess) == (3, abs)
+    assert Window.of("b").name == "b" and Window.of(w) is w
+
+
+def test_set_outside_execute_callbacks_is_refused():
+    with pytest.raises(RuntimeError):
+        Deisa().set("k", 1, 0)
+
+
+# -------------------------------------------------------------------- contract
+
+def test_unknown_array_is_a_contract_error_before_any_data(simulation):
+    sim = simulation(TWO_RANKS.replace("for t in range(T):", "for t in range(T):\n    time.sleep(0.3)"))
+    d = Deisa(timeout=20)
+    calls = []
+    d.register_callback(lambda x, zzz: calls.append(1), "x", "zzz")
+    t0 = time.monotonic()
+    with pytest.raises(ContractError) as e:
+        d.execute_callbacks()
+    assert time.monotonic() - t0 < 15
+    msg = str(e.value)
+    assert "'zzz'" in msg and "'x'" in msg
+    assert calls == []
+    # the simulation is not stuck: it is told and goes on without the analytics
+    reports = sim.wait(timeout=30)
+    for rank, (r,) in enumerate(reports):
+        assert r["lost"] is True
+        assert "warning" in sim.stderr(rank).lower()
+
+
+# -------------------------------------------------------------------- feedback
+
+FEEDBACK_SIM = '''
+import base64
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+b.send("x", np.array([[0]], dtype=np.int64), 0)
+b.send("x", np.array([[1]], dtype=np.int64), 1)   # returns once the callbacks of t=0 ran
+out = {}
+for key in ["none", "bool", "false", "int", "big", "float", "str", "bytes", "empty"]:
+    v = b.get(key, 0, default="MISSING")
+    out[key] = [type(v).__name__, base64.b64encode(v).decode() if isinstance(v, bytes) else v]
+arr = b.get("array", 0)
+expected = np.arange(1 << 17, dtype=np.float64).reshape(256, 512)
+out["array"] = [type(arr).__name__, str(arr.dtype), list(arr.shape), bool(np.array_equal(arr, expected))]
+f = b.get("fortran", 0)
+out["fortran"] = [bool(np.array_equal(f, np.asfortranarray(np.arange(6).reshape(2, 3)))), str(f.dtype)]
+out["errors"] = b.get("errors", 0)
+out["history"] = b.get("int")
+b.close()
+report(**out)
+'''
+
+
+def test_feedback_values_and_errors(simulation):
+    sim = simulation(FEEDBACK_SIM)
+    d = Deisa(timeout=20)
+    errors = {}
+
+    def attempt(label, fn):
+        try:
+            fn()
+            errors[label] = None
+        except Exception as e:  # noqa: BLE001
+            errors[label] = [type(e).__name__, str(e)]
+
+    @d.register("x")
+    def cb(x):
+        t = x[0].t
+        if t != 0:
+            return
+        d.set("none", None, 0)
+        d.set("bool", True, 0)
+        d.set("false", False, 0)
+        d.set("int", -(2 ** 62), 0)
+        d.set("big", 2 ** 63 - 1, 0)
+        d.set("float", 2.5, 0)
+        d.set("str", "héllo", 0)
+        d.set("bytes", b"\x00\xffab", 0)
+        d.set("empty", "", 0)
+        d.set("array", np.arange(1 << 17, dtype=np.float64).reshape(256, 512), 0)  # exactly 1 MiB
+        d.set("fortran", np.asfortranarray(np.arange(6).reshape(2, 3)), 0)
+        attempt("same timestep", lambda: d.set("int", 5, 0))
+        attempt("older", lambda: d.set("int", 5, -1))
+        attempt("object", lambda: d.set("k", object(), 0))
+        attempt("list", lambda: d.set("k", [1, 2], 0))
+        attempt("dict", lambda: d.set("k", {"a": 1}, 0))
+        attempt("object array", lambda: d.set("k", np.array([None, 1]), 0))
+        attempt("too big", lambda: d.set("k", np.zeros((1 << 17) + 1), 0))
+        attempt("key not str", lambda: d.set(1, 1, 0))
+        attempt("timestep not int", lambda: d.set("k", 1, "0"))
+        attempt("too large int", lambda: d.set("k", 2 ** 64, 0))
+        d.set("errors", ";".join(f"{k}={v[0] if v else None}" for k, v in errors.items()), 0)
+
+    d.execute_callbacks()
+    reports = sim.wait(timeout=30)
+
+    assert errors["same timestep"][0] == "ValueError" and "already been set" in errors["same timestep"][1]
+    assert errors["older"][0] == "ValueError"
+    for label in ("object", "list", "dict", "object array", "key not str", "timestep not int"):
+        assert errors[label] is not None and errors[label][0] == "TypeError", (label, errors[label])
+    assert errors["too big"] is not None and errors["too big"][0] == "ValueError"
+    assert errors["too large int"] is not None and errors["too large int"][0] in ("ValueError", "OverflowError")
+
+    import base64
+    for (r,) in reports:
+        assert r["none"] == ["NoneType", None]
+        assert r["bool"] == ["bool", True] and r["false"] == ["bool", False]
+        assert r["int"] == ["int", -(2 ** 62)] and r["big"] == ["int", 2 ** 63 - 1]
+        assert r["float"] == ["float", 2.5]
+        assert r["str"] == ["str", "héllo"] and r["empty"] == ["str", ""]
+        assert r["bytes"] == ["bytes", base64.b64encode(b"\x00\xffab").decode()]
+        assert r["array"] == ["ndarray", "float64", [256, 512], True]
+        assert r["fortran"] == [True, "int64"]
+        assert [tuple(e) for e in r["history"]] == [(0, -(2 ** 62))]  # refused sets changed nothing
+        assert "same timestep=ValueError" in r["errors"]
+
+
+def test_feedback_queue_keeps_the_newest_entries(simulation):
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+for t in range(6):
+    b.send("x", np.array([[t]], dtype=np.int64), t)
+hist = b.get("k")
+b.close()
+report(hist=hist)
+''')
+    d = Deisa(timeout=20, feedback_queue_size=3)
+    d.register_callback(lambda x: x[0].t < 5 and d.set("k", x[0].t * 10, x[0].t), "x")
+    d.execute_callbacks()
+    for (r,) in sim.wait():
+        # send(5) returned once t=4's callbacks ran: entries of t = 2, 3, 4 are kept
+        assert [tuple(e) for e in r["hist"]] == [(2, 20), (3, 30), (4, 40)]
+
+
+# -------------------------------------------------------------------- callback errors
+
+def test_exception_goes_to_the_handler_and_the_loop_continues(simulation):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    handled, after = [], []
+
+    def failing(x):
+        if x[0].t % 2 == 0:
+            raise ValueError(f"bad timestep {x[0].t}")
+
+    d.register_callback(failing, "x", exception_handler=handled.append)
+    d.register_callback(lambda x: after.append(x[0].t), "x")
+    d.execute_callbacks()
+    sim.wait()
+    assert [type(e) for e in handled] == [ValueError] * 3
+    assert [str(e) for e in handled] == ["bad timestep 0", "bad timestep 2", "bad timestep 4"]
+    assert after == [0, 1, 2, 3, 4]
+
+
+def test_default_handler_logs_with_traceback_and_continues(simulation, caplog):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    seen = []
+
+    def failing(x):
+        seen.append(x[0].t)
+        raise KeyError("oops")
+
+    d.register_callback(failing, "x")
+    with caplog.at_level(logging.INFO, logger="deisa"):
+        d.execute_callbacks()
+    sim.wait()
+    assert seen == [0, 1, 2, 3, 4]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 5
+    for r, t in zip(errors, range(5)):
+        assert r.exc_info is not None and r.exc_info[0] is KeyError
+        assert "failing" in r.getMessage() and str(t) in r.getMessage()
+
+
+def test_exception_handler_that_raises_does_not_hang(simulation):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+
+    def handler(e):
+        raise RuntimeError("handler failed") from e
+
+    d.register_callback(lambda x: 1 / 0, "x", exception_handler=handler)
+    with pytest.raises(RuntimeError, match="handler failed"):
+        d.execute_callbacks()
+    sim.wait(timeout=30)
+
+
+@pytest.mark.parametrize("exc", [AssertionError, TimeoutError])
+def test_assertion_and_timeout_errors_stop_the_analytics(simulation, exc):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    seen, handled = [], []
+
+    def cb(x):
+        seen.append(x[0].t)
+        if x[0].t == 2:
+            raise exc("stop here")
+
+    d.register_callback(cb, "x", exception_handler=handled.append)
+    with pytest.raises(exc, match="stop here"):
+        d.execute_callbacks()
+    assert seen == [0, 1, 2] and handled == []
+    reports = sim.wait(timeout=30)  # the simulation finishes without the analytics
+    for rank, (r,) in enumerate(reports):
+        assert r["lost"] is True
+        assert "warning" in sim.stderr(rank).lower()
+
+
+# -------------------------------------------------------------------- start order and timeouts
+
+def test_analytics_started_after_the_simulation(simulation):
+    sim = simulation(TWO_RANKS)
+    time.sleep(1.0)
+    assert all(p.poll() is None for p in sim.procs)  # the ranks wait for the analytics
+    d = Deisa(timeout=20)
+    seen = []
+    d.register_callback(lambda x: seen.append((x[0].t, int(x[0].sum().compute()))), "x")
+    d.execute_callbacks()
+    sim.wait()
+    assert seen == [(t, 3 * t) for t in range(5)]
+
+
+def test_missing_rank_is_named_by_the_analytics(simulation):
+    sim = simulation('''
+try:
+    b = Bridge(comm, {"x": {"global_shape": (3,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20)
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)])
+''', ranks=3, start=[0, 1])
+    d = Deisa(timeout=2)
+    d.register_callback(lambda x: None, "x")
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError) as e:
+        d.execute_callbacks()
+    elapsed = time.monotonic() - t0
+    assert 1.5 < elapsed < 10
+    assert "rank 2 never connected" in str(e.value)
+    assert "ranks 0" not in str(e.value) and "rank 0" not in str(e.value)
+    reports = sim.wait(timeout=30)  # the connected ranks are not left hanging
+    for (r,) in reports:
+        assert r["error"] is not None
+
+
+def test_two_missing_ranks_are_named(simulation):
+    sim = simulation('''
+try:
+    b = Bridge(comm, {"x": {"global_shape": (4,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20)
+except Exception:
+    pass
+''', ranks=4, start=[0, 2])
+    d = Deisa(timeout=2)
+    d.register_callback(lambda x: None, "x")
+    with pytest.raises(TimeoutError, match="ranks 1, 3 never connected"):
+        d.execute_callbacks()
+    sim.wait(timeout=30, check=False)
+
+
+def test_no_simulation_at_all(run_dir):
+    d = Deisa(timeout=1)
+    d.register_callback(lambda x: None, "x")
+    with pytest.raises(TimeoutError, match="no simulation rank connected"):
+        d.execute_callbacks()
+    assert not (run_dir / ".deisa" / "analytics.json").exists()
+
+
+def test_bridge_without_analytics_times_out_naming_the_rendezvous(simulation, run_dir):
+    sim = simulation('''
+t0 = time.monotonic()
+try:
+    Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=1.5)
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)], elapsed=time.monotonic() - t0)
+''')
+    for (r,) in sim.wait(timeout=30):
+        assert r["error"][0] == "TimeoutError"
+        assert str(run_dir / ".deisa") in r["error"][1]
+        assert "DEISA_RENDEZVOUS" in r["error"][1]
+        assert 1.4 < r["elapsed"] < 8
+
+
+# -------------------------------------------------------------------- pool size
+
+def test_pool_smaller_than_one_timestep_is_refused_at_start(simulation):
+    sim = simulation('''
+try:
+    b = Bridge(comm, {"x": {"global_shape": (2, 256, 256), "chunk_shape": (1, 256, 256), "chunk_position": (rank, 0, 0),
+                            "dtype": "float64"}}, timeout=20)
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)])
+''')
+    d = Deisa(timeout=20, pool_size="600KiB")  # one timestep is 2 x 512 KiB
+    d.register_callback(lambda x: None, "x")
+    t0 = time.monotonic()
+    with pytest.raises(ValueError) as e:
+        d.execute_callbacks()
+    assert time.monotonic() - t0 < 10
+    assert "pool" in str(e.value) and str(600 * 1024) in str(e.value)
+    for (r,) in sim.wait(timeout=30):
+        assert r["error"] is not None and r["error"][0] == "ValueError" and "pool" in r["error"][1]
+
+
+def test_block_larger_than_pool_without_declared_dtype_fails_fast(simulation, analytics_process):
+    """With no declared dtype the size is known at the first send only: that send fails at
+    once with a clear error (a block that can never fit must not wait for the timeout); the
+    ranks close and the analytics ends."""
+    a = analytics_process('''
+d = Deisa(timeout=20, pool_size="256KiB")
+d.register_callback(lambda x: report(t=x[0].t), "x")
+try:
+    d.execute_callbacks()
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)])
+''')
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (2, 256, 256), "chunk_shape": (1, 256, 256), "chunk_position": (rank, 0, 0)}},
+           timeout=20)
+t0 = time.monotonic()
+try:
+    b.send("x", np.zeros((1, 256, 256)), 0)
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)], elapsed=time.monotonic() - t0)
+b.close()
+''')
+    for (r,) in sim.wait(timeout=40):
+        assert r["error"] is not None and r["error"][0] == "ValueError", r
+        assert "pool" in r["error"][1]
+        assert r["elapsed"] < 5
+    a.wait(timeout=6)  # the analytics ends once every rank closed
+    assert a.returncode == 0
+
+
+def test_pool_size_from_the_environment(simulation, monkeypatch):
+    sim = simulation('''
+try:
+    b = Bridge(comm, {"x": {"global_shape": (2, 64), "chunk_shape": (1, 64), "chunk_position": (rank, 0), "dtype": "int64"}},
+               timeout=20)
+except Exception:
+    pass
+''')
+    monkeypatch.setenv("DEISA_POOL_SIZE", "1KiB")
+    d = Deisa(timeout=20)
+    d.register_callback(lambda x: None, "x")
+    with pytest.raises(ValueError, match="pool"):
+        d.execute_callbacks()
+    sim.wait(timeout=30)
+
+
+# -------------------------------------------------------------------- back-pressure
+
+BACK_PRESSURE = '''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+returned = {}
+for t in range(4):
+    b.send("x", np.array([[t]], dtype=np.int64), t)
+    returned[t] = time.time()
+b.close()
+report(returned=returned)
+'''
+
+
+def test_max_simulation_ahead_one_waits_for_the_callbacks(simulation):
+    sim = simulation(BACK_PRESSURE)
+    d = Deisa(timeout=20, max_simulation_ahead=1)
+    ended = {}
+
+    @d.register("x")
+    def cb(x):
+        time.sleep(0.3)
+        ended[x[0].t] = time.time()
+
+    d.execute_callbacks()
+    reports = sim.wait()
+    assert sorted(ended) == [0, 1, 2, 3]
+    for rank, (r,) in enumerate(reports):
+        returned = {int(k): v for k, v in r["returned"].items()}
+        for t in range(3):
+            assert returned[t + 1] >= ended[t], f"rank {rank}: send({t + 1}) returned before the callback of {t} ended"
+        # ... but not long after it: the simulation is released as soon as the callbacks end
+        for t in range(1, 3):
+            assert returned[t + 1] - ended[t] < 1.0
+
+
+def test_max_simulation_ahead_two_lets_the_simulation_run_ahead(simulation):
+    sim = simulation(BACK_PRESSURE)
+    d = Deisa(timeout=20, max_simulation_ahead=2)
+    ended = {}
+
+    @d.register("x")
+    def cb(x):
+        time.sleep(0.6)
+        ended[x[0].t] = time.time()
+
+    d.execute_callbacks()
+    reports = sim.wait()
+    for rank, (r,) in enumerate(reports):
+        returned = {int(k): v for k, v in r["returned"].items()}
+        assert returned[1] < ended[0], f"rank {rank}: send(1) waited although 2 timesteps may be pending"
+        for t in range(2):
+            assert returned[t + 2] >= ended[t], f"rank {rank}: send({t + 2}) returned before the callback of {t} ended"
+
+
+def test_gaps_between_timesteps_do_not_matter_for_back_pressure(simulation):
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+returned = {}
+for t in (10, 1000, 10 ** 12):
+    b.send("x", np.array([[t % 1000]], dtype=np.int64), t)
+    returned[t] = time.time()
+b.close()
+report(returned=returned)
+''')
+    d = Deisa(timeout=20)
+    ended = {}
+
+    @d.register("x")
+    def cb(x):
+        time.sleep(0.3)
+        ended[x[0].t] = time.time()
+
+    d.execute_callbacks()
+    for (r,) in sim.wait():
+        returned = {int(k): v for k, v in r["returned"].items()}
+        assert returned[1000] >= ended[10] and returned[10 ** 12] >= ended[1000]
+    assert sorted(ended) == [10, 1000, 10 ** 12]
+
+
+def test_send_times_out_when_the_analytics_is_stuck(simulation):
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=1.5)
+b.send("x", np.array([[0]], dtype=np.int64), 0)
+t0 = time.monotonic()
+try:
+    b.send("x", np.array([[1]], dtype=np.int64), 1)
+    report(error=None)
+except Exception as e:
+    report(error=[type(e).__name__, str(e)], elapsed=time.monotonic() - t0)
+b.close()
+''')
+    d = Deisa(timeout=20)
+
+    @d.register("x")
+    def cb(x):
+        if x[0].t == 0:
+            time.sleep(3)
+
+    d.execute_callbacks()
+    for (r,) in sim.wait(timeout=30):
+        assert r["error"] is not None and r["error"][0] == "TimeoutError", r
+        assert "max_simulation_ahead" in r["error"][1] and "timestep 1" in r["error"][1]
+        assert 1.3 < r["elapsed"] < 3
+
+
+# -------------------------------------------------------------------- firing order, release, logs
+
+def test_callbacks_of_one_timestep_run_in_registration_order(simulation):
+    """An OR callback registered first runs before the AND callback registered after it,
+    for every timestep (the AND one waits for the OR one, which waits for the closing)."""
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    order = []
+    d.register_callback(lambda x: order.append(("or", x[-1].t)), "x", when="OR")
+    d.register_callback(lambda x: order.append(("and", x[-1].t)), "x")
+    d.register_callback(lambda x: order.append(("and2", x[-1].t)), Window("x", size=2))
+    d.execute_callbacks()
+    sim.wait()
+    assert order == [(name, t) for t in range(5) for name in ("or", "and", "and2")]
+
+
+def test_arrays_no_callback_needs_are_released_at_once(simulation):
+    """'big' is sent every timestep but no callback reads it: with a pool of four of its
+    blocks, 30 timesteps go through without waiting for memory."""
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)},
+                  "big": {"global_shape": (2, 256, 256), "chunk_shape": (1, 256, 256), "chunk_position": (rank, 0, 0)}},
+           timeout=5)
+block = np.zeros((1, 256, 256))
+for t in range(30):
+    b.send("big", block, t)
+    b.send("x", np.array([[t]], dtype=np.int64), t)
+b.close()
+''')
+    d = Deisa(timeout=20, pool_size="2MiB")
+    seen = []
+    d.register_callback(lambda x: seen.append(x[0].t), "x")
+    d.execute_callbacks()
+    sim.wait()
+    assert seen == list(range(30))
+
+
+def test_one_info_line_per_processed_timestep(simulation, caplog):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    d.register_callback(lambda x: None, "x")
+    with caplog.at_level(logging.INFO, logger="deisa"):
+        d.execute_callbacks()
+    sim.wait()
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "timestep" in r.getMessage()]
+    assert len(lines) == 5
+    for t, line in enumerate(lines):
+        assert f"timestep {t}" in line and "x" in line and "ms" in line
+
+
+def test_progress_line(simulation, capfd):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    d.register_callback(lambda x: None, "x")
+    d.execute_callbacks(progress=True)
+    sim.wait()
+    err = capfd.readouterr().err
+    assert "\r" in err and "timestep 4" in err and err.endswith("\n")
+
+
+def test_feedback_answers_are_the_same_on_every_rank_while_being_set(simulation):
+    """Ranks poll get("k", 0) at different paces while the analytics sets it: the n-th answer
+    is the same on every rank, whenever each rank asks."""
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+b.send("x", np.array([[0]], dtype=np.int64), 0)
+answers = []
+while answers.count("ready") < 5 and len(answers) < 2000:
+    answers.append(b.get("k", 0))
+    time.sleep(0.005 if rank == 0 else 0.013)
+b.close()
+report(answers=answers)
+''')
+    d = Deisa(timeout=20)
+
+    @d.register("x")
+    def cb(x):
+        time.sleep(0.15)
+        d.set("k", "ready", 0)
+
+    d.execute_callbacks()
+    (a0,), (a1,) = sim.wait()
+    a0, a1 = a0["answers"], a1["answers"]
+    assert a0 == a1
+    assert a0[0] is None and a0[-1] == "ready"  # the value did change during the polling
+    first = a0.index("ready")
+    assert all(v is None for v in a0[:first]) and all(v == "ready" for v in a0[first:])
+
+
+def test_window_shorter_at_the_start_and_slides(simulation):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    windows = []
+    d.register_callback(lambda x: windows.append([a.t for a in x]), Window("x", size=3))
+    d.execute_callbacks()
+    sim.wait()
+    assert windows == [[0], [0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4]]
+
+
+# -------------------------------------------------------------------- the analytics dies early
+
+REGISTERING = '''
+t0 = time.monotonic()
+try:
+    b = Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20,
+               on_analytics_failure=os.environ["POLICY"])
+    ctor = None
+except Exception as e:
+    ctor, b = [type(e).__name__, str(e), isinstance(e, ConnectionError)], None
+sends = []
+if b is not None:
+    for t in range(3):
+        try:
+            b.send("x", np.array([t]), t)
+            sends.append(None)
+        except Exception as e:
+            sends.append(type(e).__name__)
+    b.close()
+report(ctor=ctor, sends=sends, elapsed=time.monotonic() - t0)
+'''
+
+
+def _kill_analytics_while_registering(simulation, analytics_process, run_dir, policy):
+    a = analytics_process('''
+d = Deisa(timeout=30)
+d.register_callback(lambda x: None, "x")
+d.execute_callbacks()
+''')
+    record = run_dir / ".deisa" / "analytics.json"
+    sim = simulation(REGISTERING, env={"POLICY": policy}, start=[0])  # rank 1 never comes
+    deadline = time.monotonic() + 20
+    while not record.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(1.0)  # rank 0 is in Bridge(), waiting for rank 1
+    session = json.loads(record.read_text())["session"]
+    a.kill()
+    try:
+        (r,), = sim.wait(timeout=30)
+    finally:
+        for path in glob.glob(f"/dev/shm/deisa-{session}-*"):
+            os.unlink(path)
+    assert r["elapsed"] < 10
+    return r, sim
+
+
+def test_analytics_dying_while_bridges_register_raises_with_raise_policy(simulation, analytics_process, run_dir):
+    r, _ = _kill_analytics_while_registering(simulation, analytics_process, run_dir, "raise")
+    assert r["ctor"] is not None and r["ctor"][0] == "AnalyticsLostError" and r["ctor"][2], r
+
+
+def test_analytics_dying_while_bridges_register_only_warns(simulation, analytics_process, run_dir):
+    r, sim = _kill_analytics_while_registering(simulation, analytics_process, run_dir, "warn")
+    assert r["ctor"] is None, r
+    assert r["sends"] == [None, None, None]
+    assert "warning" in sim.stderr(0).lower()
+
+
+def test_send_can_be_retried_after_a_timeout(simulation):
+    """A send that timed out sent nothing: retrying it later delivers the block."""
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=1.0)
+b.send("x", np.array([[0]], dtype=np.int64), 0)
+errors = []
+for attempt in range(10):
+    try:
+        b.send("x", np.array([[10 + rank]], dtype=np.int64), 1)
+        break
+    except TimeoutError as e:
+        errors.append(str(e))
+b.send("x", np.array([[20 + rank]], dtype=np.int64), 2)
+b.close()
+report(errors=errors)
+''')
+    d = Deisa(timeout=20)
+    seen = []
+
+    @d.register("x")
+    def cb(x):
+        seen.append((x[0].t, x[0].compute().tolist()))
+        if x[0].t == 0:
+            time.sleep(2.5)
+
+    d.execute_callbacks()
+    reports = sim.wait(timeout=30)
+    assert seen == [(0, [[0, 0]]), (1, [[10, 11]]), (2, [[20, 21]])]
+    for (r,) in reports:
+        assert 1 <= len(r["errors"]) <= 3
+
+
+FULL_POOL_SIM = '''
+b = Bridge(comm, {"x": {"global_shape": (2, 256, 256), "chunk_shape": (1, 256, 256), "chunk_position": (rank, 0, 0)}},
+           timeout=1.5)
+sent, error = [], None
+for t in range(10):
+    t0 = time.monotonic()
+    try:
+        b.send("x", np.full((1, 256, 256), t, dtype=np.float64), t)
+        sent.append(t)
+    except Exception as e:
+        error = [type(e).__name__, str(e), time.monotonic() - t0]
+        break
+retry = None
+if RETRY:
+    try:
+        b.send("x", np.full((1, 256, 256), t, dtype=np.float64), t)
+    except Exception as e:
+        retry = [type(e).__name__, str(e)]
+b.close()
+report(sent=sent, error=error, retry=retry)
+'''
+
+KEEP_EVERYTHING = '''
+d = Deisa(timeout=20, pool_size="2MiB")  # four blocks, two timesteps
+kept = []
+
+@d.register("x")
+def cb(x):
+    kept.append(x[0])
+    report(t=x[0].t, values=[float(a[0, 0, 0].compute()) for a in kept])
+
+try:
+    d.execute_callbacks()
+    report(end=None)
+except Exception as e:
+    report(end=[type(e).__name__, str(e)])
+'''
+
+
+def run_full_pool(simulation, analytics_process, run_dir, retry=False, wait=0):
+    """The analytics keeps every array: the pool fills up and the next send waits for memory
+    until the bridge's timeout. Returns the ranks' reports and whether the analytics ended."""
+    a = analytics_process(KEEP_EVERYTHING)
+    record = run_dir / ".deisa" / "analytics.json"
+    sim = simulation(f"RETRY = {retry}\n" + FULL_POOL_SIM)
+    try:
+        reports = sim.wait(timeout=30)
+        analytics_reports, ended = None, None
+        if wait:
+            try:
+                analytics_reports = a.wait(timeout=wait)
+                ended = a.returncode
+            except AssertionError:
+                pass
+    finally:
+        session = json.loads(record.read_text())["session"] if record.exists() else None
+        a.kill()
+        for path in glob.glob(f"/dev/shm/deisa-{session}-*") if session else []:
+            os.unlink(path)
+    return reports, analytics_reports, ended
+
+
+def test_send_waiting_for_a_full_pool_times_out_clearly(simulation, analytics_process, run_dir):
+    reports, _, _ = run_full_pool(simulation, analytics_process, run_dir)
+    for (r,) in reports:
+        assert r["error"] is not None, r
+        name, msg, waited = r["error"]
+        assert name == "TimeoutError" and "pool" in msg and "memory" in msg, msg
+        assert 1.3 < waited < 4
+        assert 1 <= len(r["sent"]) <= 3
+
+
+def test_analytics_ends_after_a_send_timed_out_on_the_pool(simulation, analytics_process, run_dir):
+    _, analytics_reports, ended = run_full_pool(simulation, analytics_process, run_dir, wait=6)
+    assert ended is not None, "execute_callbacks() did not return after every rank closed"
+    assert ended == 0
+    # every kept array still holds its own values
+    for r in analytics_reports:
+        if "values" in r:
+            assert r["values"] == [float(t) for t in range(len(r["values"]))]
+
+
+def test_send_can_be_retried_after_a_pool_timeout(simulation, analytics_process, run_dir):
+    reports, _, _ = run_full_pool(simulation, analytics_process, run_dir, retry=True)
+    for (r,) in reports:
+        assert r["error"] is not None and r["error"][0] == "TimeoutError"
+        assert r["retry"] is not None and r["retry"][0] == "TimeoutError", r["retry"]  # still no memory: same error
+
+
+# -------------------------------------------------------------------- windows, memory, addresses
+
+def test_two_windows_of_different_sizes_on_one_array(simulation):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    small, large = [], []
+    d.register_callback(lambda x: small.append([a.t for a in x]), "x")
+    d.register_callback(lambda x: large.append([(a.t, int(a.sum().compute())) for a in x]), Window("x", size=3))
+    d.execute_callbacks()
+    sim.wait()
+    assert small == [[t] for t in range(5)]
+    assert large == [[(s, 3 * s) for s in range(max(0, t - 2), t + 1)] for t in range(5)]
+
+
+def test_memory_is_recycled_when_the_analytics_drops_its_arrays(simulation):
+    """The callback keeps the last two arrays itself (and builds graphs on them); the pool
+    holds five timesteps: 30 timesteps go through, so dropped arrays give their memory back."""
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (2, 256, 256), "chunk_shape": (1, 256, 256), "chunk_position": (rank, 0, 0)}},
+           timeout=5)
+for t in range(30):
+    b.send("x", np.full((1, 256, 256), t, dtype=np.float64), t)
+b.close()
+''')
+    d = Deisa(timeout=20, pool_size="5MiB")
+    recent, sums = [], []
+
+    @d.register("x")
+    def cb(x):
+        recent.append(x[0])
+        del recent[:-2]
+        p = recent[-1].persist()
+        sums.append(float((p + recent[0]).sum().compute()))
+
+    d.execute_callbacks()
+    sim.wait()
+    n = 2 * 256 * 256
+    assert sums == [n * (2 * t - (t > 0)) for t in range(30)]
+    del recent
+
+
+def test_tcp_loopback_address_through_the_rendezvous(simulation, run_dir):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20, address="tcp://127.0.0.1:0")
+    seen = []
+    addresses = []
+
+    @d.register("x")
+    def cb(x):
+        if not addresses:
+            addresses.append(json.loads((run_dir / ".deisa" / "analytics.json").read_text())["address"])
+        seen.append(int(x[0].sum().compute()))
+
+    d.execute_callbacks()
+    sim.wait()
+    assert seen == [3 * t for t in range(5)]
+    assert addresses[0].startswith("tcp://127.0.0.1:") and not addresses[0].endswith(":0")
+
+
+def test_default_rendezvous_is_dot_deisa_in_the_current_directory(simulation, run_dir, monkeypatch):
+    monkeypatch.delenv("DEISA_RENDEZVOUS")
+    env = dict(os.environ)
+    sim = simulation(TWO_RANKS, env={})  # inherits the environment without DEISA_RENDEZVOUS
+    d = Deisa(timeout=20)
+    seen, record = [], []
+
+    @d.register("x")
+    def cb(x):
+        record.append((run_dir / ".deisa" / "analytics.json").exists())
+        seen.append(x[0].t)
+
+    d.execute_callbacks()
+    sim.wait()
+    assert "DEISA_RENDEZVOUS" not in env
+    assert seen == list(range(5)) and record[0]
+    assert not (run_dir / ".deisa" / "analytics.json").exists()  # withdrawn at the end
+
+
+def test_rendezvous_record_is_private(simulation, run_dir):
+    sim = simulation(TWO_RANKS)
+    d = Deisa(timeout=20)
+    modes = []
+
+    @d.register("x")
+    def cb(x):
+        if not modes:
+            modes.append(os.stat(run_dir / ".deisa" / "analytics.json").st_mode & 0o777)
+            modes.extend(os.stat(p).st_mode & 0o777 for p in glob.glob(f"/dev/shm/deisa-{d._session}-*"))
+
+    d.execute_callbacks()
+    sim.wait()
+    assert len(modes) >= 2 and all(m == 0o600 for m in modes), [oct(m) for m in modes]
+
+
+def test_flow_violation_after_complete_timesteps(simulation):
+    """Rank 1 skips t=2: the callbacks of t=0 and t=1 run, then RuntimeError names the
+    array, timestep 2 and rank 1; the simulation is not left hanging."""
+    sim = simulation('''
+b = Bridge(comm, {"x": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=20)
+for t in range(5):
+    if rank == 1 and t == 2:
+        continue
+    b.send("x", np.array([[t]], dtype=np.int64), t)
+b.close()
+''')
+    d = Deisa(timeout=20)
+    seen = []
+    d.register_callback(lambda x: seen.append(x[-1].t), Window("x", size=2))
+    with pytest.raises(RuntimeError, match="logical flow") as e:
+        d.execute_callbacks()
+    sim.wait(timeout=30)
+    assert seen == [0, 1]
+    msg = str(e.value)
+    assert "'x'" in msg and "timestep 2" in msg and "rank 1" in msg and "rank 0" not in msg
