@@ -251,6 +251,7 @@ public sealed class Bridge : IDisposable
         {
             var slot = reply.Slot;
             Guard(() => _client!.Call((c, h) => c.CommitBlock(new CommitBlockRequest { Rank = Rank, Slot = slot, Abandon = !copied }, h)));
+            if (!copied) a.LastTimestep = null; // nothing was sent: the block may be sent again
         }
     }
 
@@ -269,7 +270,6 @@ public sealed class Bridge : IDisposable
         Guard(() => reply = _client!.Call((c, h) => c.AcquireBlock(request, h)));
         a.LastTimestep = t;
         _lastTimestep = t;
-        if (a.DType == DType.Undeclared) { } // the dtype of an undeclared array may change per timestep
         if (reply is null) return null;
         _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
         return reply;
