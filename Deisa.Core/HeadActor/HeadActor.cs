@@ -19,6 +19,9 @@ public sealed class HeadActor : Actor, IBlockSink
     private readonly HeadOptions _options;
     private readonly Channel<AnalyticsEvent> _events = Channel.CreateUnbounded<AnalyticsEvent>(new() { SingleWriter = true });
     private readonly List<CallbackSpec> _callbacks = new();
+    /// <summary>Per array read by a callback: the longest window (history capacity) and how
+    /// many past timesteps a future window can still use. Derived from the callbacks once.</summary>
+    private readonly Dictionary<string, (int Capacity, int Keep)> _windowNeeds = new(StringComparer.Ordinal);
     private readonly Dictionary<int, RankState> _ranks = new();
     private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
     private readonly SortedDictionary<long, TimestepState> _timesteps = new();
@@ -69,6 +72,12 @@ public sealed class HeadActor : Actor, IBlockSink
             throw DeisaException.State($"callback '{name}' registered after data started to arrive");
         var spec = new CallbackSpec(_callbacks.Count, name, inputs.ToArray(), when);
         _callbacks.Add(spec);
+        foreach (var i in spec.Inputs)
+        {
+            var (capacity, keep) = _windowNeeds.GetValueOrDefault(i.Array);
+            // AND windows need size-1 past timesteps; OR reuses its whole last window.
+            _windowNeeds[i.Array] = (Math.Max(capacity, i.Size), Math.Max(keep, when == FiringRule.Or ? i.Size : i.Size - 1));
+        }
         return spec.Id;
     });
 
@@ -401,7 +410,7 @@ public sealed class HeadActor : Actor, IBlockSink
 
     // ---------------------------------------------------------------- firing rules
 
-    private bool IsNeeded(string array) => _callbacks.Any(c => c.Inputs.Any(i => i.Array == array));
+    private bool IsNeeded(string array) => _windowNeeds.ContainsKey(array);
 
     private bool IsClosed(long t) =>
         _worldSize is { } w && _ranks.Count == w &&
@@ -486,7 +495,7 @@ public sealed class HeadActor : Actor, IBlockSink
         at.Pushed = true;
         var h = _history[at.Layout.Name];
         h.AddLast(new HistoryEntry(t, at.Layout.Blocks.Select(b => at.Blocks[b.Rank]).ToList()));
-        int capacity = _callbacks.SelectMany(c => c.Inputs).Where(i => i.Array == at.Layout.Name).Max(i => i.Size);
+        int capacity = _windowNeeds[at.Layout.Name].Capacity;
         while (h.Count > capacity) Evict(at.Layout.Name, h);
     }
 
@@ -495,10 +504,7 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         foreach (var (name, h) in _history)
         {
-            int keep = 0;
-            foreach (var cb in _callbacks)
-                foreach (var i in cb.Inputs)
-                    if (i.Array == name) keep = Math.Max(keep, cb.When == FiringRule.Or ? i.Size : i.Size - 1);
+            int keep = _windowNeeds.GetValueOrDefault(name).Keep;
             while (h.Count > keep) Evict(name, h);
         }
     }
