@@ -1,7 +1,7 @@
 """Builds libdeisa.so with `dotnet publish` (Native AOT) and ships it inside the package."""
 
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import setup
@@ -9,6 +9,8 @@ from setuptools.command.build_py import build_py
 from setuptools.dist import Distribution
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import native_layout  # noqa: E402 - the layout of the native files, shared with build-native.sh
 
 
 class BuildNative(build_py):
@@ -17,11 +19,7 @@ class BuildNative(build_py):
         out = ROOT / "build" / "native"
         subprocess.check_call(["dotnet", "publish", str(ROOT / "Deisa.Native" / "Deisa.Native.csproj"),
                                "-c", "Release", "-o", str(out), "-nologo", "-v", "quiet"])
-        target = Path(self.build_lib) / "deisa"
-        (target / "lib").mkdir(parents=True, exist_ok=True)
-        (target / "include").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(out / "libdeisa.so", target / "lib" / "libdeisa.so")
-        shutil.copy2(ROOT / "Deisa.Native" / "include" / "deisa.h", target / "include" / "deisa.h")
+        native_layout.install(out, Path(self.build_lib) / "deisa")
 
 
 class BinaryDistribution(Distribution):

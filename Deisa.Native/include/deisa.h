@@ -93,6 +93,10 @@ const char *deisa_last_error(void);
 /* Frees a string returned by the library. NULL is accepted. */
 int deisa_string_free(char *s);
 
+/* Sets this thread's last-error message and returns `status` unchanged (status 0 clears the
+ * message). For language bindings that detect an error themselves, e.g. the Fortran module. */
+int deisa_set_last_error(int status, const char *message);
+
 /* Library version, e.g. "0.1.0" (static storage). */
 const char *deisa_version(void);
 
@@ -134,6 +138,12 @@ int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, 
  * deisa_block_commit, or deisa_block_abandon to send nothing. */
 int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timestep, int dtype,
                          void **data, int64_t *nbytes, deisa_block **block);
+
+/* What the buffer of `block` holds: its dtype, memory order, number of dimensions and shape
+ * (the declared chunk shape, in the simulation's index order). dtype, order and shape may be
+ * NULL; shape, if given, has room for `capacity` values (DEISA_ERR_VALUE if fewer than *ndim). */
+int deisa_block_info(deisa_block *block, int *dtype, int *order, int *ndim, int64_t *shape,
+                     int capacity);
 
 /* Zero-copy send, step 2: sends the written block and frees the handle. */
 int deisa_block_commit(deisa_block *block);

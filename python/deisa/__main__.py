@@ -4,6 +4,7 @@ import argparse
 import ctypes
 import json
 import sys
+from pathlib import Path
 
 from . import _native
 
@@ -53,7 +54,12 @@ def cleanup(args):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="deisa", description="Deisa: in situ analytics of MPI simulations.")
     parser.add_argument("--lib-path", action="store_true", help="print the path of libdeisa.so")
-    parser.add_argument("--include-dir", action="store_true", help="print the directory holding deisa.h")
+    parser.add_argument("--include-dir", action="store_true",
+                        help="print the directory holding deisa.h, deisa.f90 and fortran/deisa.mod")
+    parser.add_argument("--cmake-dir", action="store_true",
+                        help="print the directory of DeisaConfig.cmake (Deisa_DIR for find_package(Deisa))")
+    parser.add_argument("--pkgconfig-dir", action="store_true",
+                        help="print the directory of deisa.pc and deisa-fortran.pc (for PKG_CONFIG_PATH)")
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("status", help="show the live run of a rendezvous directory")
     p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
@@ -66,9 +72,12 @@ def main(argv=None):
     if args.lib_path:
         print(_native.library_path())
         return 0
-    if args.include_dir:
-        print(_native.library_path().parent.parent / "include")
-        return 0
+    package = Path(__file__).resolve().parent
+    for wanted, path in ((args.include_dir, package / "include"), (args.cmake_dir, package / "lib" / "cmake" / "Deisa"),
+                         (args.pkgconfig_dir, package / "lib" / "pkgconfig")):
+        if wanted:
+            print(path)
+            return 0
     if not args.command:
         parser.print_help()
         return 2
