@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# The Deisa demo: a 4-rank MPI heat simulation (examples/heat2d_simulation.py) steered by
-# live Python analytics (examples/heat_analytics.py) that print statistics every timestep,
-# send a cooling factor back, and write a PNG plot and an HDF5 file.
+# The Deisa demo: a 4-rank MPI heat simulation in Fortran (examples/fortran/) steered by live
+# Python analytics (examples/heat_analytics.py) that print statistics every timestep, send a
+# cooling factor back, and write a PNG plot and an HDF5 file. The same simulation exists in C
+# (examples/c/) and in Python (examples/heat2d_simulation.py): --sim c | python.
 #
-#   scripts/demo.sh [--steps N]     (DEISA_DEMO_OUTPUT sets the output directory)
+#   scripts/demo.sh [--steps N] [--sim fortran|c|python]   (DEISA_DEMO_OUTPUT: output directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 steps=150
-case "${1:-}" in
-  --steps) steps=${2:?--steps needs a number} ;;
-  "") ;;
-  *) echo "usage: scripts/demo.sh [--steps N]" >&2; exit 2 ;;
+sim=fortran
+while (($#)); do
+  case "$1" in
+    --steps) steps=${2:?--steps needs a number}; shift 2 ;;
+    --sim) sim=${2:?--sim needs fortran, c or python}; shift 2 ;;
+    *) echo "usage: scripts/demo.sh [--steps N] [--sim fortran|c|python]" >&2; exit 2 ;;
+  esac
+done
+case "$sim" in
+  fortran|c|python) ;;
+  *) echo "demo: --sim takes fortran, c or python (got '$sim')" >&2; exit 2 ;;
 esac
 
 scripts/setup.sh
@@ -21,6 +29,16 @@ mkdir -p "$output"
 # The demo runs the package installed in .venv, not a checkout on PYTHONPATH.
 unset PYTHONPATH
 python=.venv/bin/python
+if [ "$sim" = python ]; then
+  simulation=("$python" examples/heat2d_simulation.py)
+else
+  # Built as a user builds it: CMake's find_package(Deisa) from the installed package.
+  echo "demo: building the C and Fortran simulations (examples/CMakeLists.txt)"
+  cmake -S examples -B build/examples -DCMAKE_BUILD_TYPE=Release \
+    -DDeisa_DIR="$("$python" -m deisa --cmake-dir)" >/dev/null
+  cmake --build build/examples >/dev/null
+  simulation=("build/examples/heat2d_$sim")
+fi
 # A rendezvous directory of its own; remove what a crashed earlier demo may have left there.
 export DEISA_RENDEZVOUS="$output/.deisa"
 "$python" -m deisa cleanup >/dev/null
@@ -29,12 +47,12 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Either side gives up after this long without the other, instead of the default 300 s.
 timeout=60
 
-echo "demo: starting the analytics, then the simulation on 4 ranks ($steps timesteps)"
+echo "demo: starting the analytics, then the $sim simulation on 4 ranks ($steps timesteps)"
 "$python" examples/heat_analytics.py --output "$output" --timeout "$timeout" &
 analytics=$!
 
 sim_status=0
-mpirun --oversubscribe -np 4 "$python" examples/heat2d_simulation.py --steps "$steps" --timeout "$timeout" \
+mpirun --oversubscribe -np 4 "${simulation[@]}" --steps "$steps" --timeout "$timeout" \
   || sim_status=$?
 if ((sim_status)); then
   # The analytics would wait for ranks that never come: stop it, and remove what it left.

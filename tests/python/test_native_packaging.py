@@ -1,0 +1,77 @@
+"""What native users get from the Python package (SPEC §1, §6): header, Fortran module,
+CMake package config and pkg-config files, found through ``python -m deisa``."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import deisa._native as native
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deisa_dir(what):
+    out = subprocess.run([sys.executable, "-m", "deisa", f"--{what}"], capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def test_the_fortran_module_is_generated_from_its_generator():
+    result = subprocess.run([sys.executable, str(ROOT / "Deisa.Native" / "fortran" / "generate.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_package_ships_header_module_and_build_files():
+    include, cmake, pc = deisa_dir("include-dir"), deisa_dir("cmake-dir"), deisa_dir("pkgconfig-dir")
+    assert (include / "deisa.h").read_text() == (ROOT / "Deisa.Native" / "include" / "deisa.h").read_text()
+    assert (include / "deisa.f90").read_text() == (ROOT / "Deisa.Native" / "fortran" / "deisa.f90").read_text()
+    assert (include / "fortran" / "deisa.mod").stat().st_size > 0
+    assert {p.name for p in cmake.iterdir()} >= {"DeisaConfig.cmake", "DeisaConfigVersion.cmake"}
+    assert {p.name for p in pc.iterdir()} >= {"deisa.pc", "deisa-fortran.pc"}
+
+
+@pytest.mark.skipif(shutil.which("pkg-config") is None, reason="pkg-config not installed")
+def test_pkg_config_gives_the_library_version_and_flags():
+    env = dict(os.environ, PKG_CONFIG_PATH=str(deisa_dir("pkgconfig-dir")))
+    version = subprocess.run(["pkg-config", "--modversion", "deisa"], env=env, capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == native.lib().deisa_version().decode()
+    libs = subprocess.run(["pkg-config", "--libs", "deisa-fortran"], env=env, capture_output=True, text=True, check=True)
+    flags = libs.stdout.split()
+    # The Fortran module's archive comes before the library it calls.
+    assert flags.index("-ldeisa_fortran") < flags.index("-ldeisa")
+
+
+@pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
+def test_the_header_compiles_as_c_and_cplusplus(tmp_path):
+    src = tmp_path / "use.c"
+    src.write_text('#include <deisa.h>\nint main(void) { deisa_bridge *b = 0; return deisa_bridge_free(b); }\n')
+    include = str(deisa_dir("include-dir"))
+    for compiler, extra in (("cc", ["-std=c99", "-pedantic"]), ("c++", ["-x", "c++", "-std=c++11", "-pedantic"])):
+        result = subprocess.run([compiler, *extra, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", include, str(src)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, f"{compiler}: {result.stderr}"
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.parametrize("wanted, found", [("0.1", True), ("1.0", False)])
+def test_find_package_checks_the_version(tmp_path, wanted, found):
+    (tmp_path / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\nproject(probe LANGUAGES C)\n"
+        f"find_package(Deisa {wanted} REQUIRED)\n"
+        "add_executable(probe probe.c)\ntarget_link_libraries(probe PRIVATE Deisa::deisa)\n")
+    (tmp_path / "probe.c").write_text('#include <deisa.h>\n#include <stdio.h>\n'
+                                      'int main(void) { puts(deisa_version()); return 0; }\n')
+    configure = subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
+                                f"-DDeisa_DIR={deisa_dir('cmake-dir')}"], capture_output=True, text=True)
+    if not found:
+        assert configure.returncode != 0
+        assert "0.1.0" in configure.stderr and "Deisa" in configure.stderr
+        return
+    assert configure.returncode == 0, configure.stderr
+    subprocess.run(["cmake", "--build", str(tmp_path / "build")], capture_output=True, check=True)
+    run = subprocess.run([str(tmp_path / "build" / "probe")], capture_output=True, text=True)
+    assert run.stdout.strip() == native.lib().deisa_version().decode()
