@@ -30,7 +30,7 @@ program fortran_simulation
   integer(int64), pointer :: wrong_rank(:)
   character(len=16) :: label
   character(len=1) :: short_label
-  logical :: found
+  logical :: found, lost
 
   call MPI_Init()
   call MPI_Comm_rank(MPI_COMM_WORLD, rank)
@@ -131,6 +131,9 @@ program fortran_simulation
   ! A variable too short for the text is an error, not a silent truncation.
   call deisa_bridge_get(bridge, "label", 1, short_label, found, ierr)
   call report_error("get_label_too_short", ierr)
+  call deisa_bridge_analytics_lost(bridge, lost, ierr)
+  call check(ierr, "analytics_lost")
+  write (output_unit, '(a, i0, 1x, l1)') "LOST ", rank, lost
   call deisa_bridge_close(bridge, ierr, timestep=1.5)
   call report_error("close_real_timestep", ierr)
 

@@ -186,6 +186,7 @@ def test_fortran_reads_feedback_of_every_kind(fortran_run):
             assert float(got[(rank, t, "scale32")][1]) == 0.5 * t and got[(rank, t, "scale32")][0]
             assert got[(rank, t, "label")] == (True, f"t{t}")
         assert got[(rank, 99, "step32")] == (False, "42")
+    assert sorted(re.findall(r"^LOST (.*)$", out, re.M)) == ["0 F", "1 F"]
     assert out.count("DONE") == 2
 
 
