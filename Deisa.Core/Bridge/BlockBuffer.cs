@@ -47,6 +47,24 @@ public sealed unsafe class BlockBuffer : IDisposable
     /// <summary>The block's elements.</summary>
     public Span<T> AsSpan<T>() where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(Span);
 
+    /// <summary>
+    /// The block's elements as a writable tensor of the declared chunk shape, laid out in the
+    /// declared memory order: element [i, j, ...] is the block's element (i, j, ...) (0-based),
+    /// for a Fortran-ordered array too (a strided view, first index fastest; no transpose).
+    /// </summary>
+    /// <typeparam name="T">Element type; must be the buffer's <see cref="DType"/>.</typeparam>
+    /// <exception cref="Errors.DeisaException">Another element type (<see cref="Errors.DeisaStatus.Type"/>,
+    /// naming the array and both types).</exception>
+    /// <exception cref="ObjectDisposedException">The buffer was committed or abandoned.</exception>
+    public System.Numerics.Tensors.TensorSpan<T> AsTensorSpan<T>() where T : unmanaged
+    {
+        if (_done) throw new ObjectDisposedException(nameof(BlockBuffer), $"the buffer of '{Array}' at timestep {Timestep} was already committed or abandoned");
+        Analytics.ElementType.Check<T>(DType, $"the buffer of array '{Array}' at timestep {Timestep}");
+        long count = NBytes / sizeof(T);
+        return new System.Numerics.Tensors.TensorSpan<T>((T*)Address, checked((nint)count),
+            Analytics.ElementStrides.Lengths(Shape), Analytics.ElementStrides.Of(Shape, Order));
+    }
+
     /// <summary>Sends the written block.</summary>
     public void Commit()
     {

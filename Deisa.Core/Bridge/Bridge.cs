@@ -155,6 +155,46 @@ public sealed class Bridge : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends this rank's block of <paramref name="array"/> at timestep <paramref name="t"/>, given
+    /// as a tensor whose lengths are the declared chunk shape. Element [i, j, ...] of the tensor
+    /// is the block's element (i, j, ...) whatever the tensor's strides: a tensor already laid out
+    /// contiguously in the array's declared memory order (C, or Fortran for arrays declared with
+    /// <see cref="MemoryOrder.Fortran"/>) is copied once into shared memory like a
+    /// <see cref="ReadOnlySpan{T}"/>; any other tensor (a slice such as the interior of a field
+    /// with a ghost frame, a transposed view, a broadcast) is copied element by element once,
+    /// straight into the shared-memory buffer, in the declared order.
+    /// </summary>
+    /// <typeparam name="T">Element type; must match the array's declared dtype, if any.</typeparam>
+    /// <param name="array">A declared array.</param>
+    /// <param name="block">The block; its lengths must equal the declared chunk shape.</param>
+    /// <param name="t">The timestep (non-decreasing over the bridge's sends).</param>
+    /// <exception cref="DeisaException">Undeclared array (<see cref="DeisaStatus.Contract"/>),
+    /// lengths other than the chunk shape (<see cref="DeisaStatus.Value"/>), another dtype
+    /// (<see cref="DeisaStatus.Type"/>), and every error of <see cref="Send{T}(string, ReadOnlySpan{T}, long)"/>.</exception>
+    public void Send<T>(string array, scoped in System.Numerics.Tensors.ReadOnlyTensorSpan<T> block, long t) where T : unmanaged
+    {
+        MemoryOrder order;
+        lock (_lock)
+        {
+            if (_closed) throw DeisaException.State($"rank {Rank}: send of '{array}' after the bridge was closed");
+            if (!_arrays.TryGetValue(array, out var st)) throw Undeclared(array);
+            if (!Analytics.ElementStrides.SameShape(block.Lengths, st.Decl.ChunkShape))
+                throw DeisaException.Value($"array '{array}': block shape {Analytics.ElementStrides.Format(block.Lengths)} does not match chunk_shape {Shape.Format(st.Decl.ChunkShape)}");
+            order = st.Decl.Order;
+        }
+        if (Analytics.ElementStrides.IsContiguous(block.Lengths, block.Strides, order))
+        {
+            // Already in the declared layout: its memory is the block, one copy as for a span.
+            var dense = MemoryMarshal.CreateReadOnlySpan(in block.GetPinnableReference(), checked((int)block.FlattenedLength));
+            Send(array, dense, t);
+            return;
+        }
+        using var buffer = Acquire(array, t, DTypes.Of<T>());
+        block.CopyTo(buffer.AsTensorSpan<T>());
+        buffer.Commit();
+    }
+
     /// <summary>Sends a block given as bytes with its dtype, shape and memory order (the C ABI's send).</summary>
     public void Send(string array, ReadOnlySpan<byte> block, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long t)
     {
