@@ -55,6 +55,15 @@ public sealed record BlockDeclaration(
             throw DeisaException.Type($"array '{Array}': unknown dtype code {(int)DType}");
         if (Order is not (MemoryOrder.C or MemoryOrder.Fortran))
             throw DeisaException.Value($"array '{Array}': unknown memory order {(int)Order}");
-        checked { _ = Shape.Count(GlobalShape); }
+        // At most 2^58 elements: bytes (up to 16 per element) and their page-rounded sizes then
+        // always fit in an int64, whatever the dtype.
+        long count;
+        try { count = Shape.Count(GlobalShape); }
+        catch (OverflowException) { count = long.MaxValue; }
+        if (count > MaxElements)
+            throw DeisaException.Value($"array '{Array}': global_shape {Shape.Format(GlobalShape)} is too large (more than 2^58 elements)");
     }
+
+    /// <summary>Most elements an array may have (2^58).</summary>
+    public const long MaxElements = 1L << 58;
 }

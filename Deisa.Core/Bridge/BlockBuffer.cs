@@ -68,9 +68,20 @@ public sealed unsafe class BlockBuffer : IDisposable
     /// <summary>Sends the written block.</summary>
     public void Commit()
     {
+        if (_givenBack) throw Errors.DeisaException.State($"block of '{Array}' at timestep {Timestep} was given back unsent when the bridge was closed");
         if (_done) throw Errors.DeisaException.State($"block of '{Array}' at timestep {Timestep} was already committed or abandoned");
         _done = true;
         _bridge.CommitBuffer(this, abandon: false);
+    }
+
+    private bool _givenBack;
+
+    /// <summary>At the bridge's close: gives the memory back unsent; a later commit is an error.</summary>
+    internal void GiveBackAtClose()
+    {
+        if (_done) return;
+        _givenBack = true;
+        Dispose();
     }
 
     /// <summary>Gives the memory back without sending (if not committed).</summary>

@@ -371,6 +371,10 @@ public sealed class Bridge : IDisposable
         lock (_lock)
         {
             if (_closed) return;
+            // Buffers still open are given back unsent: a timestep they hold open would never close.
+            foreach (var open in _openBuffers.ToList())
+                try { open.GiveBackAtClose(); }
+                catch (DeisaException) { } // the analytics is gone: nothing to give back to
             if (_connected && !_lost)
                 Guard(() => _client!.Call((c, h) => c.Close(new CloseRequest { Rank = Rank, HasTimestep = timestep is not null, Timestep = timestep ?? 0 }, h)));
             _closed = true;

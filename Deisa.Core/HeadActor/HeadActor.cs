@@ -208,8 +208,10 @@ public sealed class HeadActor : Actor, IBlockSink
         {
             var layouts = _ranks.Values.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.OrderBy(d => d.Rank).ToList()), StringComparer.Ordinal);
-            long bytes = layouts.Values.Where(l => l.DType != DType.Undeclared)
-                .Sum(l => l.Blocks.Sum(b => SharedMemory.SegmentPool.Footprint(b.BlockBytes(l.DType))));
+            // Summed in 128 bits: many huge arrays must give "too large", not an overflow.
+            Int128 bytes = 0;
+            foreach (var l in layouts.Values.Where(l => l.DType != DType.Undeclared))
+                foreach (var b in l.Blocks) bytes += SharedMemory.SegmentPool.Footprint(b.BlockBytes(l.DType));
             if (bytes > _options.PoolBytes)
                 throw DeisaException.Value(
                     $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of this node's blocks ({bytes} bytes); raise pool_size or DEISA_POOL_SIZE");

@@ -13,6 +13,9 @@ namespace Deisa.Transport;
 /// </summary>
 public sealed class Rendezvous
 {
+    // Sessions published by this process and not yet withdrawn.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> s_liveHere = new();
+
     /// <summary>File name of the analytics' record.</summary>
     public const string FileName = "analytics.json";
 
@@ -46,6 +49,7 @@ public sealed class Rendezvous
     /// <summary>Writes the record atomically with mode 0600.</summary>
     public void Publish(RendezvousInfo info)
     {
+        s_liveHere[info.Session] = 0;
         System.IO.Directory.CreateDirectory(Directory);
         var tmp = FilePath + $".{info.Pid}.tmp";
         using (var fs = new FileStream(tmp, new FileStreamOptions
@@ -92,8 +96,10 @@ public sealed class Rendezvous
     public void ClaimForNewRun()
     {
         if (TryRead() is not { } old) return;
-        if (old.Pid != Environment.ProcessId && Libc.ProcessExists(old.Pid))
-            throw DeisaException.State($"another analytics (pid {old.Pid}) is running with rendezvous directory {Directory}; set DEISA_RENDEZVOUS to use another one");
+        // A record with this process's pid is live if this process published it and has not
+        // withdrawn it; otherwise it was left by an earlier process that had the same pid.
+        if (old.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(old.Session) : Libc.ProcessExists(old.Pid))
+            throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {Directory}; set DEISA_RENDEZVOUS to use another one");
         RemoveLeftovers(old);
     }
 
@@ -120,6 +126,7 @@ public sealed class Rendezvous
     /// <summary>Removes this run's record if it is still ours.</summary>
     public void Withdraw(RendezvousInfo info)
     {
+        s_liveHere.TryRemove(info.Session, out _);
         if (TryRead()?.Session == info.Session) TryDelete(FilePath);
     }
 

@@ -25,8 +25,8 @@ internal static unsafe class AnalyticsExports
             if (poolBytes < 0) throw new DeisaException(DeisaStatus.Value, $"pool_size must be positive (got {poolBytes})");
             var run = NativeCall.Wait(AnalyticsRun.StartAsync(new AnalyticsOptions
             {
-                Address = NativeCall.OptionalUtf8(address),
-                RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous),
+                Address = NativeCall.OptionalUtf8(address, "address"),
+                RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous, "rendezvous"),
                 MaxSimulationAhead = maxSimulationAhead,
                 FeedbackQueueSize = feedbackQueueSize,
                 PoolBytes = poolBytes == 0 ? null : poolBytes,
@@ -40,6 +40,7 @@ internal static unsafe class AnalyticsExports
     {
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
+        *o = null;
         *o = Json(w =>
         {
             w.WriteStartObject();
@@ -57,9 +58,10 @@ internal static unsafe class AnalyticsExports
         {
             var run = HandleTable.Get<AnalyticsRun>(analytics, A);
             var o = NativeCall.Out(id, "id (out)");
-            if (nInputs < 1) throw new DeisaException(DeisaStatus.Value, "a callback needs at least one input array");
-            if (arrays == null || windowSizes == null) throw new DeisaException(DeisaStatus.InvalidHandle, "arrays or window_sizes is NULL");
-            if (when is not (0 or 1)) throw new DeisaException(DeisaStatus.Value, $"when must be AND or OR (got {when})");
+            if (nInputs < 1) throw new DeisaException(DeisaStatus.Value, $"n_inputs must be at least 1: a callback needs at least one input array (got {nInputs})");
+            if (arrays == null) throw new DeisaException(DeisaStatus.InvalidHandle, "arrays is NULL");
+            if (windowSizes == null) throw new DeisaException(DeisaStatus.InvalidHandle, "window_sizes is NULL");
+            if (when is not (0 or 1)) throw new DeisaException(DeisaStatus.Value, $"when must be 0 (AND) or 1 (OR) (got {when})");
             var inputs = new List<WindowSpec>();
             for (int i = 0; i < nInputs; i++) inputs.Add(new WindowSpec(NativeCall.Utf8(arrays[i], $"arrays[{i}]"), windowSizes[i]));
             *o = NativeCall.Wait(run.AddCallbackAsync(NativeCall.Utf8(name, "name"), inputs, (FiringRule)when));
@@ -70,6 +72,7 @@ internal static unsafe class AnalyticsExports
     {
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
+        *o = null;
         var layouts = NativeCall.Wait(run.WaitForSimulationAsync());
         *o = Json(w =>
         {
@@ -95,6 +98,7 @@ internal static unsafe class AnalyticsExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
+        if (double.IsNaN(waitSeconds)) throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)");
         var e = NativeCall.Wait(run.NextEventAsync(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600))));
         if (e is null) return DeisaStatus.Pending;
         *o = Json(w => EventJson.Write(w, e));
@@ -113,7 +117,8 @@ internal static unsafe class AnalyticsExports
     public static int SetFeedback(nint analytics, byte* key, long timestep, int kind, void* data, long nbytes) => NativeCall.Run(() =>
     {
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
-        if (nbytes < 0 || nbytes > FeedbackValue.MaxBytes) throw new DeisaException(DeisaStatus.Value, $"feedback value of {nbytes} bytes is larger than the 1 MiB limit");
+        if (nbytes < 0) throw new DeisaException(DeisaStatus.Value, $"nbytes must not be negative (got {nbytes})");
+        if (nbytes > FeedbackValue.MaxBytes) throw new DeisaException(DeisaStatus.Value, $"feedback value of {nbytes} bytes is larger than the 1 MiB limit");
         if (data == null && nbytes > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "data is NULL");
         var bytes = new ReadOnlySpan<byte>(data, (int)nbytes).ToArray();
         NativeCall.Wait(run.SetFeedbackAsync(NativeCall.Utf8(key, "key"), timestep, new FeedbackValue((FeedbackKind)kind, bytes)));
@@ -130,7 +135,8 @@ internal static unsafe class AnalyticsExports
     public static int Status(byte* rendezvous, byte** json) => NativeCall.Run(() =>
     {
         var o = NativeCall.Out(json, "json (out)");
-        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous));
+        *o = null;
+        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
         using var client = new Bridge.SimulationClient(info.Address, info.Token);
         var reply = client.Call((c, h) => c.Status(new Transport.Protocol.Empty(), h, deadline: DateTime.UtcNow.AddSeconds(10)));
@@ -141,7 +147,8 @@ internal static unsafe class AnalyticsExports
     public static int Cleanup(byte* rendezvous, byte** json) => NativeCall.Run(() =>
     {
         var o = NativeCall.Out(json, "json (out)");
-        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous));
+        *o = null;
+        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var removed = new List<string>();
         if (r.TryRead() is { } info && !SharedMemory.Libc.ProcessExists(info.Pid)) removed.AddRange(r.RemoveLeftovers(info));
         removed.AddRange(DeadSessionSegments.Remove());

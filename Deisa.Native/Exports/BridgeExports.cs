@@ -21,8 +21,8 @@ internal static unsafe class BridgeExports
                 throw new DeisaException(DeisaStatus.Value, $"on_analytics_failure must be DEISA_ON_FAILURE_WARN or DEISA_ON_FAILURE_RAISE (got {onAnalyticsFailure})");
             var b = Bridge.Bridge.Open(new BridgeOptions(rank, worldSize)
             {
-                Address = NativeCall.OptionalUtf8(address),
-                RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous),
+                Address = NativeCall.OptionalUtf8(address, "address"),
+                RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous, "rendezvous"),
                 Timeout = NativeCall.Seconds(timeoutSeconds, "timeout"),
                 OnAnalyticsFailure = (AnalyticsFailurePolicy)onAnalyticsFailure,
             });
@@ -49,10 +49,29 @@ internal static unsafe class BridgeExports
             var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
             var array = NativeCall.Utf8(name, "name");
             if (data == null && nbytes > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "data is NULL");
-            if (nbytes < 0 || nbytes > int.MaxValue) throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes {nbytes} is out of range");
+            if (nbytes < 0) throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes must not be negative (got {nbytes})");
+            if (nbytes > int.MaxValue)
+                throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes {nbytes} is more than deisa_bridge_send takes ({int.MaxValue} bytes); write larger blocks with deisa_bridge_acquire");
             if (order is not (0 or 1)) throw new DeisaException(DeisaStatus.Value, $"array '{array}': order must be DEISA_ORDER_C or DEISA_ORDER_FORTRAN (got {order})");
-            b.Send(array, new ReadOnlySpan<byte>(data, (int)nbytes), (DType)dtype, NativeCall.Int64s(shape, ndim, "shape"), (MemoryOrder)order, timestep);
+            var dims = NativeCall.Int64s(shape, ndim, "shape");
+            var type = CheckDType(array, dtype);
+            if (type == DType.Undeclared) throw new DeisaException(DeisaStatus.Type, $"array '{array}': a block needs its dtype (got DEISA_DTYPE_UNDECLARED)");
+            // The arguments must agree with each other before they are compared with the declaration.
+            if (dims.All(d => d >= 0))
+            {
+                long expected;
+                try { expected = checked(Shape.Count(dims) * DTypes.ItemSize(type)); }
+                catch (OverflowException) { throw new DeisaException(DeisaStatus.Value, $"array '{array}': shape {Shape.Format(dims)} is too large"); }
+                if (nbytes != expected)
+                    throw new DeisaException(DeisaStatus.Value, $"array '{array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(dims)} of {DTypes.NumpyName(type)}");
+            }
+            b.Send(array, new ReadOnlySpan<byte>(data, (int)nbytes), type, dims, (MemoryOrder)order, timestep);
         });
+
+    /// <summary>A dtype code of the C ABI: DEISA_DTYPE_UNDECLARED or a defined element type.</summary>
+    private static DType CheckDType(string array, int dtype) =>
+        dtype == 0 || DTypes.IsDefined((DType)dtype) ? (DType)dtype
+        : throw new DeisaException(DeisaStatus.Type, $"array '{array}': unknown dtype code {dtype}");
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_acquire")]
     public static int Acquire(nint bridge, byte* name, long timestep, int dtype, void** data, long* nbytes, nint* block) =>
@@ -62,7 +81,9 @@ internal static unsafe class BridgeExports
             var d = NativeCall.Out(data, "data (out)");
             var n = NativeCall.Out(nbytes, "nbytes (out)");
             var h = NativeCall.Out(block, "block (out)");
-            var buffer = b.Acquire(NativeCall.Utf8(name, "name"), timestep, (DType)dtype);
+            *d = null; *n = 0; *h = 0;
+            var array = NativeCall.Utf8(name, "name");
+            var buffer = b.Acquire(array, timestep, CheckDType(array, dtype));
             *d = (void*)buffer.Address;
             *n = buffer.NBytes;
             *h = HandleTable.Add(buffer);
@@ -99,14 +120,19 @@ internal static unsafe class BridgeExports
     public static int FeedbackEntry(nint feedback, long index, long* timestep, int* kind, void** data, long* nbytes) => NativeCall.Run(() =>
     {
         var a = HandleTable.Get<FeedbackAnswer>(feedback, "feedback");
+        // Every out-parameter is checked before any is written: a failed call writes nothing.
+        var ts = NativeCall.Out(timestep, "timestep (out)");
+        var k = NativeCall.Out(kind, "kind (out)");
+        var d = NativeCall.Out(data, "data (out)");
+        var n = NativeCall.Out(nbytes, "nbytes (out)");
         long count = a.Entries?.Count ?? 1;
         if (index < 0 || index >= count) throw new DeisaException(DeisaStatus.Value, $"feedback entry {index} is out of range (count {count})");
         var (t, v) = a.Entries is { } e ? e[(int)index] : (long.MinValue, a.Value!);
-        *NativeCall.Out(timestep, "timestep (out)") = t;
-        *NativeCall.Out(kind, "kind (out)") = (int)v.Kind;
-        *NativeCall.Out(nbytes, "nbytes (out)") = v.Data.Length;
+        *ts = t;
+        *k = (int)v.Kind;
+        *n = v.Data.Length;
         // The bytes stay valid until deisa_feedback_free: they live in a pinned copy.
-        *NativeCall.Out(data, "data (out)") = PinnedBytes.Of(v);
+        *d = PinnedBytes.Of(v);
     });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_feedback_free")]

@@ -19,14 +19,30 @@ internal static class HandleTable
         return h;
     }
 
-    public static T Get<T>(nint h, string what) where T : class =>
-        h != 0 && s_objects.TryGetValue(h, out var o) && o is T t ? t
-        : throw new DeisaException(DeisaStatus.InvalidHandle, h == 0 ? $"{what} is NULL" : $"{what} is not a valid handle (freed, or of another kind)");
+    public static T Get<T>(nint h, string what) where T : class
+    {
+        if (h == 0) throw Invalid($"{what} is NULL");
+        if (!s_objects.TryGetValue(h, out var o)) throw Invalid($"{what} is not a valid handle (already freed, or never returned by this library)");
+        return o as T ?? throw Invalid($"{what} is not a valid handle: a {KindOf(o)} was passed where a {KindOf(typeof(T))} is expected");
+    }
 
+    /// <summary>Takes the handle out of the table: of two threads freeing it, exactly one gets the object.</summary>
     public static T Remove<T>(nint h, string what) where T : class
     {
         var t = Get<T>(h, what);
-        s_objects.TryRemove(h, out _);
+        if (!s_objects.TryRemove(new KeyValuePair<nint, object>(h, t)))
+            throw Invalid($"{what} is not a valid handle (already freed)");
         return t;
     }
+
+    private static DeisaException Invalid(string message) => new(DeisaStatus.InvalidHandle, message);
+
+    private static string KindOf(object o) => KindOf(o.GetType());
+
+    private static string KindOf(Type t) =>
+        t == typeof(Bridge.Bridge) ? "deisa_bridge*"
+        : t == typeof(Bridge.BlockBuffer) ? "deisa_block*"
+        : t == typeof(Feedback.FeedbackAnswer) ? "deisa_feedback*"
+        : t == typeof(Analytics.AnalyticsRun) ? "deisa_analytics*"
+        : t.Name;
 }

@@ -17,7 +17,8 @@ internal static unsafe class NativeCall
         try
         {
             var status = body();
-            if (status == DeisaStatus.Ok) SetError(null);
+            // A call that did not fail (DEISA_OK, or DEISA_PENDING: nothing yet) leaves no message.
+            SetError(status is DeisaStatus.Ok or DeisaStatus.Pending ? null : $"failed with status {(int)status}");
             return (int)status;
         }
         catch (DeisaException e) { SetError(e.Message); return (int)e.Status; }
@@ -45,14 +46,28 @@ internal static unsafe class NativeCall
         return p;
     }
 
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>A string argument; a NULL is an error naming the parameter.</summary>
     public static string Utf8(byte* p, string what) =>
-        p == null ? throw new DeisaException(DeisaStatus.InvalidHandle, $"{what} is NULL")
-                  : Marshal.PtrToStringUTF8((nint)p)!;
+        p == null ? throw new DeisaException(DeisaStatus.InvalidHandle, $"{what} is NULL") : Decode(p, what);
 
     /// <summary>An optional string argument (NULL or empty = absent).</summary>
-    public static string? OptionalUtf8(byte* p) =>
-        p == null ? null : Marshal.PtrToStringUTF8((nint)p) is { Length: > 0 } s ? s : null;
+    public static string? OptionalUtf8(byte* p, string what) =>
+        p == null ? null : Decode(p, what) is { Length: > 0 } s ? s : null;
+
+    // Strict: bytes that are not UTF-8 are an error, not U+FFFD replacements (two different
+    // names must never become the same string).
+    private static string Decode(byte* p, string what)
+    {
+        var bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(p);
+        try { return s_strictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException)
+        {
+            var shown = Convert.ToHexString(bytes[..Math.Min(bytes.Length, 32)]).ToLowerInvariant();
+            throw new DeisaException(DeisaStatus.Value, $"{what} is not valid UTF-8 (bytes {shown}{(bytes.Length > 32 ? "..." : "")})");
+        }
+    }
 
     /// <summary>An out-parameter that must not be NULL.</summary>
     public static T* Out<T>(T* p, string what) where T : unmanaged =>

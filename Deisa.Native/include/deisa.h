@@ -8,8 +8,15 @@
  *     The message of the last failed call on the calling thread is deisa_last_error().
  *   - No call ever aborts or crashes the host on bad input: a NULL, a freed or wrong handle,
  *     a bad shape or a bad code is an error status with a message naming what is wrong.
- *   - Strings are NUL-terminated UTF-8. Strings returned through `char **` out-parameters
- *     are owned by the caller and freed with deisa_string_free().
+ *     A handle used after its free, or a handle of another kind (a deisa_bridge* cast to a
+ *     deisa_block*), is DEISA_ERR_HANDLE; so is a NULL handle, pointer or out-parameter
+ *     that the call needs. (A non-NULL pointer to memory that is not yours cannot be
+ *     detected: pointers must be NULL or valid for the sizes given.)
+ *   - A call that fails writes NULL into its handle and string out-parameters (never a
+ *     stale value) and leaves the handles it was given usable: the process can go on.
+ *   - Strings are NUL-terminated UTF-8; bytes that are not UTF-8 are DEISA_ERR_VALUE.
+ *     Strings returned through `char **` out-parameters are owned by the caller and freed
+ *     with deisa_string_free().
  *   - Blocking calls (connect, send, acquire) wait at most the bridge's timeout.
  *
  * The library carries its own .NET runtime and cannot be unloaded (no dlclose).
@@ -87,7 +94,11 @@ typedef struct deisa_analytics deisa_analytics; /* the analytics side of a run *
 
 /* ---------------------------------------------------------------- common */
 
-/* Message of the last failed call on this thread (valid until the next call on it), or NULL. */
+/* The message of the last call on this thread if it failed, else NULL. Each thread has its
+ * own: a call on another thread never changes it. Every call that succeeds (DEISA_OK) or
+ * returns DEISA_PENDING clears it; deisa_last_error and deisa_version leave it as it is.
+ * The string is owned by the library and valid until the next deisa_* call on this thread:
+ * copy it to keep it. */
 const char *deisa_last_error(void);
 
 /* Frees a string returned by the library. NULL is accepted. */
@@ -111,9 +122,10 @@ int deisa_bridge_open(int rank, int world_size, const char *address, const char 
                       double timeout_s, int on_analytics_failure, deisa_bridge **bridge);
 
 /* Declares this rank's block of array `name`: global shape, block (chunk) shape and block
- * position in the block grid, each of `ndim` values in the simulation's index order;
- * `dtype` (DEISA_DTYPE_UNDECLARED lets each timestep's first block decide) and `order`.
- * Call before deisa_bridge_connect. */
+ * position in the block grid, each of `ndim` values (1 to 32) in the simulation's index
+ * order; `dtype` (DEISA_DTYPE_UNDECLARED lets each timestep's first block decide) and
+ * `order`. An array has at most 2^58 elements. Call before deisa_bridge_connect
+ * (DEISA_ERR_STATE after it, or after close). */
 int deisa_bridge_declare_array(deisa_bridge *bridge, const char *name, int ndim,
                                const int64_t *global_shape, const int64_t *chunk_shape,
                                const int64_t *chunk_position, int dtype, int order);
@@ -128,14 +140,20 @@ int deisa_bridge_connect(deisa_bridge *bridge);
  * with shape `shape[ndim]` (must equal the declared chunk shape) in memory order `order`.
  * Copies the block once into shared memory; returns when `data` may be overwritten. Waits
  * (never drops data) while the analytics is max_simulation_ahead timesteps behind or the
- * shared-memory pool is full. Timesteps must not decrease; an (array, timestep) is sent once. */
+ * shared-memory pool is full. Timesteps must not decrease; an (array, timestep) is sent once.
+ * `dtype` must be a defined type (not DEISA_DTYPE_UNDECLARED) and nbytes must equal the
+ * elements of `shape` times the dtype's size. At most 2^31-1 bytes per call (larger blocks:
+ * deisa_bridge_acquire). */
 int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, int64_t nbytes,
                       int dtype, int ndim, const int64_t *shape, int order, int64_t timestep);
 
 /* Zero-copy send, step 1: a buffer in shared memory for this rank's block of `name` at
  * `timestep`. `dtype` may be DEISA_DTYPE_UNDECLARED if the array declared one. Write the
  * block into *data (*nbytes bytes, declared chunk shape and order), then call
- * deisa_block_commit, or deisa_block_abandon to send nothing. */
+ * deisa_block_commit, or deisa_block_abandon to send nothing. *data is valid until then,
+ * or until the bridge is closed: closing gives open buffers back unsent (their commit is
+ * then DEISA_ERR_STATE, their abandon DEISA_OK). While a buffer is open, a send or acquire
+ * of a later timestep is DEISA_ERR_STATE. */
 int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timestep, int dtype,
                          void **data, int64_t *nbytes, deisa_block **block);
 
@@ -160,7 +178,9 @@ int deisa_bridge_get_double(deisa_bridge *bridge, const char *key, int64_t times
                             double *value, int *found);
 
 /* Feedback as text: copies at most capacity-1 bytes and a NUL into `buffer`; *length is
- * the full length in bytes (call again with a larger buffer if *length >= capacity). */
+ * the full length in bytes (call again with a larger buffer if *length >= capacity).
+ * capacity 0 (buffer may then be NULL) only asks the length; capacity < 0 is
+ * DEISA_ERR_VALUE. Numbers and bools convert to text; bytes and arrays are DEISA_ERR_TYPE. */
 int deisa_bridge_get_string(deisa_bridge *bridge, const char *key, int64_t timestep,
                             char *buffer, int64_t capacity, int64_t *length, int *found);
 
@@ -170,17 +190,20 @@ int deisa_bridge_get_string(deisa_bridge *bridge, const char *key, int64_t times
 int deisa_bridge_get_feedback(deisa_bridge *bridge, const char *key, int has_timestep,
                               int64_t timestep, deisa_feedback **feedback, int *found);
 int deisa_feedback_count(deisa_feedback *feedback, int64_t *count);
-/* Entry `index`: its timestep (INT64_MIN for a single-timestep answer), kind and bytes
- * (valid until deisa_feedback_free). */
+/* Entry `index` (0 <= index < count, else DEISA_ERR_VALUE): its timestep (INT64_MIN for a
+ * single-timestep answer), kind and bytes (valid until deisa_feedback_free). Every
+ * out-parameter is required; a failed call writes none of them. */
 int deisa_feedback_entry(deisa_feedback *feedback, int64_t index, int64_t *timestep, int *kind,
                          const void **data, int64_t *nbytes);
-int deisa_feedback_free(deisa_feedback *feedback);
+int deisa_feedback_free(deisa_feedback *feedback); /* NULL is accepted */
 
 /* 1 in *lost once the analytics went away. */
 int deisa_bridge_analytics_lost(deisa_bridge *bridge, int *lost);
 
 /* The simulation is finished on this rank (idempotent). `timestep`, if has_timestep, is
- * the timestep the simulation ended at. The analytics ends once every rank closed. */
+ * the timestep the simulation ended at. The analytics ends once every rank closed. Open
+ * zero-copy buffers are given back unsent. Afterwards send, acquire, get and declare are
+ * DEISA_ERR_STATE. */
 int deisa_bridge_close(deisa_bridge *bridge, int has_timestep, int64_t timestep);
 
 /* Closes if needed and frees the bridge. NULL is accepted. */
@@ -191,7 +214,9 @@ int deisa_bridge_free(deisa_bridge *bridge);
 
 /* Starts the analytics of a run: listens on `address` (NULL = a Unix socket in the
  * rendezvous directory) and publishes the rendezvous record. pool_bytes 0 = default
- * ($DEISA_POOL_SIZE or half of /dev/shm, at most 4 GiB). Free with deisa_analytics_free. */
+ * ($DEISA_POOL_SIZE or half of /dev/shm, at most 4 GiB). Free with deisa_analytics_free.
+ * DEISA_ERR_STATE if a live analytics (of any process, this one included) already uses the
+ * rendezvous directory. */
 int deisa_analytics_start(const char *address, const char *rendezvous, int max_simulation_ahead,
                           int feedback_queue_size, int64_t pool_bytes, double timeout_s,
                           deisa_analytics **analytics);
@@ -205,9 +230,12 @@ int deisa_analytics_add_callback(deisa_analytics *analytics, const char *name, i
  * callback asks for an array no rank declared. */
 int deisa_analytics_wait_for_simulation(deisa_analytics *analytics, char **json);
 /* The next event as JSON ("kind": "array", "callback", "drop", "timestep_done", "failed",
- * "end"), or DEISA_PENDING after wait_s seconds without one. */
+ * "end"), or DEISA_PENDING (and *json NULL) after wait_s seconds without one (wait_s <= 0
+ * polls; at most 3600; NaN is DEISA_ERR_VALUE). */
 int deisa_analytics_next_event(deisa_analytics *analytics, double wait_s, char **json);
-/* Every callback announced for `timestep` has run. */
+/* Every callback announced for `timestep` has run. A timestep that is not waiting for this
+ * is ignored (DEISA_OK), as is a lease that is not held in release_block: both are
+ * notifications that may arrive late. */
 int deisa_analytics_finish_timestep(deisa_analytics *analytics, int64_t timestep);
 /* No view of the block with this lease is alive any more. */
 int deisa_analytics_release_block(deisa_analytics *analytics, int64_t lease);
@@ -221,7 +249,10 @@ int deisa_analytics_free(deisa_analytics *analytics);
 
 /* The live run of a rendezvous directory (NULL = default) as JSON. */
 int deisa_status(const char *rendezvous, char **json);
-/* Removes shared memory and rendezvous files of dead runs; the removed paths as JSON. */
+/* Removes shared memory and rendezvous files of dead runs; the removed paths as a JSON list
+ * (a directory that does not exist has nothing to remove; dead runs' shared memory is
+ * swept whatever the directory). deisa_status of a directory without a live analytics is
+ * DEISA_ERR_STATE. */
 int deisa_cleanup(const char *rendezvous, char **json);
 
 #ifdef __cplusplus
