@@ -68,9 +68,12 @@ public sealed partial class HeatSimulationTests
         var log = ranks[0].Output;
         Assert.Contains("simulation: timestep 6: feedback for timestep 5: cooling, heater power x0.5", log);
         Assert.Contains("simulation: timestep 11: feedback for timestep 10: heating again, heater power x1", log);
-        // Half power slows the heating down: the sum grows less over 6..10 than over 1..5.
-        Assert.True(seen[10].Sum - seen[6].Sum < seen[5].Sum - seen[1].Sum,
-            $"sums {seen[1].Sum} {seen[5].Sum} {seen[6].Sum} {seen[10].Sum}");
+        // And the field shows it: a rank sends t, then advances with the heating of its latest
+        // answer, so the advances 6..10 ran at half power. The plate heats up ever more slowly
+        // at constant power, so only the feedback can make the gain of 12..16 beat that of 7..11.
+        double Gain(int from, int to) => seen[to].Sum - seen[from].Sum;
+        Assert.True(Gain(7, 11) < Gain(2, 6), $"half power: gain {Gain(7, 11)} over 7..11, {Gain(2, 6)} over 2..6");
+        Assert.True(Gain(12, 16) > Gain(7, 11), $"full power again: gain {Gain(12, 16)} over 12..16, {Gain(7, 11)} over 7..11");
 
         Assert.All(kept, a => Assert.True(a.IsReleased, a.ToString()));
         RunDirectory.AssertNoSharedMemory(host);
