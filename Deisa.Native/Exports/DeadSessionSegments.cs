@@ -8,6 +8,8 @@ namespace Deisa.Native.Exports;
 /// </summary>
 internal static class DeadSessionSegments
 {
+    private static readonly TimeSpan MinAge = TimeSpan.FromSeconds(10);
+
     public static IReadOnlyList<string> Remove()
     {
         var removed = new List<string>();
@@ -18,6 +20,9 @@ internal static class DeadSessionSegments
             var name = Path.GetFileName(f);
             var parts = name.Split('-');
             if (parts.Length < 3 || live.Contains(parts[1])) continue;
+            // A segment is mapped by its analytics right after it is created: a young one may
+            // belong to a run starting now, not to a dead one.
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;
             try { File.Delete(f); removed.Add(f); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
         return removed;

@@ -251,7 +251,8 @@ int deisa_analytics_free(deisa_analytics *analytics);
 int deisa_status(const char *rendezvous, char **json);
 /* Removes shared memory and rendezvous files of dead runs; the removed paths as a JSON list
  * (a directory that does not exist has nothing to remove; dead runs' shared memory is
- * swept whatever the directory). deisa_status of a directory without a live analytics is
+ * swept whatever the directory, except segments less than 10 s old, which a starting run
+ * may be setting up). deisa_status of a directory without a live analytics is
  * DEISA_ERR_STATE. */
 int deisa_cleanup(const char *rendezvous, char **json);
 

@@ -8,6 +8,7 @@ import glob
 import os
 import re
 import shutil
+import sys
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -214,3 +215,29 @@ def test_compile_errors_carry_the_compilers_output(tmp_path):
     assert "deisa_no_such_function" in str(e.value) and "bad.c" in str(e.value)
     with pytest.raises(BuildError, match="compiler not found"):
         compile_native(tmp_path / "no-such-compiler", [bad], tmp_path / "bad")
+
+
+def test_cleanup_removes_dead_segments_but_spares_young_ones(tmp_path):
+    """deisa_cleanup sweeps the shared memory of dead runs, but not a segment so young that a
+    starting run may not have mapped it yet (the table's own cleanup row must never break a
+    run starting at the same moment)."""
+    import secrets
+
+    old = Path(f"/dev/shm/deisa-{secrets.token_hex(6)}-0")
+    young = Path(f"/dev/shm/deisa-{secrets.token_hex(6)}-0")
+    try:
+        for p in (old, young):
+            p.write_bytes(b"\0" * 4096)
+            p.chmod(0o600)
+        an_hour_ago = time.time() - 3600
+        os.utime(old, (an_hour_ago, an_hour_ago))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p))
+        r = subprocess.run([sys.executable, "-m", "deisa", "cleanup", "--rendezvous", str(tmp_path / "nowhere")],
+                           capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert f"removed {old}" in r.stdout and not old.exists()
+        assert str(young) not in r.stdout and young.exists()
+    finally:
+        for p in (old, young):
+            p.unlink(missing_ok=True)
