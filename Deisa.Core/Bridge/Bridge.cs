@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Deisa.Arrays;
 using Deisa.Errors;
 using Deisa.Feedback;
+using Deisa.SharedMemory;
 using Deisa.Transport;
 using Deisa.Transport.Protocol;
 using Grpc.Core;
@@ -225,8 +226,7 @@ public sealed class Bridge : IDisposable
             var a = Check(array, t, dtype, Shape.Count(st.Decl.ChunkShape));
             long nbytes = Shape.Count(a.Decl.ChunkShape) * DTypes.ItemSize(dtype);
             var reply = AcquireSlot(a, t, dtype, a.Decl.ChunkShape, a.Decl.Order, nbytes);
-            if (reply is null) return NoOpBuffer(a, t, dtype, nbytes);
-            var seg = _segments.Get(reply.Segment, reply.SegmentSize);
+            if (reply is null || MapSegment(reply) is not { } seg) return NoOpBuffer(a, t, dtype, nbytes);
             var buffer = new BlockBuffer(this, array, t, reply.Slot, seg.Address + (nint)reply.Offset, nbytes, dtype, a.Decl.ChunkShape, a.Decl.Order);
             _openBuffers.Add(buffer);
             return buffer;
@@ -279,8 +279,7 @@ public sealed class Bridge : IDisposable
     private void SendBytes(ArrayState a, ReadOnlySpan<byte> block, DType dtype, long[] shape, MemoryOrder order, long t)
     {
         var reply = AcquireSlot(a, t, dtype, shape, order, block.Length);
-        if (reply is null) return;
-        var seg = _segments.Get(reply.Segment, reply.SegmentSize);
+        if (reply is null || MapSegment(reply) is not { } seg) return;
         bool copied = false;
         try
         {
@@ -313,6 +312,15 @@ public sealed class Bridge : IDisposable
         if (reply is null) return null;
         _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
         return reply;
+    }
+
+    /// <summary>The segment of a granted slot, mapped; null when the analytics ended (and removed
+    /// its shared memory) since it granted the slot: the failure policy applies as for a call.</summary>
+    private Segment? MapSegment(AcquireBlockReply reply)
+    {
+        Segment? seg = null;
+        Guard(() => seg = _segments.Get(reply.Segment, reply.SegmentSize));
+        return seg;
     }
 
     /// <summary>Runs a call; if the analytics is gone, applies the failure policy.</summary>
