@@ -1,0 +1,94 @@
+"""The deisa analytics of a benchmark run: ``ana_deisa.py CONFIG``.
+
+One callback per array in CONFIG["arrays"] (Window of size CONFIG.get("window", 1)); the first
+thing each does is note the time (the latency figures compare it with the ranks' send times).
+CONFIG["consume"] says what it then does with the newest array:
+  none   nothing;            touch  reads one element through Dask;
+  mean   computes its mean;  rss    computes its mean and samples this process's memory;
+  read   the analytics-read figure (Dask mean against numpy mean, memory), once.
+With CONFIG["count_segments"], each callback also counts the session's shared-memory segments.
+"""
+
+import gc
+import glob
+import json
+import sys
+
+import numpy as np
+
+from common import MiB, median, now, report, reset_peak, status
+
+
+def read_figure(x, reps):
+    """mean() of the assembled array against numpy's mean of the same data in one array.
+
+    Memory first (no reference array exists yet): resident memory and its peak around the
+    Dask mean show whether any block was copied. Then interleaved timings, Dask and numpy.
+    """
+    first = now()
+    m0 = float(x.mean().compute())
+    first = now() - first
+    gc.collect()
+    peak_reset = reset_peak()
+    before = status()
+    m1 = float(x.mean().compute())
+    after = status()
+    mem = {"before": before, "after": after, "peak_reset": peak_reset}
+    ref = np.empty(x.shape, dtype=x.dtype)
+    ref.fill(0)
+    x.store(ref)  # one contiguous array holding the same data (a copy: this is the reference)
+    m_ref = float(ref.mean())
+    dask_t, numpy_t = [], []
+    for _ in range(reps):
+        s = now()
+        float(x.mean().compute())
+        dask_t.append(now() - s)
+        s = now()
+        float(ref.mean())
+        numpy_t.append(now() - s)
+    del ref
+    return {"first": first, "dask": dask_t, "numpy": numpy_t, "mem": mem, "values": [m0, m1, m_ref],
+            "nbytes": x.nbytes, "nblocks": x.npartitions}
+
+
+def main(cfg):
+    from deisa import Deisa, Window
+
+    d = Deisa(max_simulation_ahead=cfg.get("ahead", 1), pool_size=cfg.get("pool"), timeout=cfg.get("timeout", 120))
+    starts = {}
+    ends = {}
+    rss = []
+    segments = []
+    out = {}
+    consume = cfg.get("consume", "touch")
+
+    def make(name):
+        def cb(**kw):
+            s = now()
+            x = kw[name][-1]
+            starts.setdefault(name, {})[x.t] = s
+            if consume == "touch":
+                float(x[0].compute())
+            elif consume == "mean":
+                float(x.mean().compute())
+            elif consume == "rss":
+                float(x.mean().compute())
+                rss.append(status()["VmRSS"])
+            elif consume == "read" and "read" not in out:
+                out["read"] = read_figure(x, cfg.get("reps", 5))
+            if cfg.get("count_segments"):
+                segments.append(len(glob.glob(f"/dev/shm/deisa-{d._session}-*")))
+            ends.setdefault(name, {})[x.t] = now()
+        cb.__qualname__ = f"consume_{name}"
+        return cb
+
+    for name in cfg["arrays"]:
+        d.register_callback(make(name), Window(name, size=cfg.get("window", 1)))
+    t0 = now()
+    d.execute_callbacks()
+    t1 = now()
+    report(session=d._session, start=t0, end=t1, starts=starts, ends=ends, rss=rss, segments=segments, **out)
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))
