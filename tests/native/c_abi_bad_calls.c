@@ -21,7 +21,6 @@
 #define _GNU_SOURCE
 #include <deisa.h>
 
-#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -108,17 +107,17 @@ static void run_rows(const char *section, const row *rows, size_t n)
     printf("# %s\n", section);
     for (size_t i = 0; i < n; i++) {
         const row *r = &rows[i];
-        char what[600], message[1500];
-        snprintf(what, sizeof what, "%s", r->what);
+        char message[1500];
         deisa_string_free(NULL); /* a call that succeeds: no message is left from before */
         int status = r->call();
-        const char *m = deisa_last_error();
+        const char *m = deisa_last_error(); /* valid until the next call: copied at once */
+        int has_message = m != NULL;
         snprintf(message, sizeof message, "%s", m ? m : "(NULL)");
         int ok = status == r->expect && (r->needle ? contains_all(m, r->needle) : m == NULL);
         int alive = g_alive();
         if (g_verbose) printf("#   %s: %s\n", status_name(status), message);
-        check(ok && alive, what, "got status %d (%s), message %s%s%s; expected %s%s%s%s", status,
-              status_name(status), m ? "\"" : "", message, m ? "\"" : "", status_name(r->expect),
+        check(ok && alive, r->what, "got status %d (%s), message %s%s%s; expected %s%s%s%s", status,
+              status_name(status), has_message ? "\"" : "", message, has_message ? "\"" : "", status_name(r->expect),
               r->needle ? " with a message containing \"" : " and no message",
               r->needle ? r->needle : "", r->needle ? "\"" : "",
               alive ? "" : "; AND the library no longer answers a good call afterwards");
