@@ -84,10 +84,20 @@ def main(cfg):
 
     for name in cfg["arrays"]:
         d.register_callback(make(name), Window(name, size=cfg.get("window", 1)))
+    arrived = {}
+    add_array = getattr(d, "_add_array", None)
+    if add_array is not None:
+        # Notes when the engine's "array complete" event reaches Python, to split the latency
+        # into core (send -> event) and Python (event -> callback). Instance attribute only.
+        def noted(event):
+            arrived.setdefault(event["name"], {})[event["timestep"]] = now()
+            return add_array(event)
+
+        d._add_array = noted
     t0 = now()
     d.execute_callbacks()
     t1 = now()
-    report(session=d._session, start=t0, end=t1, starts=starts, ends=ends, rss=rss, segments=segments, **out)
+    report(session=d._session, start=t0, end=t1, starts=starts, ends=ends, arrived=arrived, rss=rss, segments=segments, **out)
 
 
 if __name__ == "__main__":

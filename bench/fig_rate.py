@@ -42,8 +42,8 @@ def shm_rate(size, steps):
 
 
 def fig4(quick, csender):
-    size = 4 if quick else 8
-    steps = 300 if quick else 1500
+    size = 2 if quick else 8
+    steps = 200 if quick else 1500
     rounds = 1 if quick else 2
     py, c, hand = [], [], []
     for _ in range(rounds):

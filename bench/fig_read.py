@@ -6,8 +6,8 @@ from table import Row, fmt_bytes, fmt_time
 
 
 def fig5(quick):
-    size = 16
-    block = (8 if quick else 64) * MiB
+    size = 4 if quick else 16
+    block = (16 if quick else 64) * MiB
     reps = 3 if quick else 7
     pool = f"{max(2 * size * block // MiB, 256)}MiB"
     with Run("fig5") as run:

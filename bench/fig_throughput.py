@@ -62,7 +62,7 @@ def fig1(quick):
 def fig6(quick, dask_address):
     """4 ranks × 16 MiB, analytics computing the mean of every timestep: deisa vs Dask peer GB/s."""
     size, n = 4, 16 * MiB // 8
-    steps, rounds = (8, 1) if quick else (30, 2)
+    steps, rounds = (5, 1) if quick else (30, 2)
     deisa, dask = [], []
     for _ in range(rounds):
         r = deisa_stream(size, n, steps, 0.0, consume="mean", warmup=0)

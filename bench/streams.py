@@ -17,13 +17,18 @@ from pathlib import Path
 from common import Run, now
 
 
-def _summary(rank_reports, starts, ends, size, n, steps, warmup):
+def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
     first_send = min(r["starts"][0] for r in rank_reports)
     last = {t: max(r["starts"][t] for r in rank_reports) for t in range(steps)}
     lat = [starts[t] - last[t] for t in range(warmup, steps)]
     end = max(ends.values()) if ends else max(starts.values())
-    return {"latency": lat, "wall": end - first_send, "bytes": size * n * 8 * steps,
-            "send": [c for r in rank_reports for c in r["send"][warmup:]]}
+    out = {"latency": lat, "wall": end - first_send, "bytes": size * n * 8 * steps,
+           "send": [c for r in rank_reports for c in r["send"][warmup:]]}
+    if arrived:
+        # deisa only: last send -> array event in Python (core), array event -> callback (Python)
+        out["core"] = [arrived[t] - last[t] for t in range(warmup, steps) if t in arrived]
+        out["python"] = [starts[t] - arrived[t] for t in range(warmup, steps) if t in arrived]
+    return out
 
 
 def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3):
@@ -34,7 +39,8 @@ def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warm
         a = ana.wait()[0]
     starts = {int(t): v for t, v in a["starts"]["x"].items()}
     ends = {int(t): v for t, v in a["ends"]["x"].items()}
-    return _summary(reports, starts, ends, size, n, steps, warmup)
+    arrived = {int(t): v for t, v in a.get("arrived", {}).get("x", {}).items()}
+    return _summary(reports, starts, ends, size, n, steps, warmup, arrived)
 
 
 def shm_stream(size, n, steps, pace, consume="touch", warmup=3):
