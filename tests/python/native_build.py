@@ -21,7 +21,7 @@ class BuildError(RuntimeError):
     """A compilation failed; the message holds the command and the compiler's output."""
 
 
-def _deisa_cli(*args):
+def deisa_cli(*args):
     env = dict(os.environ)
     # The package as the tests import it (a checkout's python/ when PYTHONPATH points there).
     paths = [str(Path(p).resolve()) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -35,8 +35,8 @@ def _deisa_cli(*args):
 @lru_cache(maxsize=None)
 def deisa_paths():
     """(include directory holding deisa.h, directory holding libdeisa.so)."""
-    include = _deisa_cli("--include-dir")
-    lib = _deisa_cli("--lib-path")
+    include = deisa_cli("--include-dir")
+    lib = deisa_cli("--lib-path")
     if not (include / "deisa.h").is_file():
         raise BuildError(f"python -m deisa --include-dir gave {include}, which has no deisa.h")
     if not lib.is_file():

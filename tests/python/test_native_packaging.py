@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 import deisa._native as native
+from native_build import deisa_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def deisa_dir(what):
-    out = subprocess.run([sys.executable, "-m", "deisa", f"--{what}"], capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip())
+    return deisa_cli(f"--{what}")
 
 
 def test_the_fortran_module_is_generated_from_its_generator():

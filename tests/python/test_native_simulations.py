@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from deisa import Deisa
+from native_build import compile_native, deisa_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE_TESTS = ROOT / "tests" / "native"
@@ -23,12 +24,6 @@ pytestmark = [pytest.mark.usefixtures("no_leftover_shm"),
               pytest.mark.skipif(shutil.which("mpirun") is None, reason="mpirun not installed")]
 
 
-def deisa_dir(what):
-    """A directory the package reports (``python -m deisa --cmake-dir`` and the like)."""
-    out = subprocess.run([sys.executable, "-m", "deisa", f"--{what}"], capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
 def build(cmd, **kw):
     """Runs a compiler or CMake; a failure shows its output."""
     result = subprocess.run(cmd, capture_output=True, text=True, **kw)
@@ -37,7 +32,7 @@ def build(cmd, **kw):
 
 
 def pkg_config(*args):
-    env = dict(os.environ, PKG_CONFIG_PATH=deisa_dir("pkgconfig-dir"))
+    env = dict(os.environ, PKG_CONFIG_PATH=str(deisa_cli("--pkgconfig-dir")))
     return build(["pkg-config", *args], env=env).stdout.split()
 
 
@@ -45,10 +40,10 @@ def pkg_config(*args):
 def programs(tmp_path_factory):
     """The test programs, compiled with the flags pkg-config gives for deisa and deisa-fortran."""
     out = tmp_path_factory.mktemp("native")
-    build(["mpicc", "-std=c11", "-Wall", "-Wextra", "-Werror", str(NATIVE_TESTS / "c_simulation.c"),
-           "-o", str(out / "c_simulation"), *pkg_config("--cflags", "--libs", "deisa")])
-    build(["mpif90", "-std=f2018", "-Wall", "-Werror", "-Wno-compare-reals", str(NATIVE_TESTS / "fortran_simulation.f90"),
-           "-J", str(out), "-o", str(out / "fortran_simulation"), *pkg_config("--cflags", "--libs", "deisa-fortran")])
+    compile_native("mpicc", NATIVE_TESTS / "c_simulation.c", out / "c_simulation",
+                   ["-std=c11", "-Wall", "-Wextra", "-Werror", *pkg_config("--cflags", "--libs", "deisa")])
+    compile_native("mpif90", NATIVE_TESTS / "fortran_simulation.f90", out / "fortran_simulation",
+                   ["-std=f2018", "-Wall", "-Werror", "-J", str(out), *pkg_config("--cflags", "--libs", "deisa-fortran")])
     return out
 
 
@@ -56,7 +51,7 @@ def programs(tmp_path_factory):
 def examples(tmp_path_factory):
     """The C and Fortran heat examples, built by CMake with find_package(Deisa)."""
     out = tmp_path_factory.mktemp("examples")
-    build(["cmake", "-S", str(EXAMPLES), "-B", str(out), f"-DDeisa_DIR={deisa_dir('cmake-dir')}",
+    build(["cmake", "-S", str(EXAMPLES), "-B", str(out), f"-DDeisa_DIR={deisa_cli('--cmake-dir')}",
            "-DCMAKE_BUILD_TYPE=Release"])
     build(["cmake", "--build", str(out)])
     return out
@@ -93,7 +88,17 @@ def set_feedback(d):
     return feedback
 
 
-def analyse(run_dir, sim, names):
+def run_program(tmp_path_factory, program, names):
+    """``program`` on 2 ranks under mpirun, in a directory of its own, against ``analyse``."""
+    run_dir = tmp_path_factory.mktemp(program.name)
+    os.environ["DEISA_RENDEZVOUS"] = str(run_dir / ".deisa")
+    try:
+        return analyse(mpirun(run_dir, 2, program), names)
+    finally:
+        del os.environ["DEISA_RENDEZVOUS"]
+
+
+def analyse(sim, names):
     """Runs the analytics until the simulation ends: per array, the computed value, dtype and
     block flags at each timestep; the simulation's output."""
     d = Deisa(timeout=60)
@@ -141,13 +146,7 @@ def expected_fortran(t, n):
 
 @pytest.fixture(scope="module")
 def fortran_run(programs, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("fortran_run")
-    os.environ["DEISA_RENDEZVOUS"] = str(run_dir / ".deisa")
-    try:
-        sim = mpirun(run_dir, 2, programs / "fortran_simulation")
-        return analyse(run_dir, sim, ["field", "cube", "vec", "counts"])
-    finally:
-        del os.environ["DEISA_RENDEZVOUS"]
+    return run_program(tmp_path_factory, programs / "fortran_simulation", ["field", "cube", "vec", "counts"])
 
 
 @pytest.mark.parametrize("name", ["field", "cube", "vec", "counts"])
@@ -221,13 +220,7 @@ def test_fortran_bad_calls_return_ierr_and_message(fortran_run, name):
 
 @pytest.fixture(scope="module")
 def c_run(programs, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("c_run")
-    os.environ["DEISA_RENDEZVOUS"] = str(run_dir / ".deisa")
-    try:
-        sim = mpirun(run_dir, 2, programs / "c_simulation")
-        return analyse(run_dir, sim, ["grid", "fgrid"])
-    finally:
-        del os.environ["DEISA_RENDEZVOUS"]
+    return run_program(tmp_path_factory, programs / "c_simulation", ["grid", "fgrid"])
 
 
 def test_c_blocks_in_c_and_fortran_order(c_run):
