@@ -12,11 +12,18 @@ With CONFIG["count_segments"], each callback also counts the session's shared-me
 import gc
 import glob
 import json
+import os
 import sys
 
 import numpy as np
 
 from common import MiB, median, now, report, reset_peak, status
+
+
+def cpu():
+    """CPU seconds (user + system) of this process, all threads."""
+    t = os.times()
+    return t.user + t.system
 
 
 def read_figure(x, reps):
@@ -57,7 +64,9 @@ def main(cfg):
     d = Deisa(max_simulation_ahead=cfg.get("ahead", 1), pool_size=cfg.get("pool"), timeout=cfg.get("timeout", 120))
     starts = {}
     ends = {}
+    marks = []
     rss = []
+    objects = []  # (callback number, anonymous RSS, Python objects tracked by the GC)
     segments = []
     out = {}
     consume = cfg.get("consume", "touch")
@@ -65,8 +74,10 @@ def main(cfg):
     def make(name):
         def cb(**kw):
             s = now()
+            marks.append(cpu())  # CPU of the process at each callback (the rate figure uses first and last)
             x = kw[name][-1]
-            starts.setdefault(name, {})[x.t] = s
+            if consume != "rss":  # the memory figure keeps nothing per timestep but its samples
+                starts.setdefault(name, {})[x.t] = s
             if consume == "touch":
                 float(x[0].compute())
             elif consume == "mean":
@@ -74,11 +85,14 @@ def main(cfg):
             elif consume == "rss":
                 float(x.mean().compute())
                 rss.append(status()["VmRSS"])
+                if len(rss) % 100 == 1:
+                    objects.append((len(rss), status()["RssAnon"], len(gc.get_objects())))
             elif consume == "read" and "read" not in out:
                 out["read"] = read_figure(x, cfg.get("reps", 5))
             if cfg.get("count_segments"):
                 segments.append(len(glob.glob(f"/dev/shm/deisa-{d._session}-*")))
-            ends.setdefault(name, {})[x.t] = now()
+            if consume != "rss":
+                ends.setdefault(name, {})[x.t] = now()
         cb.__qualname__ = f"consume_{name}"
         return cb
 
@@ -93,11 +107,13 @@ def main(cfg):
             arrived.setdefault(event["name"], {})[event["timestep"]] = now()
             return add_array(event)
 
-        d._add_array = noted
-    t0 = now()
+        if consume != "rss":
+            d._add_array = noted
+    c0, t0 = cpu(), now()
     d.execute_callbacks()
-    t1 = now()
-    report(session=d._session, start=t0, end=t1, starts=starts, ends=ends, arrived=arrived, rss=rss, segments=segments, **out)
+    t1, c1 = now(), cpu()
+    steady = {"cpu": marks[-1] - marks[0], "callbacks": len(marks) - 1} if len(marks) > 1 else None
+    report(session=d._session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments, **out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
  *   csender RANK SIZE MODE N STEPS [PACE_S]
  *
  * The block is N float64 at position RANK of a 1-D array "x". Modes:
- *   rate      STEPS sends back to back (after one warm-up send); reports start/end times
+ *   rate      STEPS sends back to back (after one warm-up send); reports start/end times and
+ *             the CPU time of the loop
  *   zerocopy  per timestep: memcpy of the block (reference), a pause, an empty acquire+commit
  *   memory    resident memory before deisa_bridge_open, after connect, after STEPS sends
  * Prints one line "REPORT {json}" (times in seconds of CLOCK_MONOTONIC, like Python's
@@ -16,12 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double cpu_s(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
 static void pause_s(double s) {
@@ -90,12 +98,13 @@ int main(int argc, char **argv) {
 
     if (strcmp(mode, "rate") == 0) {
         check(deisa_bridge_send(b, "x", block, nbytes, DEISA_FLOAT64, 1, chunk, DEISA_ORDER_C, 0), "send");
-        double t0 = now();
+        double c0 = cpu_s(), t0 = now();
         for (int t = 1; t <= steps; t++)
             check(deisa_bridge_send(b, "x", block, nbytes, DEISA_FLOAT64, 1, chunk, DEISA_ORDER_C, t), "send");
-        double t1 = now();
+        double t1 = now(), c1 = cpu_s();
         check(deisa_bridge_close(b, 0, 0), "close");
-        printf("REPORT {\"rank\": %d, \"start\": %.9f, \"end\": %.9f, \"blocks\": %d}\n", rank, t0, t1, steps);
+        printf("REPORT {\"rank\": %d, \"start\": %.9f, \"end\": %.9f, \"blocks\": %d, \"cpu\": %.6f}\n", rank, t0, t1,
+               steps, c1 - c0);
     } else if (strcmp(mode, "zerocopy") == 0) {
         double *zc = malloc(steps * sizeof(double)), *ref = malloc(steps * sizeof(double));
         for (int t = 0; t < steps; t++) {

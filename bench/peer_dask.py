@@ -3,8 +3,9 @@
 A ``distributed.LocalCluster`` (worker processes); every simulation rank is a ``Client`` that
 scatters its block straight to a worker (``scatter(direct=True)``) each timestep and hands the
 future to the analytics through a ``distributed.Queue`` of its own (the queue keeps the data
-alive until the analytics takes it). The analytics takes one future per rank, builds a Dask
-array from them (``da.from_delayed``) and computes on the cluster, where the blocks live.
+alive until the analytics takes it). The analytics (an asynchronous client, all ranks' gets in
+flight at once) takes one future per rank, builds a Dask array from them (``da.from_delayed``)
+and computes on the cluster, where the blocks live.
 
     peer_dask.py cluster CONFIG            (reports the scheduler address; stops when the
                                             file "stop-cluster" appears in its directory)
@@ -12,6 +13,7 @@ array from them (``da.from_delayed``) and computes on the cluster, where the blo
     peer_dask.py rank RANK SIZE CONFIG
 """
 
+import asyncio
 import json
 import logging
 import os
@@ -41,29 +43,31 @@ def cluster(cfg):
 
 
 def analytics(cfg):
+    asyncio.run(_analytics(cfg))
+
+
+async def _analytics(cfg):
+    """Takes each timestep's futures with all ranks' queue gets in flight at once (one round
+    trip after the last rank's put, not one per rank), then computes on the cluster."""
     import dask.array as da
     from distributed import Client, Event, Queue
 
     quiet()
-    client = Client(cfg["address"])
     size, n, tag = cfg["size"], cfg["n"], cfg["tag"]
-    queues = [Queue(f"{tag}-rank-{r}", client=client, maxsize=cfg.get("maxsize", 0)) for r in range(size)]
-    go = Event(f"{tag}-go", client=client)
-    go.set()
     starts, ends = {}, {}
-    t0 = now()
-    for t in range(cfg["steps"]):
-        futures = [q.get() for q in queues]
-        starts[t] = now()
-        x = da.concatenate([da.from_delayed(f, (n,), dtype=np.float64) for f in futures])
-        if cfg.get("consume") == "mean":
-            float(x.mean().compute())
-        else:
-            float(x[0].compute())
-        ends[t] = now()
-        del futures, x
-    t1 = now()
-    client.close()
+    async with Client(cfg["address"], asynchronous=True) as client:
+        queues = [Queue(f"{tag}-rank-{r}", client=client, maxsize=cfg.get("maxsize", 0)) for r in range(size)]
+        await Event(f"{tag}-go", client=client).set()
+        t0 = now()
+        for t in range(cfg["steps"]):
+            futures = await asyncio.gather(*(q.get() for q in queues))
+            starts[t] = now()
+            x = da.concatenate([da.from_delayed(f, (n,), dtype=np.float64) for f in futures])
+            y = x.mean() if cfg.get("consume") == "mean" else x[0]
+            float(await client.compute(y))
+            ends[t] = now()
+            del futures, x, y
+        t1 = now()
     report(start=t0, end=t1, starts=starts, ends=ends)
 
 

@@ -91,7 +91,7 @@ def main(argv=None):
         step("7b", "7b (analytics memory)", fig_memory.fig7_analytics, quick)
         step("7c", "7c (/dev/shm)", fig_memory.fig7_shm, shm_before)
 
-    rows.sort(key=lambda r: (r.fig[0], r.fig))
+    rows.sort(key=lambda r: r.fig[0])  # stable: a figure's rows keep their order
     elapsed = time.monotonic() - started
     load_after = machine()["load"]
     print()

@@ -4,6 +4,7 @@ Every array is 1-D float64: this rank's block has ``n`` elements at position ``r
 CONFIG["mode"] picks what is measured; each mode ends with one REPORT line.
 """
 
+import os
 import time
 
 import numpy as np
@@ -65,15 +66,18 @@ def zerocopy(rank, size, cfg):
     a = block(n, rank)
     dst = touched(a.nbytes)
     b = bridge(rank, size, cfg, {"x": n})
-    ref, zc, fill, fill_ref, sends = [], [], [], [], []
+    ref, zc, acquire, commit, fill, fill_ref, sends = [], [], [], [], [], [], []
     t = 0
     for i in range(cfg["steps"]):
         ref.append(memcpy_time(dst, a, a.nbytes))
         time.sleep(cfg["pace"])
         s = now()
         with b.buffer("x", t):
-            pass
-        zc.append(now() - s)
+            m = now()
+        e = now()
+        zc.append(e - s)
+        acquire.append(m - s)
+        commit.append(e - m)
         t += 1
     for i in range(cfg["fill_steps"]):
         fill_ref.append(memcpy_time(dst, a, a.nbytes))
@@ -89,7 +93,8 @@ def zerocopy(rank, size, cfg):
         sends.append(now() - s)
         t += 1
     b.close()
-    report(rank=rank, nbytes=a.nbytes, memcpy=ref, zerocopy=zc, fill=fill, fill_memcpy=fill_ref, send=sends)
+    report(rank=rank, nbytes=a.nbytes, memcpy=ref, zerocopy=zc, acquire=acquire, commit=commit, fill=fill,
+           fill_memcpy=fill_ref, send=sends)
 
 
 def latency(rank, size, cfg):
@@ -114,12 +119,12 @@ def rate(rank, size, cfg):
     a = block(n, rank)
     b = bridge(rank, size, cfg, {"x": n})
     b.send("x", a, 0)  # the first send warms the path up; not counted
-    t0 = now()
+    c0, t0 = os.times(), now()
     for t in range(1, cfg["steps"] + 1):
         b.send("x", a, t)
-    t1 = now()
+    t1, c1 = now(), os.times()
     b.close()
-    report(rank=rank, start=t0, end=t1, blocks=cfg["steps"])
+    report(rank=rank, start=t0, end=t1, blocks=cfg["steps"], cpu=c1.user + c1.system - c0.user - c0.system)
 
 
 def fill(rank, size, cfg):
@@ -138,6 +143,9 @@ def memory(rank, size, cfg):
     n = cfg["n"]
     a = block(n, rank)
     before = status()
+    import dask.array  # noqa: F401  (deisa's package imports it: measured apart)
+
+    dask_imported = status()
     import deisa  # noqa: F401
 
     imported = status()
@@ -150,28 +158,37 @@ def memory(rank, size, cfg):
             samples.append(status())
     after = status()
     b.close()
-    report(rank=rank, nbytes=a.nbytes, start=T0, before=before, imported=imported, connected=connected,
+    report(rank=rank, nbytes=a.nbytes, start=T0, before=before, dask=dask_imported, imported=imported,
+           connected=connected,
            after=after, samples=samples)
 
 
 def sizes(rank, size, cfg):
     """Send cost against block size: every timestep sends one block of each size, smallest
-    first, each followed by a memcpy of the same bytes into touched memory (reference)."""
+    first, each followed by a memcpy of the same bytes into touched memory (reference).
+
+    Each timestep starts with the send of an 8-byte block "w" (timed apart): the first send
+    after the pause pays for waking the path up, which is not a matter of size.
+    """
     ns = {f"s{nb}": nb // 8 for nb in cfg["sizes"]}
     blocks = {name: block(n, rank) for name, n in ns.items()}
     dst = touched(max(cfg["sizes"]))
-    b = bridge(rank, size, cfg, ns)
+    b = bridge(rank, size, cfg, dict(ns, w=1))
     send = {name: [] for name in ns}
     ref = {name: [] for name in ns}
+    first, w = [], block(1, rank)
     for t in range(cfg["steps"]):
         time.sleep(cfg["pace"])
+        s = now()
+        b.send("w", w, t)
+        first.append(now() - s)
         for name, a in blocks.items():
             s = now()
             b.send(name, a, t)
             send[name].append(now() - s)
             ref[name].append(memcpy_time(dst, a, a.nbytes))
     b.close()
-    report(rank=rank, sizes={name: blocks[name].nbytes for name in ns}, send=send, memcpy=ref)
+    report(rank=rank, sizes={name: blocks[name].nbytes for name in ns}, send=send, memcpy=ref, first=first)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ every timestep, and returns the same summary:
             of the last rank's send of t
   wall      first send start -> end of the analytics' work on the last timestep
   bytes     bytes delivered;  send: per-send cost seen by the ranks
+  work      the analytics' time on each timestep (its start to its end)
 """
 
 import contextlib
@@ -23,7 +24,8 @@ def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
     lat = [starts[t] - last[t] for t in range(warmup, steps)]
     end = max(ends.values()) if ends else max(starts.values())
     out = {"latency": lat, "wall": end - first_send, "bytes": size * n * 8 * steps,
-           "send": [c for r in rank_reports for c in r["send"][warmup:]]}
+           "send": [c for r in rank_reports for c in r["send"][warmup:]],
+           "work": [ends[t] - starts[t] for t in range(warmup, steps) if t in ends]}
     if arrived:
         # deisa only: last send -> array event in Python (core), array event -> callback (Python)
         out["core"] = [arrived[t] - last[t] for t in range(warmup, steps) if t in arrived]
@@ -33,14 +35,17 @@ def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
 
 def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3):
     with Run(f"deisa{size}") as run:
-        ana = run.start("ana_deisa.py", {"arrays": ["x"], "consume": consume, "ahead": ahead, "pool": pool})
+        ana = run.start("ana_deisa.py", {"arrays": ["x"], "consume": consume, "ahead": ahead, "pool": pool,
+                                         "count_segments": True})
         ranks = run.ranks("sim_deisa.py", size, {"mode": "latency", "n": n, "steps": steps, "pace": pace})
         reports = [p.wait()[0] for p in ranks]
         a = ana.wait()[0]
     starts = {int(t): v for t, v in a["starts"]["x"].items()}
     ends = {int(t): v for t, v in a["ends"]["x"].items()}
     arrived = {int(t): v for t, v in a.get("arrived", {}).get("x", {}).items()}
-    return _summary(reports, starts, ends, size, n, steps, warmup, arrived)
+    out = _summary(reports, starts, ends, size, n, steps, warmup, arrived)
+    out["segments"] = max(a.get("segments") or [0])
+    return out
 
 
 def shm_stream(size, n, steps, pace, consume="touch", warmup=3):
