@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from common import MiB, median, now, report, reset_peak, status
+from common import now, report, reset_peak, status
 
 
 def cpu():

@@ -1,7 +1,6 @@
 """Figure 7: memory. What a bridge adds to a simulation rank, whether the analytics' memory
 stays flat over many timesteps, and whether /dev/shm is empty after the run."""
 
-import os
 
 from common import MiB, Run, shm_files
 from table import Row

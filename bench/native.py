@@ -2,7 +2,7 @@
 
 import subprocess
 
-from common import BENCH, PACKAGE, PYTHON, child_env
+from common import BENCH, PYTHON, child_env
 
 
 def deisa_dirs():

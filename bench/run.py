@@ -5,7 +5,8 @@
 Every figure is a ratio against a reference measured in the same run (memcpy, numpy, the
 Dask-distributed scatter peer, a hand-rolled shared-memory peer); absolute numbers are shown
 for information. A figure whose measurement fails is reported as an error row; the benchmark
-itself never fails on a missed target. The table also goes to bench/results.md.
+itself never fails on a missed target. The table also goes to bench/results.md (a --quick run's
+to bench/results-quick.md).
 """
 
 import argparse
@@ -22,11 +23,14 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="small sizes and few timesteps: a smoke run (< 1 min)")
     ap.add_argument("--only", default="", help="comma-separated figures to run (1-8), default all")
     ap.add_argument("--no-dask-scaling", action="store_true", help="leave the Dask column out of table 8b")
-    ap.add_argument("--output", default=str(BENCH / "results.md"), help="where to write the Markdown table")
+    ap.add_argument("--output", default=None,
+                    help="where to write the Markdown table (default bench/results.md; bench/results-quick.md "
+                         "for --quick, so that a smoke run never replaces the full run's table)")
     args = ap.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     want = (lambda f: not only or f in only)
     quick = args.quick
+    output = args.output or str(BENCH / ("results-quick.md" if quick else "results.md"))
 
     import fig_latency
     import fig_memory
@@ -109,9 +113,9 @@ def main(argv=None):
     missed = sum(1 for r in rows if r.met is False)
     print(f"\n{met} targets met, {missed} missed; {elapsed:.0f} s; load average {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after")
-    with open(args.output, "w") as f:
+    with open(output, "w") as f:
         f.write(markdown(rows, scaling, m, "quick" if quick else "full", elapsed, load_before, load_after))
-    print(f"written to {args.output}")
+    print(f"written to {output}")
     return 0
 
 

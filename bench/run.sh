@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark and prints one table (also written to bench/results.md).
 #   bench/run.sh            full run (about 10 minutes on 2 cores)
-#   bench/run.sh --quick    smoke run (under a minute)
+#   bench/run.sh --quick    smoke run (under a minute; table in bench/results-quick.md)
 #   bench/run.sh --setup    run scripts/setup.sh first (Debian packages, .venv, libdeisa.so)
 # Uses the package of this checkout (python/deisa) with .venv's Python. Benchmarks report
 # numbers; they never fail on a missed target (the exit status says only whether it ran).

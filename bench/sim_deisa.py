@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from common import Comm, MiB, median, memcpy_time, now, rank_args, report, status, touched
+from common import Comm, median, memcpy_time, now, rank_args, report, status, touched
 
 T0 = status()  # before deisa is imported: the baseline of the memory figure
 

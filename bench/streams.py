@@ -15,7 +15,7 @@ import contextlib
 import uuid
 from pathlib import Path
 
-from common import Run, now
+from common import Run
 
 
 def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
