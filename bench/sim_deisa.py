@@ -5,6 +5,7 @@ CONFIG["mode"] picks what is measured; each mode ends with one REPORT line.
 """
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -143,12 +144,10 @@ def memory(rank, size, cfg):
     n = cfg["n"]
     a = block(n, rank)
     before = status()
-    import dask.array  # noqa: F401  (deisa's package imports it: measured apart)
-
-    dask_imported = status()
-    import deisa  # noqa: F401
+    from deisa import Bridge  # noqa: F401  (what a simulation imports)
 
     imported = status()
+    dask_loaded = "dask.array" in sys.modules
     b = bridge(rank, size, cfg, {"x": n})
     connected = status()
     samples = []
@@ -158,7 +157,7 @@ def memory(rank, size, cfg):
             samples.append(status())
     after = status()
     b.close()
-    report(rank=rank, nbytes=a.nbytes, start=T0, before=before, dask=dask_imported, imported=imported,
+    report(rank=rank, nbytes=a.nbytes, start=T0, before=before, dask_loaded=dask_loaded, imported=imported,
            connected=connected,
            after=after, samples=samples)
 

@@ -2,13 +2,30 @@
 
 Simulation side: :class:`Bridge`. Analytics side: :class:`Deisa`, :class:`Window`,
 :class:`DeisaArray`.
+
+The analytics side is imported on first use: a simulation rank doing ``from deisa import
+Bridge`` does not load Dask (about 100 MB of resident memory per rank).
 """
 
-from .analytics import Deisa
-from .array import DeisaArray, to_hdf5
+import importlib
+
 from .bridge import Bridge
 from .errors import AnalyticsLostError, ContractError
-from .window import Window
 
 __all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "AnalyticsLostError", "to_hdf5"]
 __version__ = "0.1.0"
+
+_LAZY = {"Deisa": ".analytics", "DeisaArray": ".array", "to_hdf5": ".array", "Window": ".window"}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deisa' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

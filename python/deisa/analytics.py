@@ -96,7 +96,8 @@ class Deisa:
         self._callbacks = []
         self._handle = None
         self._session = None
-        self._blocks = {}      # (name, t) -> (meta, {position: view})
+        self._blocks = {}      # (name, t) -> (dtype, chunks, {position: view}, [_Release])
+        self._dropped = None   # _DroppedBlocks, while execute_callbacks() runs
         self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
         self._client = None
 
@@ -177,6 +178,7 @@ class Deisa:
             _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
             info = json.loads(_native.take_string(info))
             self._session = info["session"]
+            self._dropped = _DroppedBlocks(info["pool_bytes"])
             logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
             for cb in self._callbacks:
                 names = (ctypes.c_char_p * len(cb.inputs))(*(w.name.encode() for w in cb.inputs))
@@ -197,6 +199,7 @@ class Deisa:
         started = {}
         processed = 0
         while True:
+            self._dropped.collect()
             out = ctypes.c_void_p()
             status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
             if status == PENDING:
@@ -234,25 +237,29 @@ class Deisa:
         name, t = event["name"], event["timestep"]
         dtype = np.dtype(event["dtype"])
         lib, h = _native.lib(), self._handle
-        views = {}
+        views, releases = {}, []
         for b in event["blocks"]:
-            lease = b["lease"]
+            release = _Release(lib, h.value, b["lease"], b["nbytes"], self._dropped)
             views[tuple(b["position"])] = block_view(b["address"], b["nbytes"], dtype, tuple(b["shape"]), b["order"],
-                                                     _Release(lib, h.value, lease))
-        self._blocks[(name, t)] = (dtype, event["chunks"], views)
+                                                     release)
+            releases.append(release)
+        self._blocks[(name, t)] = (dtype, event["chunks"], views, releases)
 
     def _array(self, name, t, window):
         key = (name, t, id(window.preprocess) if window.preprocess else None)
         arr = self._arrays.get(key)
         if arr is None:
-            dtype, chunks, views = self._blocks[(name, t)]
+            dtype, chunks, views, _ = self._blocks[(name, t)]
             tag = f"-p{len(self._arrays)}" if window.preprocess else ""
             arr = assemble(name, t, dtype, chunks, views, self._session, window.preprocess, tag)
             self._arrays[key] = arr
         return arr
 
     def _drop(self, name, t):
-        self._blocks.pop((name, t), None)
+        entry = self._blocks.pop((name, t), None)
+        if entry is not None:
+            self._dropped.add(entry[3])  # before the views go: their release may run right here
+        del entry
         for key in [k for k in self._arrays if k[0] == name and k[1] == t]:
             del self._arrays[key]
 
@@ -298,11 +305,52 @@ class Deisa:
 class _Release:
     """Releases one block's lease when its last numpy view dies."""
 
-    __slots__ = ("lib", "handle", "lease")
+    __slots__ = ("lib", "handle", "lease", "nbytes", "dropped", "released")
 
-    def __init__(self, lib, handle, lease):
-        self.lib, self.handle, self.lease = lib, handle, lease
+    def __init__(self, lib, handle, lease, nbytes, dropped):
+        self.lib, self.handle, self.lease, self.nbytes, self.dropped = lib, handle, lease, nbytes, dropped
+        self.released = False
 
     def __call__(self):
         # After the run ended the handle is gone and the call is a harmless error code.
+        self.released = True
         self.lib.deisa_analytics_release_block(self.handle, self.lease)
+        self.dropped.pending.pop(self.lease, None)
+
+
+class _DroppedBlocks:
+    """Blocks of arrays that no window holds any more but whose views are still alive.
+
+    Dask's compute leaves reference cycles (recursive closures in dask.base) that keep the
+    views of the arrays it computed until a garbage collection; until then their shared
+    memory cannot be reused and the pool grows (a new segment, created and pre-faulted in a
+    send). ``collect`` runs the young-generation collections that find them, which cost
+    microseconds, and a full one (tens of ms) only when they hold a quarter of the pool or
+    once a second; blocks a full collection leaves are held by the user and not tracked.
+    """
+
+    FULL_EVERY_S = 1.0
+
+    def __init__(self, pool_bytes):
+        self.pending = {}  # lease -> nbytes
+        self.pool_bytes = pool_bytes
+        self._last_full = time.monotonic()
+
+    def add(self, releases):
+        for r in releases:
+            if not r.released:
+                self.pending[r.lease] = r.nbytes
+
+    def collect(self):
+        if not self.pending:
+            return
+        for generation in (0, 1):
+            gc.collect(generation)
+            if not self.pending:
+                return
+        now = time.monotonic()
+        if sum(self.pending.values()) * 4 >= self.pool_bytes or now - self._last_full >= self.FULL_EVERY_S:
+            gc.collect()
+            self._last_full = now
+            # What a full collection left is really held (the user kept an array): stop trying.
+            self.pending.clear()
