@@ -5,6 +5,7 @@ using Deisa.Feedback;
 using Deisa.SharedMemory;
 using Deisa.Transport;
 using Deisa.Transport.Protocol;
+using Google.Protobuf;
 using Grpc.Core;
 
 namespace Deisa.Bridge;
@@ -276,8 +277,17 @@ public sealed class Bridge : IDisposable
     private DeisaException Undeclared(string array) =>
         DeisaException.Contract($"array '{array}' was not declared by rank {Rank}; declared arrays: [{string.Join(", ", _arrays.Keys.Select(k => $"'{k}'"))}]");
 
+    /// <summary>Blocks up to this size travel inside the send call: one round trip instead of
+    /// two (acquire, commit), and the copy into shared memory is the analytics'.</summary>
+    internal const int InlineBlockBytes = 64 * 1024;
+
     private void SendBytes(ArrayState a, ReadOnlySpan<byte> block, DType dtype, long[] shape, MemoryOrder order, long t)
     {
+        if (block.Length <= InlineBlockBytes)
+        {
+            SendInline(a, block, dtype, shape, order, t);
+            return;
+        }
         var reply = AcquireSlot(a, t, dtype, shape, order, block.Length);
         if (reply is null || MapSegment(reply) is not { } seg) return;
         bool copied = false;
@@ -294,17 +304,24 @@ public sealed class Bridge : IDisposable
         }
     }
 
+    private void SendInline(ArrayState a, ReadOnlySpan<byte> block, DType dtype, long[] shape, MemoryOrder order, long t)
+    {
+        ConnectLocked();
+        if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return; }
+        var request = new SendBlockRequest { Block = SlotRequest(a, t, dtype, shape, order, block.Length), Data = ByteString.CopyFrom(block) };
+        AcquireBlockReply? reply = null;
+        Guard(() => reply = _client!.Call((c, h) => c.SendBlock(request, h)));
+        a.LastTimestep = t;
+        _lastTimestep = t;
+        if (reply is not null) _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
+    }
+
     /// <summary>Announces the send and gets a slot; null when the analytics is gone (no-op send).</summary>
     private AcquireBlockReply? AcquireSlot(ArrayState a, long t, DType dtype, long[] shape, MemoryOrder order, long nbytes)
     {
         ConnectLocked();
         if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return null; }
-        var request = new AcquireBlockRequest
-        {
-            Rank = Rank, Array = a.Decl.Array, Timestep = t, Dtype = (int)dtype, Order = (int)order, Nbytes = nbytes,
-            TimeoutMs = (long)_options.Timeout.TotalMilliseconds, RetiredSeen = _segments.RetiredSeen,
-        };
-        request.Shape.AddRange(shape);
+        var request = SlotRequest(a, t, dtype, shape, order, nbytes);
         AcquireBlockReply? reply = null;
         Guard(() => reply = _client!.Call((c, h) => c.AcquireBlock(request, h)));
         a.LastTimestep = t;
@@ -312,6 +329,17 @@ public sealed class Bridge : IDisposable
         if (reply is null) return null;
         _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
         return reply;
+    }
+
+    private AcquireBlockRequest SlotRequest(ArrayState a, long t, DType dtype, long[] shape, MemoryOrder order, long nbytes)
+    {
+        var request = new AcquireBlockRequest
+        {
+            Rank = Rank, Array = a.Decl.Array, Timestep = t, Dtype = (int)dtype, Order = (int)order, Nbytes = nbytes,
+            TimeoutMs = (long)_options.Timeout.TotalMilliseconds, RetiredSeen = _segments.RetiredSeen,
+        };
+        request.Shape.AddRange(shape);
+        return request;
     }
 
     /// <summary>The segment of a granted slot, mapped; null when the analytics ended (and removed

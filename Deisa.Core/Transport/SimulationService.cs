@@ -41,7 +41,31 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         }
     }
 
-    public override async Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context)
+    public override async Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context) =>
+        ToReply(await RentAsync(request, context));
+
+    public override async Task<AcquireBlockReply> SendBlock(SendBlockRequest request, ServerCallContext context)
+    {
+        var block = request.Block ?? throw DeisaException.Value("a block send carries no block description");
+        if (request.Data.Length != block.Nbytes)
+            throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
+        var rented = await RentAsync(block, context);
+        bool copied = false;
+        try
+        {
+            request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length));
+            copied = true;
+        }
+        finally
+        {
+            if (!copied) node.Abandon(rented.Slot.Id, block.Rank);
+        }
+        await node.CommitAsync(rented.Slot.Id, block.Rank);
+        return ToReply(rented);
+    }
+
+    /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool.</summary>
+    private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, ServerCallContext context)
     {
         var started = DateTime.UtcNow;
         var timeout = Timeout(request.TimeoutMs);
@@ -71,6 +95,11 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
             Withdraw(request);
             throw;
         }
+        return rented;
+    }
+
+    private static AcquireBlockReply ToReply(RentedSlot rented)
+    {
         var reply = new AcquireBlockReply
         {
             Slot = rented.Slot.Id, Segment = rented.Slot.Segment.Name, SegmentSize = rented.Slot.Segment.Capacity,

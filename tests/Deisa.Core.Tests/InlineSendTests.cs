@@ -1,0 +1,53 @@
+using Deisa.Core.Tests.Fixtures;
+using DeisaBridge = Deisa.Bridge.Bridge;
+using BridgeOptions = Deisa.Bridge.BridgeOptions;
+
+namespace Deisa.Core.Tests;
+
+/// <summary>
+/// Small blocks travel inside the send call (one round trip), larger ones through a slot the
+/// bridge writes: both paths deliver the same bytes, at the limit and on either side of it.
+/// </summary>
+public sealed class InlineSendTests : IDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"deisa-inline-{Guid.NewGuid():N}"[..26]);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Theory]
+    [InlineData(DeisaBridge.InlineBlockBytes - 1)]
+    [InlineData(DeisaBridge.InlineBlockBytes)]
+    [InlineData(DeisaBridge.InlineBlockBytes + 1)]
+    [InlineData(4 * DeisaBridge.InlineBlockBytes)]
+    public async Task Blocks_on_both_sides_of_the_inline_limit_arrive_intact(int nbytes)
+    {
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 8 << 20 });
+        var seen = new List<(long T, byte[] Bytes)>();
+        host.Register(inputs =>
+        {
+            var now = inputs["b"].Newest;
+            seen.Add((now.Timestep, now.ToArray<byte>()));
+        }, new WindowSpec("b"));
+        var rank = Task.Factory.StartNew(() =>
+        {
+            using var bridge = DeisaBridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            bridge.DeclareArray("b", [nbytes], [nbytes], [0], DType.UInt8);
+            for (long t = 0; t < 3; t++)
+                bridge.Send<byte>("b", Pattern(nbytes, t), t);
+            bridge.Close();
+        }, TaskCreationOptions.LongRunning);
+        await host.RunAsync().WaitAsync(Limit);
+        await rank.WaitAsync(Limit);
+
+        Assert.Equal([0L, 1L, 2L], seen.Select(s => s.T));
+        foreach (var (t, bytes) in seen)
+            Assert.True(bytes.AsSpan().SequenceEqual(Pattern(nbytes, t)), $"{nbytes} bytes at timestep {t} differ");
+        Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
+    }
+
+    private static byte[] Pattern(int n, long t) => Enumerable.Range(0, n).Select(i => (byte)(i * 7 + t * 13)).ToArray();
+}
