@@ -18,6 +18,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private readonly AnalyticsOptions _options;
     private int _disposed;
     private Timer? _watch;
+    private BlockChannelServer? _blockChannel;
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor.HeadActor head, NodeActor.NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -59,15 +60,19 @@ public sealed class AnalyticsRun : IAsyncDisposable
         });
         var node = new NodeActor.NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
         head.Node = node;
+        var blocks = new BlockOperations(head, node);
         AnalyticsServer server;
-        try { server = await AnalyticsServer.StartAsync(address, token, head, node).ConfigureAwait(false); }
+        try { server = await AnalyticsServer.StartAsync(address, token, head, node, blocks).ConfigureAwait(false); }
         catch (Exception e) when (e is not DeisaException)
         {
             throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
         }
+        // On a Unix socket, sends also get the block channel next to it (bridges fall back to
+        // gRPC without it).
+        var blockChannel = address.UnixPath is { } path ? BlockChannelServer.TryStart(path, token, blocks) : null;
         var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
         rendezvous.Publish(info);
-        var run = new AnalyticsRun(options, head, node, server, rendezvous, info);
+        var run = new AnalyticsRun(options, head, node, server, rendezvous, info) { _blockChannel = blockChannel };
         run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return run;
     }
@@ -113,6 +118,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
         await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
+        if (_blockChannel is not null) await _blockChannel.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);
         _rendezvous.Withdraw(Info);
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))

@@ -32,6 +32,7 @@ public sealed class Bridge : IDisposable
     private readonly SegmentCache _segments = new();
     private readonly HashSet<BlockBuffer> _openBuffers = new();
     private SimulationClient? _client;
+    private BlockChannel? _blocks; // the calls of every send, when the analytics offers the channel
     private AsyncServerStreamingCall<Notice>? _attach;
     private long? _lastTimestep;
     private bool _connected, _closed, _lost, _warned;
@@ -87,6 +88,7 @@ public sealed class Bridge : IDisposable
         var deadline = DateTime.UtcNow + _options.Timeout;
         var (address, token) = FindAnalytics(deadline);
         _client = new SimulationClient(address, token);
+        _blocks = BlockChannel.TryConnect(address, token, Rank);
         // Attach before registering: from now on the head learns of this rank's death, even
         // while the registration waits for the other ranks.
         _attach = _client.Client.Attach(new AttachRequest { Rank = Rank }, _client.Headers);
@@ -249,7 +251,7 @@ public sealed class Bridge : IDisposable
             if (abandon && _arrays.TryGetValue(buffer.Array, out var a) && a.LastTimestep == buffer.Timestep)
                 a.LastTimestep = null; // nothing was sent: the same (array, timestep) may be sent again
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
-            Guard(() => _client!.Call((c, h) => c.CommitBlock(new CommitBlockRequest { Rank = Rank, Slot = buffer.Slot, Abandon = abandon }, h)));
+            CommitSlot(buffer.Slot, abandon);
         }
     }
 
@@ -299,7 +301,7 @@ public sealed class Bridge : IDisposable
         finally
         {
             var slot = reply.Slot;
-            Guard(() => _client!.Call((c, h) => c.CommitBlock(new CommitBlockRequest { Rank = Rank, Slot = slot, Abandon = !copied }, h)));
+            CommitSlot(slot, abandon: !copied);
             if (!copied) a.LastTimestep = null; // nothing was sent: the block may be sent again
         }
     }
@@ -310,10 +312,21 @@ public sealed class Bridge : IDisposable
         if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return; }
         var request = new SendBlockRequest { Block = SlotRequest(a, t, dtype, shape, order, block.Length), Data = ByteString.CopyFrom(block) };
         AcquireBlockReply? reply = null;
-        Guard(() => reply = _client!.Call((c, h) => c.SendBlock(request, h)));
+        Guard(() => reply = _blocks is { } ch ? ch.Call(BlockFrame.Send, request, AcquireBlockReply.Parser)
+                                             : _client!.Call((c, h) => c.SendBlock(request, h)));
         a.LastTimestep = t;
         _lastTimestep = t;
         if (reply is not null) _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
+    }
+
+    private void CommitSlot(long slot, bool abandon)
+    {
+        var request = new CommitBlockRequest { Rank = Rank, Slot = slot, Abandon = abandon };
+        Guard(() =>
+        {
+            if (_blocks is { } ch) ch.Call(BlockFrame.Commit, request, Empty.Parser);
+            else _client!.Call((c, h) => c.CommitBlock(request, h));
+        });
     }
 
     /// <summary>Announces the send and gets a slot; null when the analytics is gone (no-op send).</summary>
@@ -323,7 +336,8 @@ public sealed class Bridge : IDisposable
         if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return null; }
         var request = SlotRequest(a, t, dtype, shape, order, nbytes);
         AcquireBlockReply? reply = null;
-        Guard(() => reply = _client!.Call((c, h) => c.AcquireBlock(request, h)));
+        Guard(() => reply = _blocks is { } ch ? ch.Call(BlockFrame.Acquire, request, AcquireBlockReply.Parser)
+                                             : _client!.Call((c, h) => c.AcquireBlock(request, h)));
         a.LastTimestep = t;
         _lastTimestep = t;
         if (reply is null) return null;
@@ -415,6 +429,7 @@ public sealed class Bridge : IDisposable
                 Guard(() => _client!.Call((c, h) => c.Close(new CloseRequest { Rank = Rank, HasTimestep = timestep is not null, Timestep = timestep ?? 0 }, h)));
             _closed = true;
             _attach?.Dispose();
+            _blocks?.Dispose();
             _segments.Dispose();
             _client?.Dispose();
         }

@@ -22,7 +22,8 @@ internal sealed class AnalyticsServer : IAsyncDisposable
     /// <summary>The address bridges connect to (with the real port when 0 was asked).</summary>
     public string BoundAddress { get; }
 
-    public static async Task<AnalyticsServer> StartAsync(Address address, string token, HeadActor.HeadActor head, NodeActor.NodeActor node)
+    public static async Task<AnalyticsServer> StartAsync(Address address, string token, HeadActor.HeadActor head, NodeActor.NodeActor node,
+        BlockOperations blocks)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -41,6 +42,7 @@ internal sealed class AnalyticsServer : IAsyncDisposable
         builder.Services.AddSingleton(new SessionToken(token));
         builder.Services.AddSingleton(head);
         builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(blocks);
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<SessionInterceptor>();

@@ -9,7 +9,8 @@ using Microsoft.Extensions.Hosting;
 namespace Deisa.Transport;
 
 /// <summary>The gRPC face of the head and node actors for the bridges.</summary>
-internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.NodeActor node, IHostApplicationLifetime lifetime)
+internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.NodeActor node, BlockOperations blocks,
+    IHostApplicationLifetime lifetime)
     : Simulation.SimulationBase
 {
     private static TimeSpan Timeout(long ms) => ms > 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromDays(24);
@@ -41,82 +42,15 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
         }
     }
 
-    public override async Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context) =>
-        ToReply(await RentAsync(request, context));
+    public override Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context) =>
+        blocks.AcquireAsync(request, context.CancellationToken);
 
-    public override async Task<AcquireBlockReply> SendBlock(SendBlockRequest request, ServerCallContext context)
-    {
-        var block = request.Block ?? throw DeisaException.Value("a block send carries no block description");
-        if (request.Data.Length != block.Nbytes)
-            throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
-        var rented = await RentAsync(block, context);
-        bool copied = false;
-        try
-        {
-            request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length));
-            copied = true;
-        }
-        finally
-        {
-            if (!copied) node.Abandon(rented.Slot.Id, block.Rank);
-        }
-        await node.CommitAsync(rented.Slot.Id, block.Rank);
-        return ToReply(rented);
-    }
-
-    /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool.</summary>
-    private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, ServerCallContext context)
-    {
-        var started = DateTime.UtcNow;
-        var timeout = Timeout(request.TimeoutMs);
-        var dtype = (DType)request.Dtype;
-        if (request.Order is not (0 or 1)) throw DeisaException.Value($"array '{request.Array}': unknown memory order {request.Order}");
-        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, context.CancellationToken,
-            request.Shape.ToArray(), request.Nbytes);
-        var left = timeout - (DateTime.UtcNow - started);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        cts.CancelAfter(Actors.Waits.Clamp(left));
-        RentedSlot rented;
-        try
-        {
-            rented = await node.RentAsync(new RentRequest(request.Rank, request.Array, request.Timestep, dtype,
-                request.Shape.ToArray(), (MemoryOrder)request.Order, request.Nbytes), request.RetiredSeen, cts.Token);
-        }
-        catch (OperationCanceledException) when (!context.CancellationToken.IsCancellationRequested)
-        {
-            Withdraw(request);
-            var pool = await node.UsageAsync();
-            throw DeisaException.Timeout(
-                $"rank {request.Rank}: send of '{request.Array}' at timestep {request.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
-                $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
-        }
-        catch (Exception)
-        {
-            Withdraw(request);
-            throw;
-        }
-        return rented;
-    }
-
-    private static AcquireBlockReply ToReply(RentedSlot rented)
-    {
-        var reply = new AcquireBlockReply
-        {
-            Slot = rented.Slot.Id, Segment = rented.Slot.Segment.Name, SegmentSize = rented.Slot.Segment.Capacity,
-            Offset = rented.Slot.Offset, RetireAll = rented.Retired is null, RetiredSeq = rented.RetiredSeq,
-        };
-        if (rented.Retired is not null) reply.RetiredSegments.AddRange(rented.Retired);
-        return reply;
-    }
-
-    /// <summary>The send was announced but gets no slot: the rank may send it again, and its
-    /// timestep may close without it.</summary>
-    private void Withdraw(AcquireBlockRequest request) => head.Withdraw(request.Rank, request.Array, request.Timestep);
+    public override Task<AcquireBlockReply> SendBlock(SendBlockRequest request, ServerCallContext context) =>
+        blocks.SendAsync(request, context.CancellationToken);
 
     public override async Task<Empty> CommitBlock(CommitBlockRequest request, ServerCallContext context)
     {
-        if (request.Abandon) node.Abandon(request.Slot, request.Rank);
-        else await node.CommitAsync(request.Slot, request.Rank);
+        await blocks.CommitAsync(request);
         return new Empty();
     }
 

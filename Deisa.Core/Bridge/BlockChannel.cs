@@ -1,0 +1,79 @@
+using System.Net.Sockets;
+using Deisa.Errors;
+using Deisa.Transport;
+using Deisa.Transport.Protocol;
+using Google.Protobuf;
+
+namespace Deisa.Bridge;
+
+/// <summary>
+/// A bridge's end of the block channel (see <see cref="BlockChannelServer"/>): blocking calls
+/// on a plain Unix socket, made on the simulation's own thread, one at a time.
+/// </summary>
+internal sealed class BlockChannel : IDisposable
+{
+    private readonly Socket _socket;
+    private byte[] _buffer = new byte[4096];
+
+    private BlockChannel(Socket socket) => _socket = socket;
+
+    /// <summary>Connects and presents the token; null when the analytics has no block channel
+    /// (a TCP address, or one it could not open), and the bridge uses gRPC for every call.</summary>
+    public static BlockChannel? TryConnect(string address, string token, int rank)
+    {
+        if (Address.Parse(address, allowRemote: true).UnixPath is not { } path) return null;
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try { socket.Connect(new UnixDomainSocketEndPoint(BlockChannelServer.PathFor(path))); }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+        var channel = new BlockChannel(socket);
+        try { channel.Call(BlockFrame.Hello, new BlockChannelHello { Token = token, Rank = rank }, Empty.Parser); }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+        return channel;
+    }
+
+    /// <summary>One request and its reply; a refusal comes back as the analytics' <see cref="DeisaException"/>.</summary>
+    public T Call<T>(byte kind, IMessage request, MessageParser<T> parser) where T : IMessage<T>
+    {
+        try
+        {
+            int n = BlockFrame.Write(ref _buffer, kind, request);
+            for (int sent = 0; sent < n;) sent += _socket.Send(_buffer, sent, n - sent, SocketFlags.None);
+            Fill(4);
+            int length = BlockFrame.Length(_buffer);
+            if (_buffer.Length < length) _buffer = new byte[length];
+            Fill(length);
+            var body = _buffer.AsSpan(1, length - 1);
+            if (_buffer[0] == BlockFrame.Error)
+            {
+                var error = BlockChannelError.Parser.ParseFrom(body);
+                throw new DeisaException((DeisaStatus)error.Status, error.Message);
+            }
+            if (_buffer[0] != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {_buffer[0]}");
+            return parser.ParseFrom(body);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException or InvalidProtocolBufferException)
+        {
+            throw new DeisaException(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
+        }
+    }
+
+    private void Fill(int count)
+    {
+        for (int read = 0; read < count;)
+        {
+            int n = _socket.Receive(_buffer, read, count - read, SocketFlags.None);
+            if (n == 0) throw new EndOfStreamException("the analytics closed the block channel");
+            read += n;
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}

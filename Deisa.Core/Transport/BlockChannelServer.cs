@@ -1,0 +1,176 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Deisa.Errors;
+using Deisa.Transport.Protocol;
+using Google.Protobuf;
+
+namespace Deisa.Transport;
+
+/// <summary>
+/// The analytics' end of the block channel: a plain Unix socket for the calls of every send
+/// (acquire, commit, one-call send of small blocks). Without HTTP/2 framing, gRPC's call
+/// objects and the thread hops they take, a call costs a fraction of a gRPC call. Control
+/// calls (register, feedback, close, status) stay on gRPC.
+/// </summary>
+internal sealed class BlockChannelServer : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly byte[] _token;
+    private readonly BlockOperations _blocks;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _accepting;
+    private readonly List<Socket> _connections = [];
+
+    private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
+    {
+        _listener = listener;
+        _path = path;
+        _token = Encoding.UTF8.GetBytes(token);
+        _blocks = blocks;
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>The block channel's path for a gRPC Unix socket path.</summary>
+    public static string PathFor(string grpcSocketPath) => grpcSocketPath + ".blocks";
+
+    /// <summary>Listens next to the gRPC socket; null if it cannot (bridges then use gRPC only).</summary>
+    public static BlockChannelServer? TryStart(string grpcSocketPath, string token, BlockOperations blocks)
+    {
+        var path = PathFor(grpcSocketPath);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(512);
+            return new BlockChannelServer(listener, path, token, blocks);
+        }
+        catch (Exception e) when (e is SocketException or IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            listener.Dispose();
+            return null;
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (SocketException) { continue; }
+            lock (_connections) _connections.Add(socket);
+            _ = ServeAsync(socket);
+        }
+    }
+
+    /// <summary>One bridge's connection: the hello with the session token, then request after request.</summary>
+    private async Task ServeAsync(Socket socket)
+    {
+        var input = new byte[64 * 1024];
+        var output = new byte[256];
+        try
+        {
+            var (kind, hello) = await ReadAsync(socket, input).ConfigureAwait(false);
+            if (kind != BlockFrame.Hello) return;
+            var greeting = BlockChannelHello.Parser.ParseFrom(hello.Span);
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(greeting.Token), _token))
+            {
+                await ReplyAsync(socket, BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Value, Message = "missing or wrong session token" }).ConfigureAwait(false);
+                return;
+            }
+            await ReplyAsync(socket, BlockFrame.Ok, new Empty()).ConfigureAwait(false);
+            while (true)
+            {
+                (kind, var body) = await ReadAsync(socket, input).ConfigureAwait(false);
+                if (kind == 0) return; // the bridge closed
+                byte replyKind = BlockFrame.Ok;
+                IMessage reply;
+                try
+                {
+                    reply = kind switch
+                    {
+                        BlockFrame.Acquire => await _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
+                        BlockFrame.Send => await _blocks.SendAsync(SendBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
+                        BlockFrame.Commit => await Commit(CommitBlockRequest.Parser.ParseFrom(body.Span)).ConfigureAwait(false),
+                        _ => throw new InvalidDataException($"unknown block channel request {kind}"),
+                    };
+                }
+                catch (DeisaException e)
+                {
+                    (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)e.Status, Message = e.Message });
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException))
+                {
+                    (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Internal, Message = $"internal error: {e.GetType().Name}: {e.Message}" });
+                }
+                await ReplyAsync(socket, replyKind, reply).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) // a malformed or hostile peer, or a lost one: close this connection only
+        {
+        }
+        finally
+        {
+            lock (_connections) _connections.Remove(socket);
+            socket.Dispose();
+        }
+
+        async Task<IMessage> Commit(CommitBlockRequest request)
+        {
+            await _blocks.CommitAsync(request).ConfigureAwait(false);
+            return new Empty();
+        }
+
+        async Task ReplyAsync(Socket s, byte kind, IMessage message)
+        {
+            int n = BlockFrame.Write(ref output, kind, message);
+            for (int sent = 0; sent < n;)
+                sent += await s.SendAsync(output.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The next frame's kind and message; kind 0 when the peer closed between frames.</summary>
+    private async Task<(byte Kind, ReadOnlyMemory<byte> Body)> ReadAsync(Socket socket, byte[] buffer)
+    {
+        if (!await FillAsync(socket, buffer.AsMemory(0, 4)).ConfigureAwait(false)) return (0, default);
+        int n = BlockFrame.Length(buffer);
+        var frame = n <= buffer.Length ? buffer.AsMemory(0, n) : new byte[n];
+        if (!await FillAsync(socket, frame).ConfigureAwait(false)) throw new EndOfStreamException();
+        return (frame.Span[0], frame[1..]);
+    }
+
+    private async Task<bool> FillAsync(Socket socket, Memory<byte> target)
+    {
+        int read = 0;
+        while (read < target.Length)
+        {
+            int n = await socket.ReceiveAsync(target[read..], SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (read == 0) return false;
+                throw new EndOfStreamException();
+            }
+            read += n;
+        }
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Dispose();
+        try { await _accepting.ConfigureAwait(false); } catch (Exception) { }
+        lock (_connections)
+            foreach (var s in _connections) s.Dispose();
+        try { File.Delete(_path); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Buffers.Binary;
+using Google.Protobuf;
+
+namespace Deisa.Transport;
+
+/// <summary>
+/// A frame of the block channel (see deisa.proto): a little-endian int32 length of what
+/// follows, a kind byte, then the message.
+/// </summary>
+internal static class BlockFrame
+{
+    public const int HeaderBytes = 5;
+
+    /// <summary>Longest frame accepted: an inline block with room for its description. A
+    /// longer length is a malformed or hostile peer: the connection is closed.</summary>
+    public const int MaxBytes = 1 << 20;
+
+    public const byte Hello = 1;
+    public const byte Acquire = 2;
+    public const byte Commit = 3;
+    public const byte Send = 4;
+    public const byte Ok = 100;
+    public const byte Error = 101;
+
+    /// <summary>Writes kind and message into <paramref name="buffer"/> (grown if needed); returns the frame's length.</summary>
+    public static int Write(ref byte[] buffer, byte kind, IMessage message)
+    {
+        int size = message.CalculateSize();
+        int total = HeaderBytes + size;
+        if (buffer.Length < total) buffer = new byte[Math.Max(total, buffer.Length * 2)];
+        BinaryPrimitives.WriteInt32LittleEndian(buffer, size + 1);
+        buffer[4] = kind;
+        message.WriteTo(buffer.AsSpan(HeaderBytes, size));
+        return total;
+    }
+
+    /// <summary>The length announced by a frame's first four bytes (kind and message), checked.</summary>
+    public static int Length(ReadOnlySpan<byte> header)
+    {
+        int n = BinaryPrimitives.ReadInt32LittleEndian(header);
+        if (n < 1 || n > MaxBytes + 1) throw new InvalidDataException($"block channel frame of {n} bytes");
+        return n;
+    }
+}

@@ -1,0 +1,92 @@
+using Deisa.Arrays;
+using Deisa.Errors;
+using Deisa.NodeActor;
+using Deisa.Transport.Protocol;
+
+namespace Deisa.Transport;
+
+/// <summary>
+/// What the analytics does for a block send, whichever channel brought it (the gRPC service
+/// or the block channel): admission under back-pressure, a slot of the pool, the commit.
+/// </summary>
+internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeActor node)
+{
+    private static TimeSpan Timeout(long ms) => ms > 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromDays(24);
+
+    public async Task<AcquireBlockReply> AcquireAsync(AcquireBlockRequest request, CancellationToken ct) =>
+        ToReply(await RentAsync(request, ct).ConfigureAwait(false));
+
+    public async Task CommitAsync(CommitBlockRequest request)
+    {
+        if (request.Abandon) node.Abandon(request.Slot, request.Rank);
+        else await node.CommitAsync(request.Slot, request.Rank).ConfigureAwait(false);
+    }
+
+    /// <summary>A small block in one call: a slot, the carried bytes copied into it, the commit.</summary>
+    public async Task<AcquireBlockReply> SendAsync(SendBlockRequest request, CancellationToken ct)
+    {
+        var block = request.Block ?? throw DeisaException.Value("a block send carries no block description");
+        if (request.Data.Length != block.Nbytes)
+            throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
+        var rented = await RentAsync(block, ct).ConfigureAwait(false);
+        bool copied = false;
+        try
+        {
+            request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length));
+            copied = true;
+        }
+        finally
+        {
+            if (!copied) node.Abandon(rented.Slot.Id, block.Rank);
+        }
+        await node.CommitAsync(rented.Slot.Id, block.Rank).ConfigureAwait(false);
+        return ToReply(rented);
+    }
+
+    /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool.</summary>
+    private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        var timeout = Timeout(request.TimeoutMs);
+        var dtype = (DType)request.Dtype;
+        if (request.Order is not (0 or 1)) throw DeisaException.Value($"array '{request.Array}': unknown memory order {request.Order}");
+        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, ct,
+            request.Shape.ToArray(), request.Nbytes).ConfigureAwait(false);
+        var left = timeout - (DateTime.UtcNow - started);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(Actors.Waits.Clamp(left));
+        try
+        {
+            return await node.RentAsync(new RentRequest(request.Rank, request.Array, request.Timestep, dtype,
+                request.Shape.ToArray(), (MemoryOrder)request.Order, request.Nbytes), request.RetiredSeen, cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            Withdraw(request);
+            var pool = await node.UsageAsync().ConfigureAwait(false);
+            throw DeisaException.Timeout(
+                $"rank {request.Rank}: send of '{request.Array}' at timestep {request.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
+                $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
+        }
+        catch (Exception)
+        {
+            Withdraw(request);
+            throw;
+        }
+    }
+
+    /// <summary>The send was announced but gets no slot: the rank may send it again, and its
+    /// timestep may close without it.</summary>
+    private void Withdraw(AcquireBlockRequest request) => head.Withdraw(request.Rank, request.Array, request.Timestep);
+
+    private static AcquireBlockReply ToReply(RentedSlot rented)
+    {
+        var reply = new AcquireBlockReply
+        {
+            Slot = rented.Slot.Id, Segment = rented.Slot.Segment.Name, SegmentSize = rented.Slot.Segment.Capacity,
+            Offset = rented.Slot.Offset, RetireAll = rented.Retired is null, RetiredSeq = rented.RetiredSeq,
+        };
+        if (rented.Retired is not null) reply.RetiredSegments.AddRange(rented.Retired);
+        return reply;
+    }
+}
