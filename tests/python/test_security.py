@@ -72,3 +72,87 @@ def test_garbage_on_the_socket_does_not_hurt_the_run(simulation, run_dir):
     d.execute_callbacks()
     sim.wait()
     assert sums == [t * 3 * 8 for t in range(4)]
+
+
+def _frame(kind, body=b""):
+    return (len(body) + 1).to_bytes(4, "little") + bytes([kind]) + body
+
+
+def _hello(token, rank=0):
+    """BlockChannelHello {token = 1, rank = 2} in protobuf's wire format."""
+    raw = token.encode()
+    assert len(raw) < 128 and rank < 128
+    return b"\x0a" + bytes([len(raw)]) + raw + b"\x10" + bytes([rank])
+
+
+def _reply(s):
+    """(kind, body) of the next frame, or None once the analytics closed the connection."""
+    try:
+        return _read_frame(s)
+    except ConnectionResetError:  # closed with our bytes unread
+        return None
+
+
+def _read_frame(s):
+    head = b""
+    while len(head) < 4:
+        chunk = s.recv(4 - len(head))
+        if not chunk:
+            return None
+        head += chunk
+    n = int.from_bytes(head, "little")
+    body = b""
+    while len(body) < n:
+        chunk = s.recv(n - len(body))
+        if not chunk:
+            return None
+        body += chunk
+    return body[0], body[1:]
+
+
+def test_the_block_channel_is_private_checks_the_token_and_survives_garbage(simulation, run_dir):
+    # The sends' socket (next to the gRPC one) is 0600, refuses a wrong token, and closes a
+    # connection that sends garbage; the run goes on with the right values.
+    d = Deisa(timeout=60)
+    sums, seen = [], {}
+
+    @d.register("array")
+    def cb(array):
+        if not seen:
+            record = json.loads((run_dir / ".deisa" / "analytics.json").read_text())
+            path = record["address"][len("unix:"):] + ".blocks"
+            seen["mode"] = _mode(path)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(path)
+                s.sendall(_frame(1, _hello("not-the-token")))
+                seen["wrong token"] = _reply(s)
+                seen["after wrong token"] = _reply(s)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(path)
+                s.sendall(_frame(1, _hello(record["token"])))
+                seen["right token"] = _reply(s)
+                s.sendall(_frame(77, b"\x01\x02"))  # no such request
+                seen["unknown request"] = _reply(s)
+            for payload in (os.urandom(4096), b"\xff\xff\xff\x7f" + os.urandom(64), _frame(1, b"\xff" * 40),
+                            _frame(1, _hello(record["token"]))[:9]):
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(10)
+                    s.connect(path)
+                    s.sendall(payload)
+                    s.shutdown(socket.SHUT_WR)
+                    seen.setdefault("garbage", []).append(_reply(s))
+        sums.append(float(array[0].sum().compute()))
+
+    sim = simulation(SIM)
+    d.execute_callbacks()
+    sim.wait()
+    assert seen["mode"] == 0o600
+    kind, body = seen["wrong token"]
+    assert kind == 101 and b"wrong session token" in body
+    assert seen["after wrong token"] is None
+    assert seen["right token"] == (100, b"")
+    assert seen["unknown request"] is None
+    assert seen["garbage"] == [None, None, None, None]
+    assert sums == [t * 3 * 8 for t in range(4)]
