@@ -39,13 +39,28 @@ internal sealed class BlockChannel : IDisposable
         return channel;
     }
 
+    /// <summary>A message that gets no reply (a commit): sent, and the bridge goes on.</summary>
+    public void Post(byte kind, IMessage message)
+    {
+        try { Write(kind, message); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw new DeisaException(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
+        }
+    }
+
+    private void Write(byte kind, IMessage message)
+    {
+        int n = BlockFrame.Write(ref _buffer, kind, message);
+        for (int sent = 0; sent < n;) sent += _socket.Send(_buffer, sent, n - sent, SocketFlags.None);
+    }
+
     /// <summary>One request and its reply; a refusal comes back as the analytics' <see cref="DeisaException"/>.</summary>
     public T Call<T>(byte kind, IMessage request, MessageParser<T> parser) where T : IMessage<T>
     {
         try
         {
-            int n = BlockFrame.Write(ref _buffer, kind, request);
-            for (int sent = 0; sent < n;) sent += _socket.Send(_buffer, sent, n - sent, SocketFlags.None);
+            Write(kind, request);
             Fill(4);
             int length = BlockFrame.Length(_buffer);
             if (_buffer.Length < length) _buffer = new byte[length];

@@ -324,7 +324,7 @@ public sealed class Bridge : IDisposable
         var request = new CommitBlockRequest { Rank = Rank, Slot = slot, Abandon = abandon };
         Guard(() =>
         {
-            if (_blocks is { } ch) ch.Call(BlockFrame.Commit, request, Empty.Parser);
+            if (_blocks is { } ch) ch.Post(BlockFrame.Commit, request); // its failure answers the next call
             else _client!.Call((c, h) => c.CommitBlock(request, h));
         });
     }
@@ -425,13 +425,21 @@ public sealed class Bridge : IDisposable
             foreach (var open in _openBuffers.ToList())
                 try { open.GiveBackAtClose(); }
                 catch (DeisaException) { } // the analytics is gone: nothing to give back to
+            DeisaException? failedCommit = null;
             if (_connected && !_lost)
+            {
+                // The block channel's commits before the close on gRPC, which could overtake them.
+                if (_blocks is { } ch)
+                    try { Guard(() => ch.Call(BlockFrame.Flush, new Empty(), Empty.Parser)); }
+                    catch (DeisaException e) when (e.Status != DeisaStatus.AnalyticsLost) { failedCommit = e; }
                 Guard(() => _client!.Call((c, h) => c.Close(new CloseRequest { Rank = Rank, HasTimestep = timestep is not null, Timestep = timestep ?? 0 }, h)));
+            }
             _closed = true;
             _attach?.Dispose();
             _blocks?.Dispose();
             _segments.Dispose();
             _client?.Dispose();
+            if (failedCommit is not null) throw failedCommit; // closed all the same
         }
     }
 

@@ -108,14 +108,20 @@ public sealed class NodeActor : Actor
     });
 
     /// <summary>The bridge gave up writing a block: its slot goes back to the pool.</summary>
-    public void Abandon(long slotId, int rank) => Post(() =>
+    public void Abandon(long slotId, int rank) => Post(() => AbandonSlot(slotId, rank));
+
+    /// <summary>As <see cref="Abandon"/>; completes once the head was told, so that the same
+    /// block sent again reaches the head after the news of its abandon.</summary>
+    public Task AbandonAsync(long slotId, int rank) => Ask(() => AbandonSlot(slotId, rank));
+
+    private void AbandonSlot(long slotId, int rank)
     {
         if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank)
         {
             Free(e);
             _sink.BlockAbandoned(rank, e.Request.Array, e.Request.Timestep);
         }
-    });
+    }
 
     /// <summary>A rank is gone: the slots it was writing go back to the pool.</summary>
     public void AbandonRank(int rank) => Post(() =>

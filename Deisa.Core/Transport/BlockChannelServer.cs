@@ -84,19 +84,32 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 return;
             }
             await ReplyAsync(socket, BlockFrame.Ok, new Empty()).ConfigureAwait(false);
+            DeisaException? failedCommit = null;
             while (true)
             {
                 (kind, var body) = await ReadAsync(socket, input).ConfigureAwait(false);
                 if (kind == 0) return; // the bridge closed
+                if (kind == BlockFrame.Commit)
+                {
+                    // No reply: the bridge goes on at once. A failure answers the next request.
+                    try { await _blocks.CommitAsync(CommitBlockRequest.Parser.ParseFrom(body.Span)).ConfigureAwait(false); }
+                    catch (DeisaException e) { failedCommit ??= e; }
+                    continue;
+                }
                 byte replyKind = BlockFrame.Ok;
                 IMessage reply;
                 try
                 {
+                    if (failedCommit is { } failed)
+                    {
+                        failedCommit = null;
+                        throw new DeisaException(failed.Status, $"an earlier block's commit failed: {failed.Message}");
+                    }
                     reply = kind switch
                     {
                         BlockFrame.Acquire => await _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
                         BlockFrame.Send => await _blocks.SendAsync(SendBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
-                        BlockFrame.Commit => await Commit(CommitBlockRequest.Parser.ParseFrom(body.Span)).ConfigureAwait(false),
+                        BlockFrame.Flush => new Empty(),
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
                 }
@@ -122,12 +135,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         {
             lock (_connections) _connections.Remove(socket);
             socket.Dispose();
-        }
-
-        async Task<IMessage> Commit(CommitBlockRequest request)
-        {
-            await _blocks.CommitAsync(request).ConfigureAwait(false);
-            return new Empty();
         }
 
         async Task ReplyAsync(Socket s, byte kind, IMessage message)

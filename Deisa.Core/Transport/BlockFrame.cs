@@ -19,6 +19,7 @@ internal static class BlockFrame
     public const byte Acquire = 2;
     public const byte Commit = 3;
     public const byte Send = 4;
+    public const byte Flush = 5;
     public const byte Ok = 100;
     public const byte Error = 101;
 

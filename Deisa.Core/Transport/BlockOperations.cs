@@ -18,7 +18,9 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
 
     public async Task CommitAsync(CommitBlockRequest request)
     {
-        if (request.Abandon) node.Abandon(request.Slot, request.Rank);
+        // Both wait until the head was told: a commit carries no reply on the block channel,
+        // and the bridge's next request must reach the head after this news.
+        if (request.Abandon) await node.AbandonAsync(request.Slot, request.Rank).ConfigureAwait(false);
         else await node.CommitAsync(request.Slot, request.Rank).ConfigureAwait(false);
     }
 
@@ -29,15 +31,11 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
         if (request.Data.Length != block.Nbytes)
             throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
         var rented = await RentAsync(block, ct).ConfigureAwait(false);
-        bool copied = false;
-        try
+        try { request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length)); }
+        catch
         {
-            request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length));
-            copied = true;
-        }
-        finally
-        {
-            if (!copied) node.Abandon(rented.Slot.Id, block.Rank);
+            await node.AbandonAsync(rented.Slot.Id, block.Rank).ConfigureAwait(false);
+            throw;
         }
         await node.CommitAsync(rented.Slot.Id, block.Rank).ConfigureAwait(false);
         return ToReply(rented);

@@ -163,7 +163,10 @@ int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timeste
 int deisa_block_info(deisa_block *block, int *dtype, int *order, int *ndim, int64_t *shape,
                      int capacity);
 
-/* Zero-copy send, step 2: sends the written block and frees the handle. */
+/* Zero-copy send, step 2: sends the written block and frees the handle. On the local
+ * (Unix socket) path it returns without waiting for the analytics to acknowledge: if the
+ * analytics then refuses the commit, the next call on this bridge (a send, an acquire or
+ * the close) returns that error. */
 int deisa_block_commit(deisa_block *block);
 
 /* Gives the buffer back without sending; frees the handle. */
