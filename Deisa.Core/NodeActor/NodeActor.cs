@@ -20,7 +20,7 @@ public sealed class NodeActor : Actor
         public int Leases;
     }
 
-    private sealed record Waiter(RentRequest Request, TaskCompletionSource<Slot> Completion, long RetiredSeen);
+    private sealed record Waiter(RentRequest Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen);
 
     private readonly SegmentPool _pool;
     private readonly IBlockSink _sink;
@@ -44,19 +44,19 @@ public sealed class NodeActor : Actor
     /// </summary>
     public async Task<RentedSlot> RentAsync(RentRequest request, long retiredSeen, CancellationToken ct)
     {
-        var tcs = NewCompletion<Slot>();
+        var tcs = NewCompletion<RentedSlot>();
         var waiter = new Waiter(request, tcs, retiredSeen);
         Post(() => Enqueue(waiter));
-        Slot slot;
+        RentedSlot rented;
         using (ct.Register(() => Post(() => Cancel(waiter))))
-            slot = await tcs.Task.ConfigureAwait(false);
+            rented = await tcs.Task.ConfigureAwait(false);
         // The registration is gone: a cancellation from now on is seen here, not in Cancel.
         if (ct.IsCancellationRequested)
         {
-            Abandon(slot.Id, request.Rank);
+            Abandon(rented.Slot.Id, request.Rank);
             ct.ThrowIfCancellationRequested();
         }
-        return await Ask(() => new RentedSlot(slot, _pool.RetiredSince(retiredSeen), _pool.RetiredSeq)).ConfigureAwait(false);
+        return rented;
     }
 
     private void Enqueue(Waiter w)
@@ -89,7 +89,9 @@ public sealed class NodeActor : Actor
             if (slot is null) return; // FIFO: later requests wait behind the first one.
             _waiters.RemoveFirst();
             _entries[slot.Id] = new Entry(w.Request, slot);
-            if (!w.Completion.TrySetResult(slot)) Free(_entries[slot.Id]);
+            // The segments retired since the bridge last looked go with the grant: no second hop.
+            var rented = new RentedSlot(slot, _pool.RetiredSince(w.RetiredSeen), _pool.RetiredSeq);
+            if (!w.Completion.TrySetResult(rented)) Free(_entries[slot.Id]);
         }
     }
 
