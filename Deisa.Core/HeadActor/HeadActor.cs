@@ -218,6 +218,12 @@ public sealed class HeadActor : Actor, IBlockSink
             _layoutsValue = layouts;
             foreach (var name in layouts.Keys) _history[name] = new();
             _layouts.TrySetResult(layouts);
+            // The blocks of the timesteps that can be in flight at once (pending ones and the
+            // one being sent) get their memory now, not inside the first sends. Blocks of
+            // arrays whose dtype comes with the first send are not known yet.
+            var first = layouts.Values.Where(l => l.DType != DType.Undeclared)
+                .SelectMany(l => l.Blocks.Select(b => b.BlockBytes(l.DType))).ToList();
+            Node?.Reserve(Enumerable.Repeat(first, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToList());
         }
         catch (DeisaException e)
         {

@@ -26,6 +26,7 @@ public sealed class NodeActor : Actor
     private readonly IBlockSink _sink;
     private readonly Dictionary<long, Entry> _entries = new();
     private readonly LinkedList<Waiter> _waiters = new();
+    private readonly List<Task> _reservations = new(); // segments being created off the loop
     private bool _shutDown;
 
     /// <summary>Creates the node actor of a run with a pool of <paramref name="poolBytes"/>.</summary>
@@ -96,6 +97,50 @@ public sealed class NodeActor : Actor
     }
 
     /// <summary>
+    /// Prepares free segments for blocks of these sizes (the blocks of the first timesteps,
+    /// known once every rank registered), so that the first sends find pre-faulted memory
+    /// instead of creating it. Segments are created off the loop, at most half the pool.
+    /// </summary>
+    public void Reserve(IReadOnlyList<long> blockBytes) => Post(() =>
+    {
+        if (_shutDown) return;
+        foreach (var nbytes in blockBytes)
+        {
+            if (_pool.Reserve(nbytes, _pool.Budget / 2) is not { } name) break;
+            var need = SegmentPool.Footprint(nbytes);
+            lock (_reservations) _reservations.Add(Task.Run(() => CreateReserved(name, need)));
+        }
+    });
+
+    private void CreateReserved(string name, long capacity)
+    {
+        Segment? segment = null;
+        try { segment = Segment.Create(name, capacity); }
+        catch (Exception) { } // the pool creates it on demand instead
+        try
+        {
+            Post(() =>
+            {
+                if (segment is null || _shutDown)
+                {
+                    _pool.CancelReserved(capacity);
+                    Discard(segment);
+                    return;
+                }
+                _pool.AddReserved(segment);
+                ServeWaiters();
+            });
+        }
+        catch (ObjectDisposedException) { Discard(segment); } // the actor is gone
+    }
+
+    private static void Discard(Segment? segment)
+    {
+        segment?.Unlink();
+        segment?.Dispose();
+    }
+
+    /// <summary>
     /// The bridge has written its block: report it to the head. The block then holds one lease,
     /// owned by the head until it hands the block to the analytics or drops it.
     /// </summary>
@@ -162,7 +207,18 @@ public sealed class NodeActor : Actor
     /// End of the run: fails waiting requests, removes every segment file; segments still read
     /// by live views stay mapped until their last lease goes.
     /// </summary>
-    public Task ShutdownAsync() => Ask(() =>
+    public async Task ShutdownAsync()
+    {
+        // Segments being created for a reservation are discarded as they arrive: wait for them,
+        // so that nothing of the run is left in /dev/shm when this returns.
+        await Ask(() => { _shutDown = true; }).ConfigureAwait(false); // no reservation starts after this
+        Task[] reserving;
+        lock (_reservations) reserving = _reservations.ToArray();
+        await Task.WhenAll(reserving).ConfigureAwait(false);
+        await ShutdownLoopAsync().ConfigureAwait(false);
+    }
+
+    private Task ShutdownLoopAsync() => Ask(() =>
     {
         _shutDown = true;
         foreach (var w in _waiters) w.Completion.TrySetException(new DeisaException(DeisaStatus.AnalyticsLost, "the analytics has finished"));

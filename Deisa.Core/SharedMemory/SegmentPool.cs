@@ -73,6 +73,30 @@ public sealed class SegmentPool : IDisposable
         return new Slot(++_nextSlot, best, 0, nbytes);
     }
 
+    /// <summary>
+    /// Counts a segment for a block of <paramref name="nbytes"/> that the caller creates (off the
+    /// node actor's loop) and then hands over with <see cref="AddReserved"/>; its name, or null
+    /// if the pool would pass <paramref name="limit"/> bytes.
+    /// </summary>
+    public string? Reserve(long nbytes, long limit)
+    {
+        long need = Footprint(nbytes);
+        if (Allocated + need > Math.Min(limit, Budget)) return null;
+        Allocated += need;
+        SegmentCount++;
+        return $"{_prefix}-{_nextSegment++}";
+    }
+
+    /// <summary>A reserved segment, created: free for blocks from now on.</summary>
+    public void AddReserved(Segment segment) => _free.Add(segment);
+
+    /// <summary>A reserved segment that will not come (its creation failed, or the run ended).</summary>
+    public void CancelReserved(long nbytes)
+    {
+        Allocated -= Footprint(nbytes);
+        SegmentCount--;
+    }
+
     /// <summary>Gives a slot's segment back for reuse.</summary>
     public void Return(Slot slot)
     {
