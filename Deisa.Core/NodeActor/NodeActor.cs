@@ -20,7 +20,11 @@ public sealed class NodeActor : Actor
         public int Leases;
     }
 
-    private sealed record Waiter(RentRequest Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen);
+    private sealed record Waiter(RentRequest Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen)
+    {
+        /// <summary>The block itself, when the call carried it: written and committed at the grant.</summary>
+        public ReadOnlyMemory<byte>? Data { get; init; }
+    }
 
     private readonly SegmentPool _pool;
     private readonly IBlockSink _sink;
@@ -60,6 +64,20 @@ public sealed class NodeActor : Actor
         return rented;
     }
 
+    /// <summary>
+    /// A small block carried by the call: its slot, the copy of its bytes and its commit in one
+    /// message of the loop (waits while the pool is full, as <see cref="RentAsync"/>). Once the
+    /// slot is granted the block is sent, and a late cancellation changes nothing.
+    /// </summary>
+    public async Task<RentedSlot> SendAsync(RentRequest request, ReadOnlyMemory<byte> data, long retiredSeen, CancellationToken ct)
+    {
+        var tcs = NewCompletion<RentedSlot>();
+        var waiter = new Waiter(request, tcs, retiredSeen) { Data = data };
+        Post(() => Enqueue(waiter));
+        using (ct.Register(() => Post(() => Cancel(waiter))))
+            return await tcs.Task.ConfigureAwait(false);
+    }
+
     private void Enqueue(Waiter w)
     {
         if (_shutDown) { w.Completion.TrySetException(new DeisaException(DeisaStatus.AnalyticsLost, "the analytics has finished")); return; }
@@ -89,10 +107,13 @@ public sealed class NodeActor : Actor
             var slot = _pool.TryRent(w.Request.NBytes);
             if (slot is null) return; // FIFO: later requests wait behind the first one.
             _waiters.RemoveFirst();
-            _entries[slot.Id] = new Entry(w.Request, slot);
+            var entry = new Entry(w.Request, slot);
+            _entries[slot.Id] = entry;
             // The segments retired since the bridge last looked go with the grant: no second hop.
             var rented = new RentedSlot(slot, _pool.RetiredSince(w.RetiredSeen), _pool.RetiredSeq);
-            if (!w.Completion.TrySetResult(rented)) Free(_entries[slot.Id]);
+            if (w.Data is { } data) data.Span.CopyTo(slot.Segment.Slice(slot.Offset, data.Length));
+            if (!w.Completion.TrySetResult(rented)) { Free(entry); continue; }
+            if (w.Data is not null) Commit(entry);
         }
     }
 
@@ -148,11 +169,16 @@ public sealed class NodeActor : Actor
     {
         if (!_entries.TryGetValue(slotId, out var e) || e.Committed || e.Request.Rank != rank)
             throw DeisaException.State($"rank {rank}: slot {slotId} is not a block being written by this rank");
+        Commit(e);
+    });
+
+    private void Commit(Entry e)
+    {
         e.Committed = true;
         e.Leases = 1;
         var r = e.Request;
         _sink.BlockArrived(new BlockArrival(r.Rank, r.Array, r.Timestep, r.DType, r.Shape, r.Order, e.Slot));
-    });
+    }
 
     /// <summary>The bridge gave up writing a block: its slot goes back to the pool.</summary>
     public void Abandon(long slotId, int rank) => Post(() => AbandonSlot(slotId, rank));

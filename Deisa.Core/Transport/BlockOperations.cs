@@ -30,19 +30,12 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
         var block = request.Block ?? throw DeisaException.Value("a block send carries no block description");
         if (request.Data.Length != block.Nbytes)
             throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
-        var rented = await RentAsync(block, ct).ConfigureAwait(false);
-        try { request.Data.Span.CopyTo(rented.Slot.Segment.Slice(rented.Slot.Offset, request.Data.Length)); }
-        catch
-        {
-            await node.AbandonAsync(rented.Slot.Id, block.Rank).ConfigureAwait(false);
-            throw;
-        }
-        await node.CommitAsync(rented.Slot.Id, block.Rank).ConfigureAwait(false);
-        return ToReply(rented);
+        return ToReply(await RentAsync(block, ct, request.Data.Memory).ConfigureAwait(false));
     }
 
-    /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool.</summary>
-    private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, CancellationToken ct)
+    /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool (into
+    /// which <paramref name="data"/>, if given, is written and committed at once).</summary>
+    private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
     {
         var started = DateTime.UtcNow;
         var timeout = Timeout(request.TimeoutMs);
@@ -55,8 +48,10 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
         cts.CancelAfter(Actors.Waits.Clamp(left));
         try
         {
-            return await node.RentAsync(new RentRequest(request.Rank, request.Array, request.Timestep, dtype,
-                request.Shape.ToArray(), (MemoryOrder)request.Order, request.Nbytes), request.RetiredSeen, cts.Token).ConfigureAwait(false);
+            var rent = new RentRequest(request.Rank, request.Array, request.Timestep, dtype, request.Shape.ToArray(),
+                (MemoryOrder)request.Order, request.Nbytes);
+            return await (data is { } d ? node.SendAsync(rent, d, request.RetiredSeen, cts.Token)
+                                        : node.RentAsync(rent, request.RetiredSeen, cts.Token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
