@@ -59,10 +59,10 @@ public sealed unsafe class BlockBuffer : IDisposable
     public System.Numerics.Tensors.TensorSpan<T> AsTensorSpan<T>() where T : unmanaged
     {
         if (_done) throw new ObjectDisposedException(nameof(BlockBuffer), $"the buffer of '{Array}' at timestep {Timestep} was already committed or abandoned");
-        Analytics.ElementType.Check<T>(DType, $"the buffer of array '{Array}' at timestep {Timestep}");
+        ElementType.Check<T>(DType, $"the buffer of array '{Array}' at timestep {Timestep}");
         long count = NBytes / sizeof(T);
         return new System.Numerics.Tensors.TensorSpan<T>((T*)Address, checked((nint)count),
-            Analytics.ElementStrides.Lengths(Shape), Analytics.ElementStrides.Of(Shape, Order));
+            ElementStrides.Lengths(Shape), ElementStrides.Of(Shape, Order));
     }
 
     /// <summary>Sends the written block.</summary>

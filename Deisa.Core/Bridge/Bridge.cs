@@ -183,11 +183,11 @@ public sealed class Bridge : IDisposable
         {
             if (_closed) throw DeisaException.State($"rank {Rank}: send of '{array}' after the bridge was closed");
             if (!_arrays.TryGetValue(array, out var st)) throw Undeclared(array);
-            if (!Analytics.ElementStrides.SameShape(block.Lengths, st.Decl.ChunkShape))
-                throw DeisaException.Value($"array '{array}': block shape {Analytics.ElementStrides.Format(block.Lengths)} does not match chunk_shape {Shape.Format(st.Decl.ChunkShape)}");
+            if (!ElementStrides.SameShape(block.Lengths, st.Decl.ChunkShape))
+                throw DeisaException.Value($"array '{array}': block shape {ElementStrides.Format(block.Lengths)} does not match chunk_shape {Shape.Format(st.Decl.ChunkShape)}");
             order = st.Decl.Order;
         }
-        if (Analytics.ElementStrides.IsContiguous(block.Lengths, block.Strides, order))
+        if (ElementStrides.IsContiguous(block.Lengths, block.Strides, order))
         {
             // Already in the declared layout: its memory is the block, one copy as for a span.
             var dense = MemoryMarshal.CreateReadOnlySpan(in block.GetPinnableReference(), checked((int)block.FlattenedLength));
@@ -287,7 +287,7 @@ public sealed class Bridge : IDisposable
     {
         if (block.Length <= InlineBlockBytes)
         {
-            SendInline(a, block, dtype, shape, order, t);
+            AcquireSlot(a, t, dtype, shape, order, block.Length, ByteString.CopyFrom(block));
             return;
         }
         var reply = AcquireSlot(a, t, dtype, shape, order, block.Length);
@@ -306,19 +306,6 @@ public sealed class Bridge : IDisposable
         }
     }
 
-    private void SendInline(ArrayState a, ReadOnlySpan<byte> block, DType dtype, long[] shape, MemoryOrder order, long t)
-    {
-        ConnectLocked();
-        if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return; }
-        var request = new SendBlockRequest { Block = SlotRequest(a, t, dtype, shape, order, block.Length), Data = ByteString.CopyFrom(block) };
-        AcquireBlockReply? reply = null;
-        Guard(() => reply = _blocks is { } ch ? ch.Call(BlockFrame.Send, request, AcquireBlockReply.Parser)
-                                             : _client!.Call((c, h) => c.SendBlock(request, h)));
-        a.LastTimestep = t;
-        _lastTimestep = t;
-        if (reply is not null) _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
-    }
-
     private void CommitSlot(long slot, bool abandon)
     {
         var request = new CommitBlockRequest { Rank = Rank, Slot = slot, Abandon = abandon };
@@ -329,15 +316,25 @@ public sealed class Bridge : IDisposable
         });
     }
 
-    /// <summary>Announces the send and gets a slot; null when the analytics is gone (no-op send).</summary>
-    private AcquireBlockReply? AcquireSlot(ArrayState a, long t, DType dtype, long[] shape, MemoryOrder order, long nbytes)
+    /// <summary>
+    /// Announces the send and gets a slot; null when the analytics is gone (no-op send). With
+    /// <paramref name="inline"/>, the block travels in the call and is committed with it.
+    /// </summary>
+    private AcquireBlockReply? AcquireSlot(ArrayState a, long t, DType dtype, long[] shape, MemoryOrder order, long nbytes,
+        ByteString? inline = null)
     {
         ConnectLocked();
         if (_lost) { LostNoOp(); a.LastTimestep = t; _lastTimestep = t; return null; }
         var request = SlotRequest(a, t, dtype, shape, order, nbytes);
+        var send = inline is null ? null : new SendBlockRequest { Block = request, Data = inline };
         AcquireBlockReply? reply = null;
-        Guard(() => reply = _blocks is { } ch ? ch.Call(BlockFrame.Acquire, request, AcquireBlockReply.Parser)
-                                             : _client!.Call((c, h) => c.AcquireBlock(request, h)));
+        Guard(() => reply = (_blocks, send) switch
+        {
+            ({ } ch, null) => ch.Call(BlockFrame.Acquire, request, AcquireBlockReply.Parser),
+            ({ } ch, { } s) => ch.Call(BlockFrame.Send, s, AcquireBlockReply.Parser),
+            (null, null) => _client!.Call((c, h) => c.AcquireBlock(request, h)),
+            (null, { } s) => _client!.Call((c, h) => c.SendBlock(s, h)),
+        });
         a.LastTimestep = t;
         _lastTimestep = t;
         if (reply is null) return null;

@@ -11,8 +11,6 @@ namespace Deisa.Transport;
 /// </summary>
 internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeActor node)
 {
-    private static TimeSpan Timeout(long ms) => ms > 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromDays(24);
-
     public async Task<AcquireBlockReply> AcquireAsync(AcquireBlockRequest request, CancellationToken ct) =>
         ToReply(await RentAsync(request, ct).ConfigureAwait(false));
 
@@ -38,7 +36,7 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
     private async Task<RentedSlot> RentAsync(AcquireBlockRequest request, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
     {
         var started = DateTime.UtcNow;
-        var timeout = Timeout(request.TimeoutMs);
+        var timeout = Actors.Waits.FromMilliseconds(request.TimeoutMs);
         var dtype = (DType)request.Dtype;
         if (request.Order is not (0 or 1)) throw DeisaException.Value($"array '{request.Array}': unknown memory order {request.Order}");
         await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, ct,

@@ -13,13 +13,11 @@ internal sealed class SimulationService(HeadActor.HeadActor head, NodeActor.Node
     IHostApplicationLifetime lifetime)
     : Simulation.SimulationBase
 {
-    private static TimeSpan Timeout(long ms) => ms > 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromDays(24);
-
     public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,
             a.GlobalShape.ToArray(), a.ChunkShape.ToArray(), a.ChunkPosition.ToArray(), (DType)a.Dtype, (MemoryOrder)a.Order)).ToList();
-        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Timeout(request.TimeoutMs), context.CancellationToken);
+        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Actors.Waits.FromMilliseconds(request.TimeoutMs), context.CancellationToken);
         // A rank on this node: its process can be watched directly.
         if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);

@@ -15,10 +15,6 @@ from native_build import deisa_cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def deisa_dir(what):
-    return deisa_cli(f"--{what}")
-
-
 def test_the_fortran_module_is_generated_from_its_generator():
     result = subprocess.run([sys.executable, str(ROOT / "Deisa.Native" / "fortran" / "generate.py"), "--check"],
                             capture_output=True, text=True)
@@ -26,7 +22,7 @@ def test_the_fortran_module_is_generated_from_its_generator():
 
 
 def test_the_package_ships_header_module_and_build_files():
-    include, cmake, pc = deisa_dir("include-dir"), deisa_dir("cmake-dir"), deisa_dir("pkgconfig-dir")
+    include, cmake, pc = deisa_cli("--include-dir"), deisa_cli("--cmake-dir"), deisa_cli("--pkgconfig-dir")
     assert (include / "deisa.h").read_text() == (ROOT / "Deisa.Native" / "include" / "deisa.h").read_text()
     assert (include / "deisa.f90").read_text() == (ROOT / "Deisa.Native" / "fortran" / "deisa.f90").read_text()
     assert (include / "fortran" / "deisa.mod").stat().st_size > 0
@@ -36,7 +32,7 @@ def test_the_package_ships_header_module_and_build_files():
 
 @pytest.mark.skipif(shutil.which("pkg-config") is None, reason="pkg-config not installed")
 def test_pkg_config_gives_the_library_version_and_flags():
-    env = dict(os.environ, PKG_CONFIG_PATH=str(deisa_dir("pkgconfig-dir")))
+    env = dict(os.environ, PKG_CONFIG_PATH=str(deisa_cli("--pkgconfig-dir")))
     version = subprocess.run(["pkg-config", "--modversion", "deisa"], env=env, capture_output=True, text=True, check=True)
     assert version.stdout.strip() == native.lib().deisa_version().decode()
     libs = subprocess.run(["pkg-config", "--libs", "deisa-fortran"], env=env, capture_output=True, text=True, check=True)
@@ -49,7 +45,7 @@ def test_pkg_config_gives_the_library_version_and_flags():
 def test_the_header_compiles_as_c_and_cplusplus(tmp_path):
     src = tmp_path / "use.c"
     src.write_text('#include <deisa.h>\nint main(void) { deisa_bridge *b = 0; return deisa_bridge_free(b); }\n')
-    include = str(deisa_dir("include-dir"))
+    include = str(deisa_cli("--include-dir"))
     for compiler, extra in (("cc", ["-std=c99", "-pedantic"]), ("c++", ["-x", "c++", "-std=c++11", "-pedantic"])):
         result = subprocess.run([compiler, *extra, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", include, str(src)],
                                 capture_output=True, text=True)
@@ -66,7 +62,7 @@ def test_find_package_checks_the_version(tmp_path, wanted, found):
     (tmp_path / "probe.c").write_text('#include <deisa.h>\n#include <stdio.h>\n'
                                       'int main(void) { puts(deisa_version()); return 0; }\n')
     configure = subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
-                                f"-DDeisa_DIR={deisa_dir('cmake-dir')}"], capture_output=True, text=True)
+                                f"-DDeisa_DIR={deisa_cli('--cmake-dir')}"], capture_output=True, text=True)
     if not found:
         assert configure.returncode != 0
         assert "0.1.0" in configure.stderr and "Deisa" in configure.stderr

@@ -1,6 +1,5 @@
-using Deisa.Arrays;
 
-namespace Deisa.Analytics;
+namespace Deisa.Arrays;
 
 /// <summary>
 /// Lengths and strides, in elements, of dense blocks laid out in C or Fortran order, as

@@ -1,7 +1,6 @@
-using Deisa.Arrays;
 using Deisa.Errors;
 
-namespace Deisa.Analytics;
+namespace Deisa.Arrays;
 
 /// <summary>
 /// Checks that a .NET element type matches an array's dtype, with errors that name the array
