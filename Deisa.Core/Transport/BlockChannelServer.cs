@@ -64,35 +64,41 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
             catch (SocketException) { continue; }
             lock (_connections) _connections.Add(socket);
-            _ = ServeAsync(socket);
+            new Thread(() => Serve(socket)) { IsBackground = true, Name = "deisa block channel" }.Start();
         }
     }
 
-    /// <summary>One bridge's connection: the hello with the session token, then request after request.</summary>
-    private async Task ServeAsync(Socket socket)
+    /// <summary>
+    /// One bridge's connection, served by a thread of its own with blocking calls: a request
+    /// wakes this thread directly, and a send that meets an idle analytics runs its actors'
+    /// messages here (see <see cref="Actors.Actor"/>), so it costs one thread wake-up in all
+    /// instead of one for the socket's event loop and one per hop between threads. A bridge
+    /// makes one call at a time, so the thread is idle or serving exactly its rank.
+    /// </summary>
+    private void Serve(Socket socket)
     {
         var input = new byte[64 * 1024];
         var output = new byte[256];
         try
         {
-            var (kind, hello) = await ReadAsync(socket, input).ConfigureAwait(false);
+            var (kind, hello) = Read(socket, input);
             if (kind != BlockFrame.Hello) return;
             var greeting = BlockChannelHello.Parser.ParseFrom(hello.Span);
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(greeting.Token), _token))
             {
-                await ReplyAsync(socket, BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Value, Message = "missing or wrong session token" }).ConfigureAwait(false);
+                Reply(socket, BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Value, Message = "missing or wrong session token" });
                 return;
             }
-            await ReplyAsync(socket, BlockFrame.Ok, new Empty()).ConfigureAwait(false);
+            Reply(socket, BlockFrame.Ok, new Empty());
             DeisaException? failedCommit = null;
             while (true)
             {
-                (kind, var body) = await ReadAsync(socket, input).ConfigureAwait(false);
+                (kind, var body) = Read(socket, input);
                 if (kind == 0) return; // the bridge closed
                 if (kind == BlockFrame.Commit)
                 {
                     // No reply: the bridge goes on at once. A failure answers the next request.
-                    try { await _blocks.CommitAsync(CommitBlockRequest.Parser.ParseFrom(body.Span)).ConfigureAwait(false); }
+                    try { _blocks.CommitAsync(CommitBlockRequest.Parser.ParseFrom(body.Span)).GetAwaiter().GetResult(); }
                     catch (DeisaException e) { failedCommit ??= e; }
                     continue;
                 }
@@ -107,8 +113,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     }
                     reply = kind switch
                     {
-                        BlockFrame.Acquire => await _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
-                        BlockFrame.Send => await _blocks.SendAsync(SendBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).ConfigureAwait(false),
+                        BlockFrame.Acquire => _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
+                        BlockFrame.Send => _blocks.SendAsync(SendBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
                         BlockFrame.Flush => new Empty(),
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
@@ -121,11 +127,11 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException))
+                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException or SocketException or EndOfStreamException))
                 {
                     (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Internal, Message = $"internal error: {e.GetType().Name}: {e.Message}" });
                 }
-                await ReplyAsync(socket, replyKind, reply).ConfigureAwait(false);
+                Reply(socket, replyKind, reply);
             }
         }
         catch (Exception) // a malformed or hostile peer, or a lost one: close this connection only
@@ -137,30 +143,29 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             socket.Dispose();
         }
 
-        async Task ReplyAsync(Socket s, byte kind, IMessage message)
+        void Reply(Socket s, byte kind, IMessage message)
         {
             int n = BlockFrame.Write(ref output, kind, message);
-            for (int sent = 0; sent < n;)
-                sent += await s.SendAsync(output.AsMemory(sent, n - sent), SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            for (int sent = 0; sent < n;) sent += s.Send(output, sent, n - sent, SocketFlags.None);
         }
     }
 
     /// <summary>The next frame's kind and message; kind 0 when the peer closed between frames.</summary>
-    private async Task<(byte Kind, ReadOnlyMemory<byte> Body)> ReadAsync(Socket socket, byte[] buffer)
+    private static (byte Kind, ReadOnlyMemory<byte> Body) Read(Socket socket, byte[] buffer)
     {
-        if (!await FillAsync(socket, buffer.AsMemory(0, 4)).ConfigureAwait(false)) return (0, default);
+        if (!Fill(socket, buffer.AsSpan(0, 4))) return (0, default);
         int n = BlockFrame.Length(buffer);
         var frame = n <= buffer.Length ? buffer.AsMemory(0, n) : new byte[n];
-        if (!await FillAsync(socket, frame).ConfigureAwait(false)) throw new EndOfStreamException();
+        if (!Fill(socket, frame.Span)) throw new EndOfStreamException();
         return (frame.Span[0], frame[1..]);
     }
 
-    private async Task<bool> FillAsync(Socket socket, Memory<byte> target)
+    private static bool Fill(Socket socket, Span<byte> target)
     {
         int read = 0;
         while (read < target.Length)
         {
-            int n = await socket.ReceiveAsync(target[read..], SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            int n = socket.Receive(target[read..], SocketFlags.None);
             if (n == 0)
             {
                 if (read == 0) return false;
@@ -177,7 +182,12 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         _listener.Dispose();
         try { await _accepting.ConfigureAwait(false); } catch (Exception) { }
         lock (_connections)
-            foreach (var s in _connections) s.Dispose();
+            foreach (var s in _connections)
+            {
+                // Wakes the connection's thread out of its blocking receive.
+                try { s.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+                s.Dispose();
+            }
         try { File.Delete(_path); } catch (IOException) { }
     }
 }
