@@ -86,21 +86,13 @@ public sealed class AnalyticsRun : IAsyncDisposable
         Head.WaitForSimulationAsync(_options.Timeout, ct);
 
     /// <summary>The next event, or null if none came within <paramref name="wait"/>.</summary>
-    public async Task<AnalyticsEvent?> NextEventAsync(TimeSpan wait, CancellationToken ct = default)
-    {
-        if (Head.Events.TryRead(out var e)) return e;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(Actors.Waits.Clamp(wait));
-        try
-        {
-            if (await Head.Events.WaitToReadAsync(cts.Token).ConfigureAwait(false) && Head.Events.TryRead(out e)) return e;
-            return new RunFailed(DeisaStatus.State, "the run was stopped");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return null;
-        }
-    }
+    public Task<AnalyticsEvent?> NextEventAsync(TimeSpan wait, CancellationToken ct = default) =>
+        Head.Events.ReadAsync(Actors.Waits.Clamp(wait), ct);
+
+    /// <summary>As <see cref="NextEventAsync"/>, blocking the calling thread (the native doors):
+    /// the head wakes it directly when it emits.</summary>
+    public AnalyticsEvent? NextEvent(TimeSpan wait, CancellationToken ct = default) =>
+        Head.Events.Read(Actors.Waits.Clamp(wait), ct);
 
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
     public void FinishTimestep(long t) => Head.FinishTimestep(t);

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Deisa.Actors;
 using Deisa.Analytics;
 using Deisa.Arrays;
@@ -17,7 +16,7 @@ namespace Deisa.HeadActor;
 public sealed class HeadActor : Actor, IBlockSink
 {
     private readonly HeadOptions _options;
-    private readonly Channel<AnalyticsEvent> _events = Channel.CreateUnbounded<AnalyticsEvent>(new() { SingleWriter = true });
+    private readonly EventQueue _events = new();
     private readonly List<CallbackSpec> _callbacks = new();
     /// <summary>Per array read by a callback: the longest window (history capacity) and how
     /// many past timesteps a future window can still use. Derived from the callbacks once.</summary>
@@ -49,7 +48,7 @@ public sealed class HeadActor : Actor, IBlockSink
     public NodeActor.NodeActor? Node { get; set; }
 
     /// <summary>What the analytics must do, in order.</summary>
-    public ChannelReader<AnalyticsEvent> Events => _events.Reader;
+    public EventQueue Events => _events;
 
     /// <summary>Settings of the run.</summary>
     public HeadOptions Options => _options;
@@ -130,7 +129,7 @@ public sealed class HeadActor : Actor, IBlockSink
         foreach (var st in _timesteps.Values)
             foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
         _layouts.TrySetException(AnalyticsGone());
-        _events.Writer.TryComplete();
+        _events.Complete(new RunFailed(DeisaStatus.State, "the run was stopped"));
     });
 
     /// <summary>A snapshot of the run.</summary>
@@ -577,7 +576,7 @@ public sealed class HeadActor : Actor, IBlockSink
             foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
     }
 
-    private void Emit(AnalyticsEvent e) => _events.Writer.TryWrite(e);
+    private void Emit(AnalyticsEvent e) => _events.Write(e);
 
     private DeisaException AnalyticsGone() =>
         new(DeisaStatus.AnalyticsLost, _failure is null ? "the analytics has stopped" : $"the analytics has stopped: {_failure}");

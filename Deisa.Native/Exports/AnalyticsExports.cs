@@ -99,7 +99,7 @@ internal static unsafe class AnalyticsExports
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
         if (double.IsNaN(waitSeconds)) throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)");
-        var e = NativeCall.Wait(run.NextEventAsync(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600))));
+        var e = run.NextEvent(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600)));
         if (e is null) return DeisaStatus.Pending;
         *o = Json(w => EventJson.Write(w, e));
         return DeisaStatus.Ok;

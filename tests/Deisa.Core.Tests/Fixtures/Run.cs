@@ -136,7 +136,7 @@ internal sealed class Run : IAsyncDisposable
     public async Task<AnalyticsEvent> NextAsync()
     {
         AnalyticsEvent e;
-        try { e = await Head.Events.ReadAsync().AsTask().WaitAsync(Timeout); }
+        try { e = await Head.Events.ReadAsync().WaitAsync(Timeout); }
         catch (TimeoutException)
         {
             throw new Xunit.Sdk.XunitException($"no event from the head within {Timeout.TotalSeconds} s; events so far: {Describe(Log)}");

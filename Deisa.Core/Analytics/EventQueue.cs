@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Deisa.Analytics;
+
+/// <summary>
+/// The events the head tells the analytics, in order (one writer, the head). A reader blocked
+/// in <see cref="Read"/> (the Python, C and Fortran doors, waiting in a native call) is woken
+/// by the writer itself, without a thread-pool hop in between; <see cref="ReadAsync"/>'s
+/// continuations always run on the pool, never inside the head's handler.
+/// </summary>
+public sealed class EventQueue
+{
+    private readonly ConcurrentQueue<AnalyticsEvent> _events = new();
+    private readonly SemaphoreSlim _available = new(0); // one count per queued event, one more once ended
+    private AnalyticsEvent? _last;
+
+    /// <summary>Queues an event (the head's loop only).</summary>
+    internal void Write(AnalyticsEvent e)
+    {
+        if (Volatile.Read(ref _last) is not null) return;
+        _events.Enqueue(e);
+        _available.Release();
+    }
+
+    /// <summary>No event comes after these: once the queue is empty, every read returns <paramref name="last"/>.</summary>
+    internal void Complete(AnalyticsEvent last)
+    {
+        if (Interlocked.CompareExchange(ref _last, last, null) is null) _available.Release();
+    }
+
+    /// <summary>The next event if one is queued.</summary>
+    public bool TryRead([MaybeNullWhen(false)] out AnalyticsEvent e)
+    {
+        if (!_available.Wait(0)) { e = null; return false; }
+        e = Take();
+        return true;
+    }
+
+    /// <summary>The next event without taking it.</summary>
+    public bool TryPeek([MaybeNullWhen(false)] out AnalyticsEvent e)
+    {
+        if (_events.TryPeek(out e)) return true;
+        e = Volatile.Read(ref _last);
+        return e is not null;
+    }
+
+    /// <summary>Blocks up to <paramref name="wait"/> for the next event; null if none came.</summary>
+    public AnalyticsEvent? Read(TimeSpan wait, CancellationToken ct = default) =>
+        _available.Wait(wait, ct) ? Take() : null;
+
+    /// <summary>Waits up to <paramref name="wait"/> for the next event; null if none came.</summary>
+    public async Task<AnalyticsEvent?> ReadAsync(TimeSpan wait, CancellationToken ct = default) =>
+        await _available.WaitAsync(wait, ct).ConfigureAwait(false) ? Take() : null;
+
+    /// <summary>Waits for the next event.</summary>
+    public async Task<AnalyticsEvent> ReadAsync(CancellationToken ct = default)
+    {
+        await _available.WaitAsync(ct).ConfigureAwait(false);
+        return Take();
+    }
+
+    private AnalyticsEvent Take()
+    {
+        if (_events.TryDequeue(out var e)) return e;
+        // Ended and empty: the count taken was the end's; put it back for the next reader.
+        _available.Release();
+        return _last!;
+    }
+}
