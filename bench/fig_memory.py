@@ -72,7 +72,8 @@ def fig7_analytics(quick):
         note += (f"; continued to {len(rss)} timesteps: last 10 % of the first {span} → last {k}: "
                  f"{last / MB:.1f} → {tail / MB:.1f} MB ({(tail / last - 1) * 100:+.1f} %)")
     o0, o1 = objects[0], objects[-1]
-    note += (f"; from callback {o0[0]} to {o1[0]}: Python objects {o0[2]:,} → {o1[2]:,}, anonymous memory "
+    note += (f"; from callback {o0[0]} to {o1[0]}: Python objects made during the run (those alive at its start are "
+             f"frozen out of the collector) {o0[2]:,} → {o1[2]:,}, anonymous memory "
              f"{o0[1] / MB:.1f} → {o1[1] / MB:.1f} MB")
     return [Row("7b", f"Analytics resident memory over {span} timesteps ({size} ranks × 256 KiB, window 3, mean of each)",
                 f"last 10 % {last / MB:.1f} MB", f"first 10 % {first / MB:.1f} MB", last / first, "≤ 1.05 (5 % growth)",

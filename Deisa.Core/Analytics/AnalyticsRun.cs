@@ -16,6 +16,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private readonly AnalyticsServer _server;
     private readonly Rendezvous _rendezvous;
     private readonly AnalyticsOptions _options;
+    private readonly YoungGenerationCap _young = new(2 << 20);
     private int _disposed;
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
@@ -95,7 +96,11 @@ public sealed class AnalyticsRun : IAsyncDisposable
         Head.Events.Read(Actors.Waits.Clamp(wait), ct);
 
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
-    public void FinishTimestep(long t) => Head.FinishTimestep(t);
+    public void FinishTimestep(long t)
+    {
+        Head.FinishTimestep(t);
+        _young.Check(); // between timesteps: the collection delays no callback
+    }
 
     /// <summary>No view of a block is alive any more.</summary>
     public void ReleaseBlock(long lease) => Node.Release(lease);

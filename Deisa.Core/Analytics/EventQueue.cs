@@ -6,7 +6,7 @@ namespace Deisa.Analytics;
 /// <summary>
 /// The events the head tells the analytics, in order (one writer, the head). A reader blocked
 /// in <see cref="Read"/> (the Python, C and Fortran doors, waiting in a native call) is woken
-/// by the writer itself, without a thread-pool hop in between; <see cref="ReadAsync"/>'s
+/// by the writer itself, without a thread-pool hop in between; <see cref="ReadAsync(CancellationToken)"/>'s
 /// continuations always run on the pool, never inside the head's handler.
 /// </summary>
 public sealed class EventQueue

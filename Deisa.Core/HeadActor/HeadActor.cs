@@ -172,6 +172,7 @@ public sealed class HeadActor : Actor, IBlockSink
             if (_ranks.ContainsKey(rank)) throw DeisaException.Value($"rank {rank} registered twice (one bridge per rank)");
             _worldSize = worldSize;
             _ranks[rank] = new RankState(rank, arrays.ToArray());
+            ReserveFirstBlocks(arrays);
             if (_ranks.Count == worldSize) BuildLayouts();
         }).ConfigureAwait(false);
         return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
@@ -192,6 +193,19 @@ public sealed class HeadActor : Actor, IBlockSink
             cts.Cancel();
         }
         return await task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A rank's blocks of the timesteps that can be in flight at once (pending ones and the one
+    /// being sent) get their memory as soon as the rank registered, while the other ranks start,
+    /// not inside the first sends. Blocks of arrays whose dtype comes with the first send are
+    /// not known yet.
+    /// </summary>
+    private void ReserveFirstBlocks(IReadOnlyList<BlockDeclaration> arrays)
+    {
+        var blocks = arrays.Where(a => a.DType != DType.Undeclared).Select(a => a.BlockBytes(a.DType)).ToList();
+        if (blocks.Count == 0) return;
+        Node?.Reserve(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToList());
     }
 
     private string MissingRanks()
@@ -217,12 +231,6 @@ public sealed class HeadActor : Actor, IBlockSink
             _layoutsValue = layouts;
             foreach (var name in layouts.Keys) _history[name] = new();
             _layouts.TrySetResult(layouts);
-            // The blocks of the timesteps that can be in flight at once (pending ones and the
-            // one being sent) get their memory now, not inside the first sends. Blocks of
-            // arrays whose dtype comes with the first send are not known yet.
-            var first = layouts.Values.Where(l => l.DType != DType.Undeclared)
-                .SelectMany(l => l.Blocks.Select(b => b.BlockBytes(l.DType))).ToList();
-            Node?.Reserve(Enumerable.Repeat(first, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToList());
         }
         catch (DeisaException e)
         {

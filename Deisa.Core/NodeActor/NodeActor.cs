@@ -146,10 +146,10 @@ public sealed class NodeActor : Actor
                 {
                     _pool.CancelReserved(capacity);
                     Discard(segment);
-                    return;
                 }
-                _pool.AddReserved(segment);
-                ServeWaiters();
+                else _pool.AddReserved(segment);
+                // Waiters that waited for this segment get it, or create their own now.
+                if (!_shutDown) ServeWaiters();
             });
         }
         catch (ObjectDisposedException) { Discard(segment); } // the actor is gone

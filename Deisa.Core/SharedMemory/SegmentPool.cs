@@ -16,6 +16,7 @@ public sealed class SegmentPool : IDisposable
     private readonly string _prefix;
     private readonly List<Segment> _free = new();
     private readonly List<(long Seq, string Name)> _retired = new();
+    private readonly List<long> _reserving = new(); // capacities of reserved segments not created yet
     private long _nextSegment, _nextSlot, _retiredSeq;
 
     /// <summary>Creates an empty pool; segments are named <c>{prefix}-{n}</c>.</summary>
@@ -47,16 +48,21 @@ public sealed class SegmentPool : IDisposable
     /// <summary>True if a block of this size can ever fit.</summary>
     public bool CanEverFit(long nbytes) => Footprint(nbytes) <= Budget;
 
-    /// <summary>A slot for a block of <paramref name="nbytes"/>, or null while the pool is full.</summary>
+    /// <summary>
+    /// A slot for a block of <paramref name="nbytes"/>, or null while the pool is full or while
+    /// a reserved segment that fits is still being created (it comes soon, and creating another
+    /// one meanwhile would cost as much and grow the pool).
+    /// </summary>
     public Slot? TryRent(long nbytes)
     {
         long need = Footprint(nbytes);
         Segment? best = null;
         foreach (var s in _free)
-            if (s.Capacity >= need && s.Capacity <= 2 * need && (best is null || s.Capacity < best.Capacity))
+            if (Fits(s.Capacity, need) && (best is null || s.Capacity < best.Capacity))
                 best = s;
         if (best is null)
         {
+            if (_reserving.Exists(c => Fits(c, need))) return null;
             while (Allocated + need > Budget && _free.Count > 0)
             {
                 var victim = _free.MaxBy(s => s.Capacity)!;
@@ -84,18 +90,28 @@ public sealed class SegmentPool : IDisposable
         if (Allocated + need > Math.Min(limit, Budget)) return null;
         Allocated += need;
         SegmentCount++;
+        _reserving.Add(need);
         return $"{_prefix}-{_nextSegment++}";
     }
 
     /// <summary>A reserved segment, created: free for blocks from now on.</summary>
-    public void AddReserved(Segment segment) => _free.Add(segment);
+    public void AddReserved(Segment segment)
+    {
+        _reserving.Remove(segment.Capacity);
+        _free.Add(segment);
+    }
 
     /// <summary>A reserved segment that will not come (its creation failed, or the run ended).</summary>
     public void CancelReserved(long nbytes)
     {
-        Allocated -= Footprint(nbytes);
+        long need = Footprint(nbytes);
+        _reserving.Remove(need);
+        Allocated -= need;
         SegmentCount--;
     }
+
+    /// <summary>A segment serves blocks of at least half its size (no more than half of it wasted).</summary>
+    private static bool Fits(long capacity, long need) => capacity >= need && capacity <= 2 * need;
 
     /// <summary>Gives a slot's segment back for reuse.</summary>
     public void Return(Slot slot)

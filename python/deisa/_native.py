@@ -124,3 +124,14 @@ def int64_array(values):
 
 def text(s):
     return None if s is None else str(s).encode("utf-8")
+
+
+_from_memory = ctypes.pythonapi.PyMemoryView_FromMemory
+_from_memory.restype = ctypes.py_object
+_from_memory.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
+_PyBUF_READ, _PyBUF_WRITE = 0x100, 0x200
+
+
+def memory(address, nbytes, writable=False):
+    """A memoryview of ``nbytes`` at ``address`` (memory deisa owns: shared memory of a block)."""
+    return _from_memory(address, nbytes, _PyBUF_WRITE if writable else _PyBUF_READ)

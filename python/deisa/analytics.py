@@ -186,12 +186,20 @@ class Deisa:
                 cid = ctypes.c_int()
                 _native.check(lib.deisa_analytics_add_callback(h, cb.name.encode(), len(cb.inputs), names, sizes,
                                                                _WHEN[cb.when], ctypes.byref(cid)))
+            # What exists now (modules, Dask, the user's setup) lives for the whole run: frozen,
+            # it is left out of every garbage collection, so that the collections the loop
+            # needs (and Python's own) cost what the run's new objects cost, not a full scan of
+            # Dask's modules (tens of ms, inside a callback when Python triggers one). Done
+            # before the simulation registers: it costs a full collection once.
+            gc.collect()
+            gc.freeze()
             layouts = ctypes.c_void_p()
             _native.check(lib.deisa_analytics_wait_for_simulation(h, ctypes.byref(layouts)))
             self.arrays = json.loads(_native.take_string(layouts))
             self._connect_scheduler()
             self._loop(progress)
         finally:
+            gc.unfreeze()
             self._shutdown()
 
     def _loop(self, progress):

@@ -1,16 +1,12 @@
 """DeisaArray: the Dask array of one array at one timestep, read in place from shared memory."""
 
-import ctypes
 import weakref
 
 import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
-_from_memory = ctypes.pythonapi.PyMemoryView_FromMemory
-_from_memory.restype = ctypes.py_object
-_from_memory.argtypes = (ctypes.c_void_p, ctypes.c_ssize_t, ctypes.c_int)
-_PyBUF_READ = 0x100
+from ._native import memory
 
 
 class DeisaArray(da.Array):
@@ -74,7 +70,7 @@ def block_view(address, nbytes, dtype, shape, order, release):
     it keep it alive (their ``base`` chain stops at it), so the block's lease lasts
     exactly as long as any view of the block.
     """
-    flat = np.frombuffer(_from_memory(address, nbytes, _PyBUF_READ), dtype=dtype)
+    flat = np.frombuffer(memory(address, nbytes), dtype=dtype)
     weakref.finalize(flat, release)
     return flat.reshape(shape, order=order)
 

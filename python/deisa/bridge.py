@@ -1,7 +1,6 @@
 """The simulation side: one Bridge per MPI rank (SPEC §3)."""
 
 import atexit
-import contextlib
 import ctypes
 import numbers
 import os
@@ -137,7 +136,6 @@ class Bridge:
         _native.check(_native.lib().deisa_bridge_send(self._handle, name.encode(), chunk.ctypes.data, chunk.nbytes, code,
                                                       max(chunk.ndim, 1), shape, order, t))
 
-    @contextlib.contextmanager
     def buffer(self, array_name, timestep, dtype=None):
         """A writable numpy array already in shared memory; leaving the ``with`` block sends it.
 
@@ -153,18 +151,8 @@ class Bridge:
         if meta is not None and dtype is None:
             raise TypeError(f"array '{name}' has no declared dtype: pass dtype= to buffer()")
         code = code_of(dtype, f"array '{name}': dtype") if dtype is not None else 0
-        lib = _native.lib()
-        data, nbytes, block = ctypes.c_void_p(), ctypes.c_int64(), _native.handle()
-        _native.check(lib.deisa_bridge_acquire(self._handle, name.encode(), t, code, ctypes.byref(data),
-                                               ctypes.byref(nbytes), ctypes.byref(block)))
-        raw = (ctypes.c_char * nbytes.value).from_address(data.value)
-        array = np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(meta[1])
-        try:
-            yield array
-        except BaseException:
-            lib.deisa_block_abandon(block)
-            raise
-        _native.check(lib.deisa_block_commit(block))
+        return _BlockBuffer(self._handle, name.encode(), t, code, np.dtype(dtype) if dtype is not None else None,
+                            meta[1] if meta is not None else None)
 
     # -- feedback ------------------------------------------------------------------------
 
@@ -252,3 +240,32 @@ def _close_at_exit(ref):
             b.close()
         except Exception:  # noqa: BLE001 - the interpreter is exiting; nothing to report to
             pass
+
+
+class _BlockBuffer:
+    """``with bridge.buffer(...)``: the block's slot is acquired on entry, sent on a clean exit,
+    given back if the block raised. A plain class, not a generator: entering costs one native
+    call and a numpy view, which is what the zero-copy send is measured by."""
+
+    __slots__ = ("_handle", "_name", "_t", "_code", "_dtype", "_shape", "_block")
+
+    def __init__(self, handle, name, t, code, dtype, shape):
+        self._handle, self._name, self._t, self._code, self._dtype, self._shape = handle, name, t, code, dtype, shape
+        self._block = None
+
+    def __enter__(self):
+        if self._block is not None:
+            raise RuntimeError("a bridge.buffer(...) is entered once; call buffer() again for the next block")
+        data, nbytes, block = ctypes.c_void_p(), ctypes.c_int64(), _native.handle()
+        _native.check(_native.lib().deisa_bridge_acquire(self._handle, self._name, self._t, self._code, ctypes.byref(data),
+                                                         ctypes.byref(nbytes), ctypes.byref(block)))
+        self._block = block
+        return np.frombuffer(_native.memory(data.value, nbytes.value, writable=True), dtype=self._dtype).reshape(self._shape)
+
+    def __exit__(self, kind, value, traceback):
+        lib = _native.lib()
+        if kind is not None:
+            lib.deisa_block_abandon(self._block)
+            return False
+        _native.check(lib.deisa_block_commit(self._block))
+        return False

@@ -17,6 +17,32 @@ public class SegmentPoolTests
     }
 
     [Fact]
+    public void ARentWaitsForAFittingReservationInsteadOfCreatingAnotherSegment()
+    {
+        var prefix = Shm.NewPrefix();
+        using (var pool = new SegmentPool(prefix, 16 * Page))
+        {
+            var name = pool.Reserve(3 * Page, 16 * Page)!;
+            Assert.Null(pool.TryRent(3 * Page));       // the reserved segment is on its way
+            var small = pool.TryRent(100)!;             // too big a segment for this one: it gets its own
+            Assert.Equal(Page, small.Segment.Capacity);
+            pool.AddReserved(Segment.Create(name, 3 * Page));
+            var slot = pool.TryRent(3 * Page)!;
+            Assert.Equal(name, slot.Segment.Name);
+            Assert.Equal((4 * Page, 2), (pool.Allocated, pool.SegmentCount));
+
+            var cancelled = pool.Reserve(3 * Page, 16 * Page)!;
+            Assert.Null(pool.TryRent(3 * Page));
+            pool.CancelReserved(3 * Page);              // its creation failed: a rent creates one now
+            var own = pool.TryRent(3 * Page)!;
+            Assert.NotEqual(cancelled, own.Segment.Name);
+            Assert.Equal((7 * Page, 3), (pool.Allocated, pool.SegmentCount));
+            foreach (var s in new[] { small, slot, own }) pool.Return(s);
+        }
+        Shm.AssertNone(prefix);
+    }
+
+    [Fact]
     public void AReturnedSegmentIsReusedSoAllocationStaysConstant()
     {
         var prefix = Shm.NewPrefix();
