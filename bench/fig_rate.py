@@ -77,8 +77,8 @@ def fig4(quick, csender):
         rows.append(Row("4·C", f"Sustained block rate, C ranks (C ABI, no Python), {what}",
                         f"{median(c):,.0f} blocks/s", f"hand-rolled {h:,.0f} blocks/s", median(c) / h,
                         "≥ 20,000 blocks/s", median(c) >= 20000,
-                        f"CPU per block: C rank {median(c_rank) * 1e6:.0f} µs (one SendBlock gRPC call per block up to 64 KiB) "
-                        f"+ analytics process {median(c_ana) * 1e6:.0f} µs (node and head actors, gRPC server, "
-                        f"Python event loop) = {per * 1e6:.0f} µs: {os.cpu_count()} cores allow at most "
+                        f"CPU per block: C rank {median(c_rank) * 1e6:.0f} µs (one call on the block channel per block up to 64 KiB) "
+                        f"+ analytics process {median(c_ana) * 1e6:.0f} µs (the block channel's thread running the node and head "
+                        f"actors, and the Python loop reading the events) = {per * 1e6:.0f} µs: {os.cpu_count()} cores allow at most "
                         f"{os.cpu_count() / per:,.0f} blocks/s"))
     return rows

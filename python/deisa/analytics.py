@@ -207,11 +207,15 @@ class Deisa:
         started = {}
         processed = 0
         while True:
-            self._dropped.collect()
             out = ctypes.c_void_p()
-            status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
+            status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.0, ctypes.byref(out)))
             if status == PENDING:
-                continue
+                # Idle: the collections that give dropped blocks back cost no latency here,
+                # while between an array's event and its callback they would.
+                self._dropped.collect()
+                status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
+                if status == PENDING:
+                    continue
             event = json.loads(_native.take_string(out))
             kind = event["kind"]
             if kind == "array":
