@@ -211,7 +211,8 @@ class Deisa:
             status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.0, ctypes.byref(out)))
             if status == PENDING:
                 # Idle: the collections that give dropped blocks back cost no latency here,
-                # while between an array's event and its callback they would.
+                # while between an array's event and its callback they would (they also run
+                # after each drop, so that a busy analytics gives its memory back in time).
                 self._dropped.collect()
                 status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
                 if status == PENDING:
@@ -226,6 +227,7 @@ class Deisa:
                 self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
             elif kind == "drop":
                 self._drop(event["name"], event["timestep"])
+                self._dropped.collect()
             elif kind == "timestep_done":
                 t = event["timestep"]
                 elapsed = time.perf_counter() - started.pop(t, time.perf_counter())

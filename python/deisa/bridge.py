@@ -146,13 +146,15 @@ class Bridge:
         name = self._name(array_name)
         t = _timestep(timestep)
         meta = self.arrays_metadata.get(name)
-        if dtype is None and meta is not None:
-            dtype = meta[4]
-        if meta is not None and dtype is None:
+        if dtype is not None:
+            code, dtype = code_of(dtype, f"array '{name}': dtype"), np.dtype(dtype)
+        elif meta is None:
+            code = 0  # not declared: the acquire names the error
+        elif meta[4] is None:
             raise TypeError(f"array '{name}' has no declared dtype: pass dtype= to buffer()")
-        code = code_of(dtype, f"array '{name}': dtype") if dtype is not None else 0
-        return _BlockBuffer(self._handle, name.encode(), t, code, np.dtype(dtype) if dtype is not None else None,
-                            meta[1] if meta is not None else None)
+        else:
+            code, dtype = meta[3], meta[4]
+        return _BlockBuffer(self._handle, name.encode(), t, code, dtype, meta[1] if meta is not None else None)
 
     # -- feedback ------------------------------------------------------------------------
 
@@ -220,6 +222,8 @@ class Bridge:
 
 
 def _timestep(t):
+    if type(t) is int and -(1 << 63) <= t < (1 << 63):
+        return t
     if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
         raise TypeError(f"timestep must be an integer, got {type(t).__name__}")
     t = int(t)

@@ -22,6 +22,9 @@ _DTYPES = {code: dt for dt, code in _CODES.items()}
 
 def code_of(dtype, what="dtype"):
     """The core's code for a numpy dtype (native byte order); TypeError if not supported."""
+    code = _CODES.get(dtype) if isinstance(dtype, np.dtype) else None
+    if code is not None:  # the common case, a supported dtype already: one lookup
+        return code
     try:
         dt = np.dtype(dtype)
     except TypeError as e:
