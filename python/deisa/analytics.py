@@ -173,6 +173,7 @@ class Deisa:
                                                 self.max_simulation_ahead, self.feedback_queue_size, self.pool_bytes,
                                                 self.timeout, ctypes.byref(h)))
         self._handle = h
+        freeze = gc.get_freeze_count() == 0  # a process that freezes objects itself is left alone
         try:
             info = ctypes.c_void_p()
             _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
@@ -191,15 +192,17 @@ class Deisa:
             # needs (and Python's own) cost what the run's new objects cost, not a full scan of
             # Dask's modules (tens of ms, inside a callback when Python triggers one). Done
             # before the simulation registers: it costs a full collection once.
-            gc.collect()
-            gc.freeze()
+            if freeze:
+                gc.collect()
+                gc.freeze()
             layouts = ctypes.c_void_p()
             _native.check(lib.deisa_analytics_wait_for_simulation(h, ctypes.byref(layouts)))
             self.arrays = json.loads(_native.take_string(layouts))
             self._connect_scheduler()
             self._loop(progress)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
             self._shutdown()
 
     def _loop(self, progress):

@@ -142,6 +142,40 @@ def test_unknown_array_is_a_contract_error_before_any_data(simulation):
         assert "warning" in sim.stderr(rank).lower()
 
 
+def test_objects_of_the_start_are_frozen_out_of_the_collector_only_while_the_callbacks_run(simulation):
+    import gc
+
+    sim = simulation(TWO_RANKS)
+    assert gc.get_freeze_count() == 0
+    seen = []
+    d = Deisa(timeout=20)
+    d.register_callback(lambda x: seen.append((x[0].t, gc.get_freeze_count())), "x")
+    d.execute_callbacks()
+    sim.wait()
+    assert [t for t, _ in seen] == list(range(5))
+    assert all(frozen > 1000 for _, frozen in seen), seen  # numpy, Dask and the test's own modules
+    assert gc.get_freeze_count() == 0  # given back: the process's collector is as it was
+
+
+def test_a_process_that_freezes_objects_itself_keeps_its_frozen_set(simulation):
+    import gc
+
+    sim = simulation(TWO_RANKS)
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        seen = []
+        d = Deisa(timeout=20)
+        d.register_callback(lambda x: seen.append(x[0].t), "x")
+        d.execute_callbacks()
+        sim.wait()
+        assert seen == list(range(5))
+        # Neither unfrozen nor grown by deisa (objects of the set may die meanwhile).
+        assert 0 < gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()
+
+
 # -------------------------------------------------------------------- feedback
 
 FEEDBACK_SIM = '''
