@@ -61,6 +61,7 @@ internal sealed class BlockChannel : IDisposable
         try
         {
             Write(kind, request);
+            AwaitReadable(_socket);
             Fill(4);
             int length = BlockFrame.Length(_buffer);
             if (_buffer.Length < length) _buffer = new byte[length];
@@ -88,6 +89,17 @@ internal sealed class BlockChannel : IDisposable
             if (n == 0) throw new EndOfStreamException("the analytics closed the block channel");
             read += n;
         }
+    }
+
+    /// <summary>
+    /// Waits in poll() for data rather than in a blocking receive. A thread asleep in receive on
+    /// a Unix socket is also woken each time its peer reads what it wrote (the room it frees
+    /// wakes the socket's writers); poll waits for data only, so each call costs one wake-up
+    /// on each side, not two.
+    /// </summary>
+    internal static void AwaitReadable(Socket socket)
+    {
+        while (!socket.Poll(-1, SelectMode.SelectRead)) { }
     }
 
     public void Dispose() => _socket.Dispose();

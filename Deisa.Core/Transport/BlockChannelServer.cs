@@ -153,6 +153,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     /// <summary>The next frame's kind and message; kind 0 when the peer closed between frames.</summary>
     private static (byte Kind, ReadOnlyMemory<byte> Body) Read(Socket socket, byte[] buffer)
     {
+        Bridge.BlockChannel.AwaitReadable(socket);
         if (!Fill(socket, buffer.AsSpan(0, 4))) return (0, default);
         int n = BlockFrame.Length(buffer);
         var frame = n <= buffer.Length ? buffer.AsMemory(0, n) : new byte[n];
