@@ -61,45 +61,20 @@ internal sealed class BlockChannel : IDisposable
         try
         {
             Write(kind, request);
-            AwaitReadable(_socket);
-            Fill(4);
-            int length = BlockFrame.Length(_buffer);
-            if (_buffer.Length < length) _buffer = new byte[length];
-            Fill(length);
-            var body = _buffer.AsSpan(1, length - 1);
-            if (_buffer[0] == BlockFrame.Error)
+            var (replyKind, body) = BlockFrame.Read(_socket, ref _buffer);
+            if (replyKind == 0) throw new EndOfStreamException("the analytics closed the block channel");
+            if (replyKind == BlockFrame.Error)
             {
-                var error = BlockChannelError.Parser.ParseFrom(body);
+                var error = BlockChannelError.Parser.ParseFrom(body.Span);
                 throw new DeisaException((DeisaStatus)error.Status, error.Message);
             }
-            if (_buffer[0] != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {_buffer[0]}");
-            return parser.ParseFrom(body);
+            if (replyKind != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {replyKind}");
+            return parser.ParseFrom(body.Span);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException or InvalidProtocolBufferException)
         {
             throw new DeisaException(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
         }
-    }
-
-    private void Fill(int count)
-    {
-        for (int read = 0; read < count;)
-        {
-            int n = _socket.Receive(_buffer, read, count - read, SocketFlags.None);
-            if (n == 0) throw new EndOfStreamException("the analytics closed the block channel");
-            read += n;
-        }
-    }
-
-    /// <summary>
-    /// Waits in poll() for data rather than in a blocking receive. A thread asleep in receive on
-    /// a Unix socket is also woken each time its peer reads what it wrote (the room it frees
-    /// wakes the socket's writers); poll waits for data only, so each call costs one wake-up
-    /// on each side, not two.
-    /// </summary>
-    internal static void AwaitReadable(Socket socket)
-    {
-        while (!socket.Poll(-1, SelectMode.SelectRead)) { }
     }
 
     public void Dispose() => _socket.Dispose();

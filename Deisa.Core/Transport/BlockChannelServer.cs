@@ -81,7 +81,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var output = new byte[256];
         try
         {
-            var (kind, hello) = Read(socket, input);
+            var (kind, hello) = BlockFrame.Read(socket, ref input);
             if (kind != BlockFrame.Hello) return;
             var greeting = BlockChannelHello.Parser.ParseFrom(hello.Span);
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(greeting.Token), _token))
@@ -93,7 +93,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             DeisaException? failedCommit = null;
             while (true)
             {
-                (kind, var body) = Read(socket, input);
+                (kind, var body) = BlockFrame.Read(socket, ref input);
                 if (kind == 0) return; // the bridge closed
                 if (kind == BlockFrame.Commit)
                 {
@@ -127,7 +127,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 {
                     return;
                 }
-                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException or SocketException or EndOfStreamException))
+                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException))
                 {
                     (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Internal, Message = $"internal error: {e.GetType().Name}: {e.Message}" });
                 }
@@ -148,33 +148,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             int n = BlockFrame.Write(ref output, kind, message);
             for (int sent = 0; sent < n;) sent += s.Send(output, sent, n - sent, SocketFlags.None);
         }
-    }
-
-    /// <summary>The next frame's kind and message; kind 0 when the peer closed between frames.</summary>
-    private static (byte Kind, ReadOnlyMemory<byte> Body) Read(Socket socket, byte[] buffer)
-    {
-        Bridge.BlockChannel.AwaitReadable(socket);
-        if (!Fill(socket, buffer.AsSpan(0, 4))) return (0, default);
-        int n = BlockFrame.Length(buffer);
-        var frame = n <= buffer.Length ? buffer.AsMemory(0, n) : new byte[n];
-        if (!Fill(socket, frame.Span)) throw new EndOfStreamException();
-        return (frame.Span[0], frame[1..]);
-    }
-
-    private static bool Fill(Socket socket, Span<byte> target)
-    {
-        int read = 0;
-        while (read < target.Length)
-        {
-            int n = socket.Receive(target[read..], SocketFlags.None);
-            if (n == 0)
-            {
-                if (read == 0) return false;
-                throw new EndOfStreamException();
-            }
-            read += n;
-        }
-        return true;
     }
 
     public async ValueTask DisposeAsync()

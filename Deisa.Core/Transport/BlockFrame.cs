@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using Google.Protobuf;
 
 namespace Deisa.Transport;
@@ -33,6 +34,39 @@ internal static class BlockFrame
         buffer[4] = kind;
         message.WriteTo(buffer.AsSpan(HeaderBytes, size));
         return total;
+    }
+
+    /// <summary>
+    /// Receives the next frame into <paramref name="buffer"/> (grown if needed): its kind and
+    /// message, or kind 0 when the peer closed between frames. Waits in poll() rather than in a
+    /// blocking receive: a thread asleep in receive on a Unix socket is also woken each time
+    /// its peer reads what it wrote (the room it frees wakes the socket's writers), while poll
+    /// waits for data only, so a call costs one wake-up on each side, not two.
+    /// </summary>
+    public static (byte Kind, ReadOnlyMemory<byte> Body) Read(Socket socket, ref byte[] buffer)
+    {
+        while (!socket.Poll(-1, SelectMode.SelectRead)) { }
+        if (!Receive(socket, buffer.AsSpan(0, 4))) return (0, default);
+        int n = Length(buffer);
+        if (buffer.Length < n) buffer = new byte[n];
+        if (!Receive(socket, buffer.AsSpan(0, n))) throw new EndOfStreamException("the peer closed the block channel within a frame");
+        return (buffer[0], buffer.AsMemory(1, n - 1));
+    }
+
+    /// <summary>Fills <paramref name="target"/>; false if the peer closed before its first byte.</summary>
+    private static bool Receive(Socket socket, Span<byte> target)
+    {
+        for (int read = 0; read < target.Length;)
+        {
+            int n = socket.Receive(target[read..], SocketFlags.None);
+            if (n == 0)
+            {
+                if (read == 0) return false;
+                throw new EndOfStreamException("the peer closed the block channel within a frame");
+            }
+            read += n;
+        }
+        return true;
     }
 
     /// <summary>The length announced by a frame's first four bytes (kind and message), checked.</summary>

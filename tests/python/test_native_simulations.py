@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from deisa import Deisa
+import heat_run
+from heat_run import EXAMPLES, MPI_ENV
 from native_build import compile_native, deisa_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE_TESTS = ROOT / "tests" / "native"
-EXAMPLES = ROOT / "examples"
-MPI_ENV = dict(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 
 pytestmark = [pytest.mark.usefixtures("no_leftover_shm"),
               pytest.mark.skipif(shutil.which("mpirun") is None, reason="mpirun not installed")]
@@ -261,36 +261,23 @@ def test_c_reads_feedback(c_run):
 
 # -------------------------------------------------------------------- heat examples
 
-def run_heat(run_dir, sim_cmd, steps=40, shape=(48, 40), threshold="2"):
-    """Analytics (examples/heat_analytics.py) + a 4-rank heat simulation; returns the final
-    field, the analytics' log and the simulation's output."""
-    env = dict(os.environ, **MPI_ENV, DEISA_RENDEZVOUS=str(run_dir / ".deisa"))
-    out = run_dir / "out"
-    analytics = subprocess.Popen([sys.executable, str(EXAMPLES / "heat_analytics.py"), "--output", str(out),
-                                  "--timeout", "60", "--threshold", threshold, "--snapshot-every", "100"],
-                                 cwd=run_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        sim = subprocess.run(["mpirun", "--oversubscribe", "-np", "4", *map(str, sim_cmd), "--steps", str(steps),
-                              "--size", *map(str, shape), "--timeout", "60"],
-                             cwd=run_dir, env=env, capture_output=True, text=True, timeout=180)
-        log, _ = analytics.communicate(timeout=60)
-    finally:
-        if analytics.poll() is None:
-            analytics.kill()
-    assert sim.returncode == 0, sim.stdout + sim.stderr
-    assert analytics.returncode == 0, log
+def heat_field(run_dir, sim_cmd, steps=40, shape=(48, 40), threshold="2"):
+    """The heat example with this simulation; returns the final field, the analytics' log and
+    the simulation's output."""
+    out, log, sim_out = heat_run.run_heat(run_dir, sim_cmd, ["--steps", steps, "--size", *shape],
+                                          ["--threshold", threshold, "--snapshot-every", 100])
     with h5py.File(out / "heat.h5") as f:
-        return f["final/temperature"][...], log, sim.stdout
+        return f["final/temperature"][...], log, sim_out
 
 
 @pytest.fixture(scope="module")
 def python_heat(tmp_path_factory):
-    return run_heat(tmp_path_factory.mktemp("heat_py"), [sys.executable, EXAMPLES / "heat2d_simulation.py"])
+    return heat_field(tmp_path_factory.mktemp("heat_py"), [sys.executable, EXAMPLES / "heat2d_simulation.py"])
 
 
 @pytest.mark.parametrize("language", ["c", "fortran"])
 def test_heat_example_matches_the_python_one_and_is_steered(examples, python_heat, tmp_path, language):
-    field, log, sim_out = run_heat(tmp_path, [examples / f"heat2d_{language}"])
+    field, log, sim_out = heat_field(tmp_path, [examples / f"heat2d_{language}"])
     reference, _, python_out = python_heat
     # Same model, same decomposition (2x2 blocks of a non-square 48x40 plate): the analytics
     # sees the same field, element for element, whatever language the simulation is in.
