@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Deisa.SharedMemory;
 
-/// <summary>The few POSIX calls shared memory needs (Linux x86-64 values).</summary>
+/// <summary>The few POSIX calls deisa makes: shared memory, processes, a thread's scheduling policy (Linux x86-64 values).</summary>
 internal static partial class Libc
 {
     public const int O_RDWR = 0x2, O_CREAT = 0x40, O_EXCL = 0x80, O_CLOEXEC = 0x80000;
@@ -34,6 +34,13 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Unlink(string path);
+
+    public const int SCHED_OTHER = 0, SCHED_BATCH = 3;
+
+    /// <summary>Sets the calling thread's policy when <paramref name="pid"/> is 0; <paramref name="priority"/> is the
+    /// struct sched_param (0 for these policies).</summary>
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    public static partial int SchedSetScheduler(int pid, int policy, ref int priority);
 
     [LibraryImport("libc", EntryPoint = "getpid")]
     public static partial int GetPid();

@@ -79,6 +79,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     {
         var input = new byte[64 * 1024];
         var output = new byte[256];
+        var writing = new RankWriting();
         try
         {
             var (kind, hello) = BlockFrame.Read(socket, ref input);
@@ -94,6 +95,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             while (true)
             {
                 (kind, var body) = BlockFrame.Read(socket, ref input);
+                writing.End();
                 if (kind == 0) return; // the bridge closed
                 if (kind == BlockFrame.Commit)
                 {
@@ -132,6 +134,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Internal, Message = $"internal error: {e.GetType().Name}: {e.Message}" });
                 }
                 Reply(socket, replyKind, reply);
+                // The rank now writes its block and commits it without waiting for a reply.
+                if (kind == BlockFrame.Acquire && replyKind == BlockFrame.Ok) writing.Begin();
             }
         }
         catch (Exception) // a malformed or hostile peer, or a lost one: close this connection only

@@ -264,7 +264,7 @@ class _BlockBuffer:
         _native.check(_native.lib().deisa_bridge_acquire(self._handle, self._name, self._t, self._code, ctypes.byref(data),
                                                          ctypes.byref(nbytes), ctypes.byref(block)))
         self._block = block
-        return np.frombuffer(_native.memory(data.value, nbytes.value, writable=True), dtype=self._dtype).reshape(self._shape)
+        return np.ndarray(self._shape, self._dtype, buffer=_native.memory(data.value, nbytes.value, writable=True))
 
     def __exit__(self, kind, value, traceback):
         lib = _native.lib()
