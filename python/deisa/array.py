@@ -66,13 +66,13 @@ def to_hdf5(path, arrays, **kwargs):
 def block_view(address, nbytes, dtype, shape, order, release):
     """A read-only numpy view of a block in shared memory; ``release`` runs when no view of it is left.
 
-    The finalizer sits on the first array over the memory: numpy views derived from
-    it keep it alive (their ``base`` chain stops at it), so the block's lease lasts
-    exactly as long as any view of the block.
+    The finalizer sits on the one array made over the memory: numpy views derived
+    from it keep it alive (their ``base`` chain stops at it), so the block's lease
+    lasts exactly as long as any view of the block.
     """
-    flat = np.frombuffer(memory(address, nbytes), dtype=dtype)
-    weakref.finalize(flat, release)
-    return flat.reshape(shape, order=order)
+    block = np.ndarray(shape, dtype, buffer=memory(address, nbytes), order=order)
+    weakref.finalize(block, release)
+    return block
 
 
 def assemble(name, timestep, dtype, chunks, blocks, session, preprocess=None, tag=""):
