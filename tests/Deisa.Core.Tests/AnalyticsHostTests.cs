@@ -15,12 +15,9 @@ namespace Deisa.Core.Tests;
 public sealed class AnalyticsHostTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"deisa-host-{Guid.NewGuid():N}"[..24]);
+    private readonly RendezvousDirectory _dir = new("host");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     private AnalyticsHost NewHost(int maxAhead = 1) => new(new AnalyticsOptions
     {

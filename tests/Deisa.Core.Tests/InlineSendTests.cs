@@ -11,12 +11,9 @@ namespace Deisa.Core.Tests;
 public sealed class InlineSendTests : IDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"deisa-inline-{Guid.NewGuid():N}"[..26]);
+    private readonly RendezvousDirectory _dir = new("inline");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData(DeisaBridge.InlineBlockBytes - 1)]

@@ -13,12 +13,9 @@ public sealed class RankWritingTests : IDisposable
 {
     private const int SchedOther = 0, SchedBatch = 3;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"deisa-writing-{Guid.NewGuid():N}"[..26]);
+    private readonly RendezvousDirectory _dir = new("writing");
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task The_serving_thread_yields_to_the_rank_between_acquire_and_commit()
