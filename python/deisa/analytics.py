@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from . import _native, feedback
-from .array import assemble, block_view
+from .array import Block, assemble
 from .errors import PENDING, exception_for
 from .window import Window
 
@@ -96,9 +96,12 @@ class Deisa:
         self._callbacks = []
         self._handle = None
         self._session = None
-        self._blocks = {}      # (name, t) -> (dtype, chunks, {position: view}, [_Release])
-        self._dropped = None   # _DroppedBlocks, while execute_callbacks() runs
+        self._blocks = {}      # (name, t) -> (dtype, chunks, {position: Block})
+        self._leases = None    # _Leases, while execute_callbacks() runs
         self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
+        self._latest = {}      # name -> the last array event's (timestep, stride, dtype, chunks, positions)
+        self._ahead = {}       # name -> _Ahead: its array built for the timestep expected next
+        self._plain_inputs = set()  # arrays some callback reads without preprocessing (built ahead)
         self._client = None
 
     # -- registration --------------------------------------------------------------------
@@ -179,8 +182,9 @@ class Deisa:
             _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
             info = json.loads(_native.take_string(info))
             self._session = info["session"]
-            self._dropped = _DroppedBlocks(info["pool_bytes"])
+            self._leases = _Leases(lib, h.value, info["pool_bytes"])
             logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
+            self._plain_inputs = {w.name for cb in self._callbacks for w in cb.inputs if w.preprocess is None}
             for cb in self._callbacks:
                 names = (ctypes.c_char_p * len(cb.inputs))(*(w.name.encode() for w in cb.inputs))
                 sizes = (ctypes.c_int * len(cb.inputs))(*(w.size for w in cb.inputs))
@@ -216,7 +220,9 @@ class Deisa:
                 # Idle: the collections that give dropped blocks back cost no latency here,
                 # while between an array's event and its callback they would (they also run
                 # after each drop, so that a busy analytics gives its memory back in time).
-                self._dropped.collect()
+                # So does building the arrays of the timesteps expected next.
+                self._leases.collect()
+                self._build_ahead()
                 status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
                 if status == PENDING:
                     continue
@@ -230,7 +236,7 @@ class Deisa:
                 self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
             elif kind == "drop":
                 self._drop(event["name"], event["timestep"])
-                self._dropped.collect()
+                self._leases.collect()
             elif kind == "timestep_done":
                 t = event["timestep"]
                 elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
@@ -251,31 +257,50 @@ class Deisa:
                 return
 
     def _add_array(self, event):
-        name, t = event["name"], event["timestep"]
-        dtype = np.dtype(event["dtype"])
-        lib, h = _native.lib(), self._handle
-        views, releases = {}, []
-        for b in event["blocks"]:
-            release = _Release(lib, h.value, b["lease"], b["nbytes"], self._dropped)
-            views[tuple(b["position"])] = block_view(b["address"], b["nbytes"], dtype, tuple(b["shape"]), b["order"],
-                                                     release)
-            releases.append(release)
-        self._blocks[(name, t)] = (dtype, event["chunks"], views, releases)
+        name, t, chunks, placed = event["name"], event["timestep"], event["chunks"], event["blocks"]
+        positions = [tuple(b["position"]) for b in placed]
+        ahead = self._ahead.pop(name, None)
+        if ahead is not None and ahead.fits(t, event["dtype"], chunks, positions):
+            dtype, blocks = ahead.dtype, ahead.blocks
+            self._arrays[(name, t, None)] = ahead.array
+        else:
+            dtype, blocks = np.dtype(event["dtype"]), {pos: Block() for pos in positions}
+        release = self._leases.release
+        for pos, b in zip(positions, placed):
+            blocks[pos].place(b["address"], b["nbytes"], dtype, tuple(b["shape"]), b["order"], b["lease"], release)
+        self._blocks[(name, t)] = (dtype, chunks, blocks)
+        last = self._latest.get(name)
+        stride = t - last[0] if last is not None and t > last[0] else 1
+        self._latest[name] = (t, stride, event["dtype"], chunks, positions)
+
+    def _build_ahead(self):
+        """Builds, for every array a callback reads as it is, its array of the timestep expected
+        next (the last one plus the last stride, same layout), with its blocks not yet placed:
+        when that timestep's event comes, placing the blocks is all that is left to do before
+        the callback. Runs while the analytics is idle (Dask's array constructor costs
+        hundreds of microseconds right after an idle pause, more than the rest of the path)."""
+        for name, (t, stride, dtype, chunks, positions) in self._latest.items():
+            ahead = self._ahead.get(name)
+            if (ahead is not None and ahead.timestep == t + stride) or name not in self._plain_inputs:
+                continue
+            blocks = {pos: Block() for pos in positions}
+            array = assemble(name, t + stride, np.dtype(dtype), chunks, blocks, self._session)
+            self._ahead[name] = _Ahead(t + stride, dtype, chunks, blocks, array)
 
     def _array(self, name, t, window):
         key = (name, t, id(window.preprocess) if window.preprocess else None)
         arr = self._arrays.get(key)
         if arr is None:
-            dtype, chunks, views, _ = self._blocks[(name, t)]
+            dtype, chunks, blocks = self._blocks[(name, t)]
             tag = f"-p{len(self._arrays)}" if window.preprocess else ""
-            arr = assemble(name, t, dtype, chunks, views, self._session, window.preprocess, tag)
+            arr = assemble(name, t, dtype, chunks, blocks, self._session, window.preprocess, tag)
             self._arrays[key] = arr
         return arr
 
     def _drop(self, name, t):
         entry = self._blocks.pop((name, t), None)
         if entry is not None:
-            self._dropped.add(entry[3])  # before the views go: their release may run right here
+            self._leases.dropped(entry[2])  # before the blocks go: their release may run right here
         del entry
         for key in [k for k in self._arrays if k[0] == name and k[1] == t]:
             del self._arrays[key]
@@ -310,6 +335,7 @@ class Deisa:
     def _shutdown(self):
         self._arrays.clear()
         self._blocks.clear()
+        self._ahead.clear()
         gc.collect()
         h, self._handle = self._handle, None
         if h is not None:
@@ -319,27 +345,27 @@ class Deisa:
         self._client = None
 
 
-class _Release:
-    """Releases one block's lease when its last numpy view dies."""
+class _Ahead:
+    """An array built ahead of its timestep, its blocks not yet placed."""
 
-    __slots__ = ("lib", "handle", "lease", "nbytes", "dropped", "released")
+    __slots__ = ("timestep", "dtype_name", "dtype", "chunks", "blocks", "array")
 
-    def __init__(self, lib, handle, lease, nbytes, dropped):
-        self.lib, self.handle, self.lease, self.nbytes, self.dropped = lib, handle, lease, nbytes, dropped
-        self.released = False
+    def __init__(self, timestep, dtype_name, chunks, blocks, array):
+        self.timestep, self.dtype_name, self.chunks, self.blocks, self.array = timestep, dtype_name, chunks, blocks, array
+        self.dtype = array.dtype
 
-    def __call__(self):
-        # After the run ended the handle is gone and the call is a harmless error code.
-        self.released = True
-        self.lib.deisa_analytics_release_block(self.handle, self.lease)
-        self.dropped.pending.pop(self.lease, None)
+    def fits(self, timestep, dtype_name, chunks, positions):
+        """Whether the array event of ``timestep`` is the one this was built for."""
+        return (timestep == self.timestep and dtype_name == self.dtype_name and chunks == self.chunks
+                and len(positions) == len(self.blocks) and all(p in self.blocks for p in positions))
 
 
-class _DroppedBlocks:
-    """Blocks of arrays that no window holds any more but whose views are still alive.
+class _Leases:
+    """The run's block leases: gives each back to the core when its block is gone, and keeps
+    track of the blocks of arrays that no window holds any more but that are still alive.
 
     Dask's compute leaves reference cycles (recursive closures in dask.base) that keep the
-    views of the arrays it computed until a garbage collection; until then their shared
+    blocks of the arrays it computed until a garbage collection; until then their shared
     memory cannot be reused and the pool grows (a new segment, created and pre-faulted in a
     send). ``collect`` runs the young-generation collections that find them, which cost
     microseconds, and a full one (tens of ms) only when they hold a quarter of the pool or
@@ -348,15 +374,23 @@ class _DroppedBlocks:
 
     FULL_EVERY_S = 1.0
 
-    def __init__(self, pool_bytes):
+    def __init__(self, lib, handle, pool_bytes):
+        self.lib, self.handle = lib, handle
         self.pending = {}  # lease -> nbytes
         self.pool_bytes = pool_bytes
         self._last_full = time.monotonic()
 
-    def add(self, releases):
-        for r in releases:
-            if not r.released:
-                self.pending[r.lease] = r.nbytes
+    def release(self, lease):
+        """The block with this lease is gone (after the run ended the handle is gone and the
+        call is a harmless error code)."""
+        self.lib.deisa_analytics_release_block(self.handle, lease)
+        self.pending.pop(lease, None)
+
+    def dropped(self, blocks):
+        """No window holds these blocks any more: they should go soon."""
+        for b in blocks.values():
+            if b.release is not None:
+                self.pending[b.lease] = b.nbytes
 
     def collect(self):
         if not self.pending:

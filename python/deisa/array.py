@@ -1,5 +1,6 @@
 """DeisaArray: the Dask array of one array at one timestep, read in place from shared memory."""
 
+import threading
 import weakref
 
 import dask.array as da
@@ -14,7 +15,8 @@ class DeisaArray(da.Array):
 
     ``.t`` / ``.timestep`` give the timestep; the Dask name contains the array name
     and timestep, so arrays of different timesteps combine in one expression. Blocks
-    on this node are read-only numpy views of shared memory, kept alive by the array.
+    on this node are read as read-only numpy views of shared memory, kept alive by the
+    array and by the views.
     """
 
     def __new__(cls, dask, name, chunks, dtype=None, meta=None, shape=None, *, timestep=None, array_name=None):
@@ -63,31 +65,83 @@ def to_hdf5(path, arrays, **kwargs):
     da.to_hdf5(path, dict(arrays), **kwargs)
 
 
-def block_view(address, nbytes, dtype, shape, order, release):
-    """A read-only numpy view of a block in shared memory; ``release`` runs when no view of it is left.
+class Block:
+    """One block of an array at one timestep, as the array's Dask graph holds it: where the
+    block lies in shared memory and the lease that keeps it there.
 
-    The finalizer sits on the one array made over the memory: numpy views derived
-    from it keep it alive (their ``base`` chain stops at it), so the block's lease
-    lasts exactly as long as any view of the block.
+    Its read-only numpy view is made when a task first reads it, so that a callback pays
+    only for the blocks it reads. The lease is given back when neither the block (the
+    graph holding it) nor any view of it is left: at the block's end, or, if a view was
+    made, when the last view goes (numpy views derived from it keep it alive: their
+    ``base`` chain stops at it).
     """
-    block = np.ndarray(shape, dtype, buffer=memory(address, nbytes), order=order)
-    weakref.finalize(block, release)
-    return block
+
+    __slots__ = ("address", "nbytes", "dtype", "shape", "order", "lease", "release", "_view")
+
+    def __init__(self):
+        self.address = None  # not placed yet: an array built ahead of its timestep
+        self.release = None
+        self._view = None
+
+    def place(self, address, nbytes, dtype, shape, order, lease, release):
+        """Where the block is; ``release(lease)`` gives the lease back."""
+        self.address, self.nbytes, self.dtype, self.shape, self.order = address, nbytes, dtype, shape, order
+        self.lease, self.release = lease, release
+
+    @classmethod
+    def of(cls, data):
+        """A block that is only data (no lease): what a block is once pickled to another process."""
+        block = cls()
+        block._view = data
+        return block
+
+    def data(self):
+        """The block as a read-only numpy array over its shared memory."""
+        view = self._view
+        if view is None:
+            with _VIEW_LOCK:  # two tasks reading the block at once get one view, one release
+                view = self._view
+                if view is None:
+                    view = self._view = np.ndarray(self.shape, self.dtype, order=self.order,
+                                                   buffer=memory(self.address, self.nbytes))
+        return view
+
+    def __del__(self):
+        release, self.release = self.release, None
+        if release is None:
+            return
+        if self._view is None:
+            release(self.lease)
+        else:  # the views outlive the block: the last one gives the lease back
+            weakref.finalize(self._view, release, self.lease)
+
+    def __reduce__(self):
+        # To another process (Dask distributed's workers) a block travels as its data.
+        return Block.of, (self.data(),)
+
+
+_VIEW_LOCK = threading.Lock()
+
+
+def read_block(block):
+    """The task that reads a block in an array's graph."""
+    return block.data()
 
 
 def assemble(name, timestep, dtype, chunks, blocks, session, preprocess=None, tag=""):
-    """A DeisaArray from the block views of one (array, timestep).
+    """A DeisaArray from the blocks of one (array, timestep).
 
-    ``blocks`` maps grid positions to numpy arrays. ``preprocess`` is applied to every
-    block first; block shapes after it decide the chunks.
+    ``blocks`` maps grid positions to :class:`Block`. ``preprocess`` is applied to every
+    block first (reading it); block shapes after it decide the chunks.
     """
-    if preprocess is not None:
-        blocks = {pos: np.asarray(preprocess(b)) for pos, b in blocks.items()}
-        chunks = _chunks_of(blocks, len(chunks))
-        first = next(iter(blocks.values()))
-        dtype = first.dtype
     key = f"{name}-t{timestep}-{session}{tag}"
-    layer = {(key,) + tuple(pos): b for pos, b in blocks.items()}
+    if preprocess is None:
+        layer = {(key,) + pos: (read_block, b) for pos, b in blocks.items()}
+    else:
+        data = {pos: np.asarray(preprocess(b.data())) for pos, b in blocks.items()}
+        chunks = _chunks_of(data, len(chunks))
+        dtype = next(iter(data.values())).dtype
+        layer = {(key,) + pos: a for pos, a in data.items()}
     graph = HighLevelGraph.from_collections(key, layer, dependencies=())
     meta = np.empty((0,) * len(chunks), dtype=dtype)
     return DeisaArray(graph, key, tuple(tuple(c) for c in chunks), dtype=dtype, meta=meta,

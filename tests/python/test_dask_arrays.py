@@ -94,9 +94,9 @@ def _xarray(m):
 
 
 def _blocks(arr):
-    """The numpy arrays held directly in the graph of ``arr``."""
+    """The blocks of ``arr`` as its graph's tasks read them: the numpy views over shared memory."""
     graph = dict(arr.__dask_graph__())
-    return [v for v in graph.values() if isinstance(v, np.ndarray)]
+    return list(dask.get(graph, [k for k in graph if k[0] == arr.name]))
 
 
 def _block_flags(arr):
@@ -597,3 +597,83 @@ with Bridge(comm, {"x": {"global_shape": (2, 128, 256), "chunk_shape": (1, 128, 
         for t, low, high in seen:
             assert (low, high) == (10 * t, 10 * t + 1), f"kept array of timestep {t} was overwritten: {seen}"
     del kept
+
+
+# -------------------------------------------------------------------- timesteps at any stride
+
+def test_timesteps_at_changing_strides_arrive_intact(simulation):
+    """The analytics builds each array's next timestep ahead, guessing it from the last stride;
+    every guess, right (1 -> 2, 5 -> 8) or wrong (8 -> 9, 9 -> 20), gives the right blocks in
+    the right places, in windows too."""
+    steps = [0, 1, 2, 5, 8, 9, 20, 21]
+    sim = simulation(f'''
+with Bridge(comm, {{"x": {{"global_shape": (3, 4), "chunk_shape": (1, 4), "chunk_position": (rank, 0)}}}},
+            timeout=20) as b:
+    for t in {steps}:
+        b.send("x", np.full((1, 4), t * 10 + rank, dtype=np.float64), t)
+''', ranks=3)
+    d = Deisa(timeout=30)
+    seen = []
+
+    @d.register(Window("x", size=2))
+    def cb(x):
+        seen.append([(a.t, a.compute().tolist()) for a in x])
+
+    d.execute_callbacks()
+    sim.wait()
+    expected = []
+    for i, t in enumerate(steps):
+        window = steps[max(0, i - 1):i + 1]
+        expected.append([(s, [[s * 10 + r] * 4 for r in range(3)]) for s in window])
+    assert seen == expected
+
+
+# -------------------------------------------------------------------- a block and its lease
+
+class _Released:
+    def __init__(self):
+        self.leases = []
+
+    def __call__(self, lease):
+        self.leases.append(lease)
+
+
+def _placed_block(data, release, lease=7):
+    from deisa.array import Block
+
+    b = Block()
+    b.place(data.ctypes.data, data.nbytes, data.dtype, data.shape, "C", lease, release)
+    return b
+
+
+def test_a_block_never_read_gives_its_lease_back_when_it_goes():
+    data, released = np.arange(6.0).reshape(2, 3), _Released()
+    b = _placed_block(data, released)
+    assert released.leases == []
+    del b
+    assert released.leases == [7]
+
+
+def test_a_block_read_gives_its_lease_back_when_its_last_view_goes():
+    data, released = np.arange(6.0).reshape(2, 3), _Released()
+    b = _placed_block(data, released)
+    view = b.data()
+    part = view[1:]
+    assert view is b.data() and part.tolist() == [[3.0, 4.0, 5.0]] and not view.flags.writeable
+    del b, view
+    assert released.leases == []  # a view derived from the block is still alive
+    del part
+    assert released.leases == [7]
+
+
+def test_a_block_pickles_as_its_data_without_its_lease():
+    import pickle
+
+    data, released = np.arange(4.0), _Released()
+    b = _placed_block(data, released)
+    copy = pickle.loads(pickle.dumps(b))
+    assert copy.data().tolist() == [0.0, 1.0, 2.0, 3.0] and copy.release is None
+    del copy
+    assert released.leases == []
+    del b
+    assert released.leases == [7]
