@@ -182,11 +182,20 @@ with Bridge(comm, {"a": a_meta, "d": d_meta}, timeout=20) as b:
     b.send("a", A(4), 4)
     b.send("d", D(4), 4)
     attempt("older after newer", lambda: b.send("d", D(3), 3))
-    b.send("a", A(5), 5)
-    b.send("d", D(5), 5)
+    # Contiguous blocks like the ones already sent take send()'s short way: the same errors
+    attempt("again: wrong shape", lambda: b.send("a", np.zeros((3, 4)), 5))
+    attempt("again: other dtype", lambda: b.send("d", np.ascontiguousarray(D(5), dtype=np.float64), 5))
+    attempt("again: twice", lambda: b.send("a", np.ascontiguousarray(A(4)), 4))
+    attempt("again: older", lambda: b.send("d", np.ascontiguousarray(D(3)), 3))
+    attempt("again: timestep beyond 64 bits", lambda: b.send("a", np.ascontiguousarray(A(5)), 1 << 63))
+    a5 = np.ascontiguousarray(A(5))
+    a5.flags.writeable = False  # a read-only block
+    b.send("a", a5, 5)
+    b.send("d", np.ascontiguousarray(D(5)), 5)
     # leaving the with block closes the bridge
 
 attempt("send after close", lambda: b.send("a", A(6), 6))
+attempt("again: send after close", lambda: b.send("a", np.ascontiguousarray(A(6)), 6))
 attempt("get after close", lambda: b.get("foo", 0))
 attempt("close again", lambda: b.close())
 attempt("close again with timestep", lambda: b.close(7))
@@ -254,6 +263,12 @@ SEND_ERRORS = {
     "older": ("ValueError", ["timestep 2", "older"]),
     "older after newer": ("ValueError", ["timestep 3", "older"]),
     "send after close": ("RuntimeError", ["close"]),
+    "again: wrong shape": ("ValueError", ["'a'", "(3, 4)", "(4, 3)"]),
+    "again: other dtype": ("TypeError", ["'d'", "float32", "float64"]),
+    "again: twice": ("ValueError", ["'a'", "timestep 4", "already"]),
+    "again: older": ("ValueError", ["timestep 3", "older"]),
+    "again: timestep beyond 64 bits": ("ValueError", ["64 bits"]),
+    "again: send after close": ("RuntimeError", ["close"]),
     "get after close": ("RuntimeError", ["close"]),
 }
 
