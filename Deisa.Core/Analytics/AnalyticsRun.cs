@@ -95,6 +95,11 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public AnalyticsEvent? NextEvent(TimeSpan wait, CancellationToken ct = default) =>
         Head.Events.Read(Actors.Waits.Clamp(wait), ct);
 
+    /// <summary>As <see cref="NextEvent"/>, then the events already queued behind the first
+    /// (one call for an array's event and its callbacks'); the number added to <paramref name="into"/>.</summary>
+    public int NextEvents(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default) =>
+        Head.Events.ReadAvailable(Actors.Waits.Clamp(wait), into, ct);
+
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
     public void FinishTimestep(long t)
     {

@@ -49,6 +49,24 @@ public sealed class EventQueue
     public AnalyticsEvent? Read(TimeSpan wait, CancellationToken ct = default) =>
         _available.Wait(wait, ct) ? Take() : null;
 
+    /// <summary>
+    /// Blocks up to <paramref name="wait"/> for the next event, then adds it and the events
+    /// queued behind it to <paramref name="into"/> without waiting for more (a run's last
+    /// event ends the batch). Returns how many were added: 0 if none came.
+    /// </summary>
+    public int ReadAvailable(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default)
+    {
+        var e = Read(wait, ct);
+        int n = 0;
+        while (e is not null)
+        {
+            into.Add(e);
+            n++;
+            if (e is RunEnded or RunFailed || !TryRead(out e)) break;
+        }
+        return n;
+    }
+
     /// <summary>Waits up to <paramref name="wait"/> for the next event; null if none came.</summary>
     public async Task<AnalyticsEvent?> ReadAsync(TimeSpan wait, CancellationToken ct = default) =>
         await _available.WaitAsync(wait, ct).ConfigureAwait(false) ? Take() : null;

@@ -105,6 +105,24 @@ internal static unsafe class AnalyticsExports
         return DeisaStatus.Ok;
     });
 
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_next_events")]
+    public static int NextEvents(nint analytics, double waitSeconds, byte** json) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(json, "json (out)");
+        *o = null;
+        if (double.IsNaN(waitSeconds)) throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)");
+        var events = new List<AnalyticsEvent>(4);
+        if (run.NextEvents(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600)), events) == 0) return DeisaStatus.Pending;
+        *o = Json(w =>
+        {
+            w.WriteStartArray();
+            foreach (var e in events) EventJson.Write(w, e);
+            w.WriteEndArray();
+        });
+        return DeisaStatus.Ok;
+    });
+
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_finish_timestep")]
     public static int FinishTimestep(nint analytics, long timestep) =>
         NativeCall.Run(() => HandleTable.Get<AnalyticsRun>(analytics, A).FinishTimestep(timestep));

@@ -236,6 +236,11 @@ int deisa_analytics_wait_for_simulation(deisa_analytics *analytics, char **json)
  * "end"), or DEISA_PENDING (and *json NULL) after wait_s seconds without one (wait_s <= 0
  * polls; at most 3600; NaN is DEISA_ERR_VALUE). */
 int deisa_analytics_next_event(deisa_analytics *analytics, double wait_s, char **json);
+/* As deisa_analytics_next_event, then every event already queued behind the first, without
+ * waiting for more: a JSON array of one or more events, in order (an array's event and the
+ * callbacks it makes due come in one call). The run's last event ("end" or "failed") ends
+ * the array. */
+int deisa_analytics_next_events(deisa_analytics *analytics, double wait_s, char **json);
 /* Every callback announced for `timestep` has run. A timestep that is not waiting for this
  * is ignored (DEISA_OK), as is a lease that is not held in release_block: both are
  * notifications that may arrive late. */

@@ -59,6 +59,7 @@ def _declare(lib):
                                                         ctypes.POINTER(ctypes.c_int)]),
         "deisa_analytics_wait_for_simulation": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
         "deisa_analytics_next_event": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_analytics_next_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
         "deisa_analytics_finish_timestep": (ctypes.c_int, [handle, ctypes.c_int64]),
         "deisa_analytics_release_block": (ctypes.c_int, [handle, ctypes.c_int64]),
         "deisa_analytics_set_feedback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,

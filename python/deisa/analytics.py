@@ -214,8 +214,9 @@ class Deisa:
         started = {}
         processed = 0
         while True:
+            # Every event queued comes in one call: an array's event with its callbacks'.
             out = ctypes.c_void_p()
-            status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.0, ctypes.byref(out)))
+            status = _native.check(lib.deisa_analytics_next_events(self._handle, 0.0, ctypes.byref(out)))
             if status == PENDING:
                 # Idle: the collections that give dropped blocks back cost no latency here,
                 # while between an array's event and its callback they would (they also run
@@ -223,38 +224,38 @@ class Deisa:
                 # So does building the arrays of the timesteps expected next.
                 self._leases.collect()
                 self._build_ahead()
-                status = _native.check(lib.deisa_analytics_next_event(self._handle, 0.25, ctypes.byref(out)))
+                status = _native.check(lib.deisa_analytics_next_events(self._handle, 0.25, ctypes.byref(out)))
                 if status == PENDING:
                     continue
-            event = json.loads(_native.take_string(out))
-            kind = event["kind"]
-            if kind == "array":
-                self._add_array(event)
-            elif kind == "callback":
-                t = event["timestep"]
-                started.setdefault(t, time.perf_counter())
-                self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
-            elif kind == "drop":
-                self._drop(event["name"], event["timestep"])
-                self._leases.collect()
-            elif kind == "timestep_done":
-                t = event["timestep"]
-                elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
-                processed += 1
-                _native.check(lib.deisa_analytics_finish_timestep(self._handle, t))
-                arrays = sorted({n for (n, tt) in self._blocks if tt == t})
-                if progress:
-                    sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
-                                     f"callbacks {elapsed * 1e3:.1f} ms   ")
-                    sys.stderr.flush()
-                else:
-                    logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
-            elif kind == "failed":
-                raise exception_for(event["status"], event["message"])
-            elif kind == "end":
-                if progress:
-                    sys.stderr.write("\n")
-                return
+            for event in json.loads(_native.take_string(out)):
+                kind = event["kind"]
+                if kind == "array":
+                    self._add_array(event)
+                elif kind == "callback":
+                    t = event["timestep"]
+                    started.setdefault(t, time.perf_counter())
+                    self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
+                elif kind == "drop":
+                    self._drop(event["name"], event["timestep"])
+                    self._leases.collect()
+                elif kind == "timestep_done":
+                    t = event["timestep"]
+                    elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
+                    processed += 1
+                    _native.check(lib.deisa_analytics_finish_timestep(self._handle, t))
+                    arrays = sorted({n for (n, tt) in self._blocks if tt == t})
+                    if progress:
+                        sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
+                                         f"callbacks {elapsed * 1e3:.1f} ms   ")
+                        sys.stderr.flush()
+                    else:
+                        logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
+                elif kind == "failed":
+                    raise exception_for(event["status"], event["message"])
+                elif kind == "end":
+                    if progress:
+                        sys.stderr.write("\n")
+                    return
 
     def _add_array(self, event):
         name, t, chunks, placed = event["name"], event["timestep"], event["chunks"], event["blocks"]

@@ -49,6 +49,46 @@ public class EventQueueTests
     }
 
     [Fact]
+    public void A_batch_read_takes_every_queued_event_in_order_and_stops_at_the_last()
+    {
+        var q = new EventQueue();
+        var batch = new List<AnalyticsEvent>();
+        Assert.Equal(0, q.ReadAvailable(TimeSpan.FromMilliseconds(20), batch));
+        Assert.Empty(batch);
+        for (long t = 0; t < 3; t++) q.Write(new TimestepDone(t));
+        Assert.Equal(3, q.ReadAvailable(TimeSpan.Zero, batch));
+        Assert.Equal([new TimestepDone(0), new TimestepDone(1), new TimestepDone(2)], batch);
+        Assert.False(q.TryRead(out _));
+
+        // The run's last event ends a batch, even when events were queued after it.
+        batch.Clear();
+        q.Write(new TimestepDone(3));
+        q.Write(new RunEnded());
+        q.Write(new TimestepDone(4));
+        Assert.Equal(2, q.ReadAvailable(TimeSpan.Zero, batch));
+        Assert.Equal([new TimestepDone(3), new RunEnded()], batch);
+
+        // A stopped run: the queued events, then its last event once, not over and over.
+        batch.Clear();
+        var stopped = new RunFailed(DeisaStatus.State, "the run was stopped");
+        q.Complete(stopped);
+        Assert.Equal(2, q.ReadAvailable(TimeSpan.Zero, batch));
+        Assert.Equal([new TimestepDone(4), stopped], batch);
+    }
+
+    [Fact]
+    public void A_blocked_batch_read_is_woken_by_a_write()
+    {
+        var q = new EventQueue();
+        var writer = new Thread(() => { Thread.Sleep(50); q.Write(new TimestepDone(1)); });
+        writer.Start();
+        var batch = new List<AnalyticsEvent>();
+        Assert.Equal(1, q.ReadAvailable(TimeSpan.FromSeconds(30), batch));
+        Assert.Equal([new TimestepDone(1)], batch);
+        writer.Join();
+    }
+
+    [Fact]
     public async Task A_cancelled_read_throws()
     {
         var q = new EventQueue();

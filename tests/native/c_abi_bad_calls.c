@@ -1027,6 +1027,10 @@ static int cb_after_data(void) { return deisa_analytics_add_callback(g_a, "late"
 static int next_null_json(void) { return deisa_analytics_next_event(g_a, 0, NULL); }
 static int next_nan(void) { return deisa_analytics_next_event(g_a, NAN, &g_json); }
 static int next_null(void) { return deisa_analytics_next_event(NULL, 0, &g_json); }
+static int nexts_null_json(void) { return deisa_analytics_next_events(g_a, 0, NULL); }
+static int nexts_nan(void) { return deisa_analytics_next_events(g_a, NAN, &g_json); }
+static int nexts_null(void) { return deisa_analytics_next_events(NULL, 0, &g_json); }
+static int nexts_bridge(void) { return deisa_analytics_next_events((deisa_analytics *)g_b, 0, &g_json); }
 static int finish_null(void) { return deisa_analytics_finish_timestep(NULL, 0); }
 static int finish_bogus(void) { return deisa_analytics_finish_timestep((deisa_analytics *)(intptr_t)0x4242, 0); }
 static int release_null(void) { return deisa_analytics_release_block(NULL, 1); }
@@ -1037,6 +1041,10 @@ static const row live_analytics_rows[] = {
     {"deisa_analytics_next_event: NULL json out-parameter", next_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
     {"deisa_analytics_next_event: NaN wait", next_nan, DEISA_ERR_VALUE, "wait"},
     {"deisa_analytics_next_event: NULL analytics", next_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_next_events: NULL json out-parameter", nexts_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
+    {"deisa_analytics_next_events: NaN wait", nexts_nan, DEISA_ERR_VALUE, "wait"},
+    {"deisa_analytics_next_events: NULL analytics", nexts_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_next_events: a bridge handle", nexts_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
     {"deisa_analytics_finish_timestep: NULL analytics", finish_null, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_analytics_finish_timestep: a pointer that is no handle", finish_bogus, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_release_block: NULL analytics", release_null, DEISA_ERR_HANDLE, "analytics is NULL"},
@@ -1073,6 +1081,7 @@ static int ainfo_freed(void) { return deisa_analytics_info(g_stale_analytics, &g
 static int acb_freed(void) { return deisa_analytics_add_callback(g_stale_analytics, "cb", 1, g_names1, g_w1, 0, &g_int); }
 static int await_freed(void) { return deisa_analytics_wait_for_simulation(g_stale_analytics, &g_json); }
 static int anext_freed(void) { return deisa_analytics_next_event(g_stale_analytics, 0, &g_json); }
+static int anexts_freed(void) { return deisa_analytics_next_events(g_stale_analytics, 0, &g_json); }
 static int afinish_freed(void) { return deisa_analytics_finish_timestep(g_stale_analytics, 0); }
 static int arelease_freed(void) { return deisa_analytics_release_block(g_stale_analytics, 1); }
 static int aset_freed(void) { return SETF(g_stale_analytics, "k", 99, DEISA_FEEDBACK_INT64, &i_seven, 8); }
@@ -1086,6 +1095,7 @@ static const row free_rows[] = {
     {"deisa_analytics_add_callback: a freed analytics", acb_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_wait_for_simulation: a freed analytics", await_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_next_event: a freed analytics", anext_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
+    {"deisa_analytics_next_events: a freed analytics", anexts_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_finish_timestep: a freed analytics", afinish_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_release_block: a freed analytics", arelease_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_set_feedback: a freed analytics", aset_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
