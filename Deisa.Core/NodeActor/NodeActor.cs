@@ -74,9 +74,26 @@ public sealed class NodeActor : Actor
         var tcs = NewCompletion<RentedSlot>();
         var waiter = new Waiter(request, tcs, retiredSeen) { Data = data };
         Post(() => Enqueue(waiter));
+        if (tcs.Task.IsCompleted) return await tcs.Task.ConfigureAwait(false); // served at once: nothing to cancel
         using (ct.Register(() => Post(() => Cancel(waiter))))
             return await tcs.Task.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// As <see cref="SendAsync"/> when a slot is free now and no request waits before this one;
+    /// null (nothing done) when the block would have to wait.
+    /// </summary>
+    public Task<RentedSlot?> TrySendNowAsync(RentRequest request, ReadOnlyMemory<byte> data, long retiredSeen) => Ask(() =>
+    {
+        if (_shutDown || _waiters.First is not null || !_pool.CanEverFit(request.NBytes)) return null;
+        var tcs = NewCompletion<RentedSlot>();
+        var waiter = new Waiter(request, tcs, retiredSeen) { Data = data };
+        _waiters.AddLast(waiter);
+        ServeWaiters();
+        if (tcs.Task.IsCompletedSuccessfully) return tcs.Task.Result;
+        _waiters.Remove(waiter); // no slot now: the caller waits the usual way
+        return (RentedSlot?)null;
+    });
 
     private void Enqueue(Waiter w)
     {

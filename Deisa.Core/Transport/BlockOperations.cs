@@ -39,15 +39,18 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
         var timeout = Actors.Waits.FromMilliseconds(request.TimeoutMs);
         var dtype = (DType)request.Dtype;
         if (request.Order is not (0 or 1)) throw DeisaException.Value($"array '{request.Array}': unknown memory order {request.Order}");
-        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, ct,
-            request.Shape.ToArray(), request.Nbytes).ConfigureAwait(false);
+        var shape = request.Shape.ToArray();
+        await head.AdmitAsync(request.Rank, request.Array, request.Timestep, dtype, timeout, ct, shape, request.Nbytes)
+            .ConfigureAwait(false);
+        var rent = new RentRequest(request.Rank, request.Array, request.Timestep, dtype, shape, (MemoryOrder)request.Order,
+            request.Nbytes);
+        // A small block meeting a free slot is sent at once, without arming the wait's timeout.
+        if (data is { } now && await TrySendNowAsync(request, rent, now).ConfigureAwait(false) is { } sent) return sent;
         var left = timeout - (DateTime.UtcNow - started);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(Actors.Waits.Clamp(left));
         try
         {
-            var rent = new RentRequest(request.Rank, request.Array, request.Timestep, dtype, request.Shape.ToArray(),
-                (MemoryOrder)request.Order, request.Nbytes);
             return await (data is { } d ? node.SendAsync(rent, d, request.RetiredSeen, cts.Token)
                                         : node.RentAsync(rent, request.RetiredSeen, cts.Token)).ConfigureAwait(false);
         }
@@ -59,6 +62,16 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
                 $"rank {request.Rank}: send of '{request.Array}' at timestep {request.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
                 $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
         }
+        catch (Exception)
+        {
+            Withdraw(request);
+            throw;
+        }
+    }
+
+    private async Task<RentedSlot?> TrySendNowAsync(AcquireBlockRequest request, RentRequest rent, ReadOnlyMemory<byte> data)
+    {
+        try { return await node.TrySendNowAsync(rent, data, request.RetiredSeen).ConfigureAwait(false); }
         catch (Exception)
         {
             Withdraw(request);

@@ -46,5 +46,44 @@ public sealed class InlineSendTests : IDisposable
         Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
     }
 
+    [Fact]
+    public async Task Small_blocks_that_find_the_pool_full_wait_for_it_and_arrive_intact()
+    {
+        // The pool holds three 8 KiB blocks; the analytics keeps two (its window) and reads
+        // slowly while the rank may run 4 timesteps ahead: sends must wait for a slot.
+        const int n = 8192;
+        await using var host = new AnalyticsHost(new AnalyticsOptions
+            { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 3 * n, MaxSimulationAhead = 4 });
+        var seen = new List<(long T, byte[] Bytes)>();
+        host.Register(inputs =>
+        {
+            var now = inputs["b"].Newest;
+            seen.Add((now.Timestep, now.ToArray<byte>()));
+            Thread.Sleep(20);
+        }, new WindowSpec("b", 2));
+        var waited = new List<TimeSpan>();
+        var rank = Task.Factory.StartNew(() =>
+        {
+            using var bridge = DeisaBridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            bridge.DeclareArray("b", [n], [n], [0], DType.UInt8);
+            for (long t = 0; t < 8; t++)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                bridge.Send<byte>("b", Pattern(n, t), t);
+                waited.Add(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            }
+            bridge.Close();
+        }, TaskCreationOptions.LongRunning);
+        await host.RunAsync().WaitAsync(Limit);
+        await rank.WaitAsync(Limit);
+
+        Assert.Equal(Enumerable.Range(0, 8).Select(t => (long)t), seen.Select(s => s.T));
+        foreach (var (t, bytes) in seen)
+            Assert.True(bytes.AsSpan().SequenceEqual(Pattern(n, t)), $"timestep {t} differs");
+        // Some send waited for a callback to end (20 ms each) before a slot was free.
+        Assert.Contains(waited, w => w >= TimeSpan.FromMilliseconds(10));
+        Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
+    }
+
     private static byte[] Pattern(int n, long t) => Enumerable.Range(0, n).Select(i => (byte)(i * 7 + t * 13)).ToArray();
 }
