@@ -509,7 +509,9 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         at.Pushed = true;
         var h = _history[at.Layout.Name];
-        h.AddLast(new HistoryEntry(t, at.Layout.Blocks.Select(b => at.Blocks[b.Rank]).ToList()));
+        var blocks = new List<BlockArrival>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
+        foreach (var b in at.Layout.Blocks) blocks.Add(at.Blocks[b.Rank]);
+        h.AddLast(new HistoryEntry(t, blocks));
         int capacity = _windowNeeds[at.Layout.Name].Capacity;
         while (h.Count > capacity) Evict(at.Layout.Name, h);
     }
@@ -534,19 +536,29 @@ public sealed class HeadActor : Actor, IBlockSink
 
     private void Fire(CallbackSpec cb, long t)
     {
-        var windows = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        // Plain loops: this runs between the last rank's send and the callback.
+        var windows = new Dictionary<string, long[]>(cb.Inputs.Count, StringComparer.Ordinal);
         foreach (var input in cb.Inputs)
         {
             var h = _history[input.Array];
-            var entries = h.Skip(Math.Max(0, h.Count - input.Size)).ToList();
-            foreach (var e in entries.Where(e => !e.Delivered))
+            var timesteps = new long[Math.Min(h.Count, input.Size)];
+            int skip = h.Count - timesteps.Length, i = 0;
+            foreach (var e in h)
             {
+                if (skip-- > 0) continue;
+                timesteps[i++] = e.T;
+                if (e.Delivered) continue;
                 e.Delivered = true;
                 var layout = _layoutsValue![input.Array];
-                Emit(new ArrayReady(input.Array, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks,
-                    e.Blocks.Select(b => new BlockView(layout.BlockOf(b.Rank)!.Position, b.Shape, b.Order, b.Slot.Id, b.Slot.Address, b.Slot.NBytes, b.Rank)).ToList()));
+                var views = new BlockView[e.Blocks.Count];
+                for (int k = 0; k < views.Length; k++)
+                {
+                    var b = e.Blocks[k]; // in the layout's order (Push)
+                    views[k] = new BlockView(layout.Blocks[k].Position, b.Shape, b.Order, b.Slot.Id, b.Slot.Address, b.Slot.NBytes, b.Rank);
+                }
+                Emit(new ArrayReady(input.Array, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks, views));
             }
-            windows[input.Array] = entries.Select(e => e.T).ToArray();
+            windows[input.Array] = timesteps;
         }
         Emit(new CallbackDue(cb.Id, t, windows));
     }

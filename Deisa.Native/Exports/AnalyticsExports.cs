@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Deisa.Analytics;
@@ -175,12 +176,13 @@ internal static unsafe class AnalyticsExports
 
     internal static byte* Json(Action<Utf8JsonWriter> write)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms)) write(w);
-        ms.WriteByte(0);
-        var bytes = ms.GetBuffer();
-        var p = (byte*)NativeMemory.Alloc((nuint)ms.Length);
-        bytes.AsSpan(0, (int)ms.Length).CopyTo(new Span<byte>(p, (int)ms.Length));
+        // The writers here make well-formed JSON by construction: no validation on every write.
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true })) write(w);
+        var json = buffer.WrittenSpan;
+        var p = (byte*)NativeMemory.Alloc((nuint)json.Length + 1);
+        json.CopyTo(new Span<byte>(p, json.Length));
+        p[json.Length] = 0;
         return p;
     }
 

@@ -5,63 +5,104 @@ using Deisa.Arrays;
 namespace Deisa.Native.Exports;
 
 /// <summary>The head's events as JSON for the Python package (one object per event, "kind" first).</summary>
+/// <remarks>An array's event is on the way from a rank's send to the callback: its property
+/// names are encoded once, not escaped and transcoded at every event.</remarks>
 internal static class EventJson
 {
+    /// <summary>Property names and fixed values, encoded once.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Kind = JsonEncodedText.Encode("kind");
+        public static readonly JsonEncodedText Array = JsonEncodedText.Encode("array");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Timestep = JsonEncodedText.Encode("timestep");
+        public static readonly JsonEncodedText DType = JsonEncodedText.Encode("dtype");
+        public static readonly JsonEncodedText GlobalShape = JsonEncodedText.Encode("global_shape");
+        public static readonly JsonEncodedText Chunks = JsonEncodedText.Encode("chunks");
+        public static readonly JsonEncodedText Blocks = JsonEncodedText.Encode("blocks");
+        public static readonly JsonEncodedText Position = JsonEncodedText.Encode("position");
+        public static readonly JsonEncodedText Shape = JsonEncodedText.Encode("shape");
+        public static readonly JsonEncodedText Order = JsonEncodedText.Encode("order");
+        public static readonly JsonEncodedText C = JsonEncodedText.Encode("C");
+        public static readonly JsonEncodedText F = JsonEncodedText.Encode("F");
+        public static readonly JsonEncodedText Lease = JsonEncodedText.Encode("lease");
+        public static readonly JsonEncodedText Address = JsonEncodedText.Encode("address");
+        public static readonly JsonEncodedText NBytes = JsonEncodedText.Encode("nbytes");
+        public static readonly JsonEncodedText Rank = JsonEncodedText.Encode("rank");
+        public static readonly JsonEncodedText Callback = JsonEncodedText.Encode("callback");
+        public static readonly JsonEncodedText Windows = JsonEncodedText.Encode("windows");
+    }
+
     public static void Write(Utf8JsonWriter w, AnalyticsEvent e)
     {
         w.WriteStartObject();
         switch (e)
         {
             case ArrayReady a:
-                w.WriteString("kind", "array");
-                w.WriteString("name", a.Name);
-                w.WriteNumber("timestep", a.Timestep);
-                w.WriteString("dtype", DTypes.NumpyName(a.DType));
-                AnalyticsExports.WriteLongs(w, "global_shape", a.GlobalShape);
-                w.WriteStartArray("chunks");
-                foreach (var c in a.Chunks) AnalyticsExports.WriteLongs(w, null, c);
+                w.WriteString(Names.Kind, Names.Array);
+                w.WriteString(Names.Name, a.Name);
+                w.WriteNumber(Names.Timestep, a.Timestep);
+                w.WriteString(Names.DType, DTypes.NumpyName(a.DType));
+                WriteLongs(w, Names.GlobalShape, a.GlobalShape);
+                w.WriteStartArray(Names.Chunks);
+                foreach (var c in a.Chunks) WriteLongs(w, c);
                 w.WriteEndArray();
-                w.WriteStartArray("blocks");
-                foreach (var b in a.Blocks)
+                w.WriteStartArray(Names.Blocks);
+                for (int i = 0; i < a.Blocks.Count; i++)
                 {
+                    var b = a.Blocks[i];
                     w.WriteStartObject();
-                    AnalyticsExports.WriteLongs(w, "position", b.Position);
-                    AnalyticsExports.WriteLongs(w, "shape", b.Shape);
-                    w.WriteString("order", b.Order == MemoryOrder.Fortran ? "F" : "C");
-                    w.WriteNumber("lease", b.Lease);
-                    w.WriteNumber("address", (long)b.Address);
-                    w.WriteNumber("nbytes", b.NBytes);
-                    w.WriteNumber("rank", b.Rank);
+                    WriteLongs(w, Names.Position, b.Position);
+                    WriteLongs(w, Names.Shape, b.Shape);
+                    w.WriteString(Names.Order, b.Order == MemoryOrder.Fortran ? Names.F : Names.C);
+                    w.WriteNumber(Names.Lease, b.Lease);
+                    w.WriteNumber(Names.Address, (long)b.Address);
+                    w.WriteNumber(Names.NBytes, b.NBytes);
+                    w.WriteNumber(Names.Rank, b.Rank);
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
                 break;
             case CallbackDue c:
-                w.WriteString("kind", "callback");
-                w.WriteNumber("callback", c.CallbackId);
-                w.WriteNumber("timestep", c.Timestep);
-                w.WriteStartObject("windows");
+                w.WriteString(Names.Kind, Names.Callback);
+                w.WriteNumber(Names.Callback, c.CallbackId);
+                w.WriteNumber(Names.Timestep, c.Timestep);
+                w.WriteStartObject(Names.Windows);
                 foreach (var (name, ts) in c.Windows) AnalyticsExports.WriteLongs(w, name, ts);
                 w.WriteEndObject();
                 break;
             case ArrayDropped d:
-                w.WriteString("kind", "drop");
-                w.WriteString("name", d.Name);
-                w.WriteNumber("timestep", d.Timestep);
+                w.WriteString(Names.Kind, "drop");
+                w.WriteString(Names.Name, d.Name);
+                w.WriteNumber(Names.Timestep, d.Timestep);
                 break;
             case TimestepDone t:
-                w.WriteString("kind", "timestep_done");
-                w.WriteNumber("timestep", t.Timestep);
+                w.WriteString(Names.Kind, "timestep_done");
+                w.WriteNumber(Names.Timestep, t.Timestep);
                 break;
             case RunFailed f:
-                w.WriteString("kind", "failed");
+                w.WriteString(Names.Kind, "failed");
                 w.WriteNumber("status", (int)f.Status);
                 w.WriteString("message", f.Message);
                 break;
             case RunEnded:
-                w.WriteString("kind", "end");
+                w.WriteString(Names.Kind, "end");
                 break;
         }
         w.WriteEndObject();
+    }
+
+    private static void WriteLongs(Utf8JsonWriter w, JsonEncodedText name, long[] xs)
+    {
+        w.WriteStartArray(name);
+        foreach (var x in xs) w.WriteNumberValue(x);
+        w.WriteEndArray();
+    }
+
+    private static void WriteLongs(Utf8JsonWriter w, long[] xs)
+    {
+        w.WriteStartArray();
+        foreach (var x in xs) w.WriteNumberValue(x);
+        w.WriteEndArray();
     }
 }

@@ -227,7 +227,9 @@ class Deisa:
                 status = _native.check(lib.deisa_analytics_next_events(self._handle, 0.25, ctypes.byref(out)))
                 if status == PENDING:
                     continue
-            for event in json.loads(_native.take_string(out)):
+            events = json.loads(ctypes.string_at(out.value))  # UTF-8 bytes: json decodes them
+            lib.deisa_string_free(out.value)
+            for event in events:
                 kind = event["kind"]
                 if kind == "array":
                     self._add_array(event)
