@@ -80,10 +80,11 @@ public sealed class NodeActor : Actor
     }
 
     /// <summary>
-    /// As <see cref="SendAsync"/> when a slot is free now and no request waits before this one;
-    /// null (nothing done) when the block would have to wait.
+    /// As <see cref="RentAsync"/> (or, with <paramref name="data"/>, <see cref="SendAsync"/>) when a
+    /// slot is free now and no request waits before this one; null (nothing done) when the
+    /// request would have to wait.
     /// </summary>
-    public Task<RentedSlot?> TrySendNowAsync(RentRequest request, ReadOnlyMemory<byte> data, long retiredSeen) => Ask(() =>
+    public Task<RentedSlot?> TryRentNowAsync(RentRequest request, ReadOnlyMemory<byte>? data, long retiredSeen) => Ask(() =>
     {
         if (_shutDown || _waiters.First is not null || !_pool.CanEverFit(request.NBytes)) return null;
         var tcs = NewCompletion<RentedSlot>();

@@ -44,8 +44,8 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
             .ConfigureAwait(false);
         var rent = new RentRequest(request.Rank, request.Array, request.Timestep, dtype, shape, (MemoryOrder)request.Order,
             request.Nbytes);
-        // A small block meeting a free slot is sent at once, without arming the wait's timeout.
-        if (data is { } now && await TrySendNowAsync(request, rent, now).ConfigureAwait(false) is { } sent) return sent;
+        // A free slot is granted (and a small block sent) at once, without arming the wait's timeout.
+        if (await TryRentNowAsync(request, rent, data).ConfigureAwait(false) is { } now) return now;
         var left = timeout - (DateTime.UtcNow - started);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(Actors.Waits.Clamp(left));
@@ -69,9 +69,9 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
         }
     }
 
-    private async Task<RentedSlot?> TrySendNowAsync(AcquireBlockRequest request, RentRequest rent, ReadOnlyMemory<byte> data)
+    private async Task<RentedSlot?> TryRentNowAsync(AcquireBlockRequest request, RentRequest rent, ReadOnlyMemory<byte>? data)
     {
-        try { return await node.TrySendNowAsync(rent, data, request.RetiredSeen).ConfigureAwait(false); }
+        try { return await node.TryRentNowAsync(rent, data, request.RetiredSeen).ConfigureAwait(false); }
         catch (Exception)
         {
             Withdraw(request);

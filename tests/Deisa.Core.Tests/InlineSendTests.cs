@@ -6,7 +6,8 @@ namespace Deisa.Core.Tests;
 
 /// <summary>
 /// Small blocks travel inside the send call (one round trip), larger ones through a slot the
-/// bridge writes: both paths deliver the same bytes, at the limit and on either side of it.
+/// bridge writes: both paths deliver the same bytes, at the limit and on either side of it, and
+/// both wait for a full pool.
 /// </summary>
 public sealed class InlineSendTests : IDisposable
 {
@@ -46,12 +47,13 @@ public sealed class InlineSendTests : IDisposable
         Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
     }
 
-    [Fact]
-    public async Task Small_blocks_that_find_the_pool_full_wait_for_it_and_arrive_intact()
+    [Theory]
+    [InlineData(8 * 1024)]                           // carried by the send call
+    [InlineData(2 * DeisaBridge.InlineBlockBytes)]   // acquired, written, committed
+    public async Task Blocks_that_find_the_pool_full_wait_for_it_and_arrive_intact(int n)
     {
-        // The pool holds three 8 KiB blocks; the analytics keeps two (its window) and reads
-        // slowly while the rank may run 4 timesteps ahead: sends must wait for a slot.
-        const int n = 8192;
+        // The pool holds three blocks; the analytics keeps two (its window) and reads slowly
+        // while the rank may run 4 timesteps ahead: sends must wait for a slot.
         await using var host = new AnalyticsHost(new AnalyticsOptions
             { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 3 * n, MaxSimulationAhead = 4 });
         var seen = new List<(long T, byte[] Bytes)>();
