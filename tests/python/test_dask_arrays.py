@@ -677,3 +677,31 @@ def test_a_block_pickles_as_its_data_without_its_lease():
     assert released.leases == []
     del b
     assert released.leases == [7]
+
+
+# -------------------------------------------------------------------- Dask distributed
+
+@pytest.mark.filterwarnings("ignore:make_current is deprecated:DeprecationWarning")  # Debian's tornado
+def test_callbacks_compute_on_a_dask_distributed_cluster(simulation):
+    """With ``scheduler=`` the callbacks' computations run on a Dask distributed cluster whose
+    workers are other processes: the blocks travel to them as their data."""
+    from distributed import LocalCluster
+
+    sim = simulation('''
+with Bridge(comm, {"x": {"global_shape": (8,), "chunk_shape": (4,), "chunk_position": (rank,)}}, timeout=20) as b:
+    for t in range(3):
+        b.send("x", np.arange(4.0) + 4 * rank + 10 * t, t)
+''')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        d = Deisa(timeout=60, scheduler=cluster.scheduler_address)
+        seen = []
+
+        @d.register(Window("x", size=2))
+        def cb(x):
+            seen.append((x[-1].t, x[-1].compute().tolist(), float((x[-1] - x[0]).sum().compute())))
+
+        d.execute_callbacks()
+        sim.wait()
+        ran_there = cluster.scheduler.transition_counter
+    assert seen == [(t, [float(i + 10 * t) for i in range(8)], 80.0 if t else 0.0) for t in range(3)]
+    assert ran_there > 0, "the computations did not go through the cluster's scheduler"
