@@ -205,7 +205,7 @@ public sealed class Bridge : IDisposable
         lock (_lock)
         {
             if (!_arrays.TryGetValue(array, out var st)) throw Undeclared(array);
-            if (!Shape.Equal(shape.ToArray(), st.Decl.ChunkShape))
+            if (!shape.SequenceEqual(st.Decl.ChunkShape))
                 throw DeisaException.Value($"array '{array}': block shape {Shape.Format(shape.ToArray())} does not match chunk_shape {Shape.Format(st.Decl.ChunkShape)}");
             if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
             var a = Check(array, t, dtype, block.Length / DTypes.ItemSize(dtype));
@@ -267,8 +267,9 @@ public sealed class Bridge : IDisposable
             throw DeisaException.Value($"array '{array}': block of {count} elements, expected {Shape.Count(a.Decl.ChunkShape)} for chunk_shape {Shape.Format(a.Decl.ChunkShape)}");
         // An open buffer keeps its timestep open: moving on before committing it would make
         // the timestep wait for a block that waits for the next timestep.
-        if (_openBuffers.FirstOrDefault(b => b.Timestep < t) is { } open)
-            throw DeisaException.State($"rank {Rank}: commit or abandon the buffer of '{open.Array}' at timestep {open.Timestep} before sending timestep {t}");
+        foreach (var open in _openBuffers)
+            if (open.Timestep < t)
+                throw DeisaException.State($"rank {Rank}: commit or abandon the buffer of '{open.Array}' at timestep {open.Timestep} before sending timestep {t}");
         if (_lastTimestep is { } last && t < last)
             throw DeisaException.Value($"rank {Rank}: timestep {t} is older than timestep {last} already sent (timesteps must not decrease)");
         if (a.LastTimestep == t)

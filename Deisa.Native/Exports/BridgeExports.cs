@@ -57,7 +57,7 @@ internal static unsafe class BridgeExports
             var type = CheckDType(array, dtype);
             if (type == DType.Undeclared) throw new DeisaException(DeisaStatus.Type, $"array '{array}': a block needs its dtype (got DEISA_DTYPE_UNDECLARED)");
             // The arguments must agree with each other before they are compared with the declaration.
-            if (dims.All(d => d >= 0))
+            if (!dims.AsSpan().ContainsAnyInRange(long.MinValue, -1L)) // no negative length
             {
                 long expected;
                 try { expected = checked(Shape.Count(dims) * DTypes.ItemSize(type)); }

@@ -655,6 +655,7 @@ static int send_dtype_neg(void) { return SEND(g_b, "field", g_data, 48, -1, 2, c
 static int send_dtype_0(void) { return SEND(g_b, "field", g_data, 48, DEISA_DTYPE_UNDECLARED, 2, c2, 0, 0); }
 static int send_wrong_shape(void) { return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 2, s32, 0, 0); }
 static int send_wrong_ndim(void) { return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 1, s6, 0, 0); }
+static int send_negative_length(void) { int64_t s[2] = {2, -3}; return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 2, s, 0, 0); }
 static int send_ndim_0(void) { return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 0, c2, 0, 0); }
 static int send_ndim_huge(void) { return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 1 << 30, c2, 0, 0); }
 static int send_null_shape(void) { return SEND(g_b, "field", g_data, 48, DEISA_FLOAT64, 2, NULL, 0, 0); }
@@ -753,6 +754,7 @@ static const row send_rows[] = {
     {"deisa_bridge_send: dtype DEISA_DTYPE_UNDECLARED", send_dtype_0, DEISA_ERR_TYPE, "'field'|dtype"},
     {"deisa_bridge_send: shape (3, 2) for chunk (2, 3)", send_wrong_shape, DEISA_ERR_VALUE, "'field'|(3, 2)|(2, 3)"},
     {"deisa_bridge_send: shape (6,) for chunk (2, 3)", send_wrong_ndim, DEISA_ERR_VALUE, "'field'|(6,)|(2, 3)"},
+    {"deisa_bridge_send: shape (2, -3) for chunk (2, 3)", send_negative_length, DEISA_ERR_VALUE, "'field'|(2, -3)|(2, 3)"},
     {"deisa_bridge_send: ndim 0", send_ndim_0, DEISA_ERR_VALUE, "ndim|got 0"},
     {"deisa_bridge_send: ndim 1<<30", send_ndim_huge, DEISA_ERR_VALUE, "ndim|got 1073741824"},
     {"deisa_bridge_send: NULL shape", send_null_shape, DEISA_ERR_HANDLE, "shape is NULL"},
