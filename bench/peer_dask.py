@@ -56,7 +56,9 @@ async def _analytics(cfg):
     size, n, tag = cfg["size"], cfg["n"], cfg["tag"]
     starts, ends = {}, {}
     async with Client(cfg["address"], asynchronous=True) as client:
-        queues = [Queue(f"{tag}-rank-{r}", client=client, maxsize=cfg.get("maxsize", 0)) for r in range(size)]
+        # Awaited: an asynchronous client creates a queue on the scheduler in the background, and
+        # a get before that (no rank created it yet either) fails with a KeyError.
+        queues = [await Queue(f"{tag}-rank-{r}", client=client, maxsize=cfg.get("maxsize", 0)) for r in range(size)]
         await Event(f"{tag}-go", client=client).set()
         t0 = now()
         for t in range(cfg["steps"]):
