@@ -44,13 +44,12 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
             .ConfigureAwait(false);
         var rent = new RentRequest(request.Rank, request.Array, request.Timestep, dtype, shape, (MemoryOrder)request.Order,
             request.Nbytes);
-        // A free slot is granted (and a small block sent) at once, without arming the wait's timeout.
-        if (await TryRentNowAsync(request, rent, data).ConfigureAwait(false) is { } now) return now;
-        var left = timeout - (DateTime.UtcNow - started);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(Actors.Waits.Clamp(left));
         try
         {
+            // A free slot is granted (and a small block sent) at once, without arming the wait's timeout.
+            if (await node.TryRentNowAsync(rent, data, request.RetiredSeen).ConfigureAwait(false) is { } now) return now;
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(Actors.Waits.Clamp(timeout - (DateTime.UtcNow - started)));
             return await (data is { } d ? node.SendAsync(rent, d, request.RetiredSeen, cts.Token)
                                         : node.RentAsync(rent, request.RetiredSeen, cts.Token)).ConfigureAwait(false);
         }
@@ -62,16 +61,6 @@ internal sealed class BlockOperations(HeadActor.HeadActor head, NodeActor.NodeAc
                 $"rank {request.Rank}: send of '{request.Array}' at timestep {request.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
                 $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
         }
-        catch (Exception)
-        {
-            Withdraw(request);
-            throw;
-        }
-    }
-
-    private async Task<RentedSlot?> TryRentNowAsync(AcquireBlockRequest request, RentRequest rent, ReadOnlyMemory<byte>? data)
-    {
-        try { return await node.TryRentNowAsync(rent, data, request.RetiredSeen).ConfigureAwait(false); }
         catch (Exception)
         {
             Withdraw(request);

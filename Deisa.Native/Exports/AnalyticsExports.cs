@@ -99,8 +99,7 @@ internal static unsafe class AnalyticsExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
-        if (double.IsNaN(waitSeconds)) throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)");
-        var e = run.NextEvent(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600)));
+        var e = run.NextEvent(EventWait(waitSeconds));
         if (e is null) return DeisaStatus.Pending;
         *o = Json(w => EventJson.Write(w, e));
         return DeisaStatus.Ok;
@@ -112,9 +111,8 @@ internal static unsafe class AnalyticsExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
-        if (double.IsNaN(waitSeconds)) throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)");
         var events = new List<AnalyticsEvent>(4);
-        if (run.NextEvents(TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600)), events) == 0) return DeisaStatus.Pending;
+        if (run.NextEvents(EventWait(waitSeconds), events) == 0) return DeisaStatus.Pending;
         *o = Json(w =>
         {
             w.WriteStartArray();
@@ -123,6 +121,11 @@ internal static unsafe class AnalyticsExports
         });
         return DeisaStatus.Ok;
     });
+
+    /// <summary>The wait of next_event(s): 0 (a poll) to 3600 seconds; NaN is an error.</summary>
+    private static TimeSpan EventWait(double waitSeconds) =>
+        double.IsNaN(waitSeconds) ? throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)")
+        : TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, 3600));
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_finish_timestep")]
     public static int FinishTimestep(nint analytics, long timestep) =>
@@ -186,9 +189,22 @@ internal static unsafe class AnalyticsExports
         return p;
     }
 
-    internal static void WriteLongs(Utf8JsonWriter w, string? name, IEnumerable<long> xs)
+    /// <summary>A JSON array of numbers, as a property (<paramref name="name"/>) or an array element (null).</summary>
+    internal static void WriteLongs(Utf8JsonWriter w, string? name, ReadOnlySpan<long> xs)
     {
         if (name is null) w.WriteStartArray(); else w.WriteStartArray(name);
+        WriteValuesAndEnd(w, xs);
+    }
+
+    /// <inheritdoc cref="WriteLongs(Utf8JsonWriter, string?, ReadOnlySpan{long})"/>
+    internal static void WriteLongs(Utf8JsonWriter w, JsonEncodedText name, ReadOnlySpan<long> xs)
+    {
+        w.WriteStartArray(name);
+        WriteValuesAndEnd(w, xs);
+    }
+
+    private static void WriteValuesAndEnd(Utf8JsonWriter w, ReadOnlySpan<long> xs)
+    {
         foreach (var x in xs) w.WriteNumberValue(x);
         w.WriteEndArray();
     }

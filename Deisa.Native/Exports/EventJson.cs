@@ -43,17 +43,17 @@ internal static class EventJson
                 w.WriteString(Names.Name, a.Name);
                 w.WriteNumber(Names.Timestep, a.Timestep);
                 w.WriteString(Names.DType, DTypes.NumpyName(a.DType));
-                WriteLongs(w, Names.GlobalShape, a.GlobalShape);
+                AnalyticsExports.WriteLongs(w, Names.GlobalShape, a.GlobalShape);
                 w.WriteStartArray(Names.Chunks);
-                foreach (var c in a.Chunks) WriteLongs(w, c);
+                foreach (var c in a.Chunks) AnalyticsExports.WriteLongs(w, null, c);
                 w.WriteEndArray();
                 w.WriteStartArray(Names.Blocks);
                 for (int i = 0; i < a.Blocks.Count; i++)
                 {
                     var b = a.Blocks[i];
                     w.WriteStartObject();
-                    WriteLongs(w, Names.Position, b.Position);
-                    WriteLongs(w, Names.Shape, b.Shape);
+                    AnalyticsExports.WriteLongs(w, Names.Position, b.Position);
+                    AnalyticsExports.WriteLongs(w, Names.Shape, b.Shape);
                     w.WriteString(Names.Order, b.Order == MemoryOrder.Fortran ? Names.F : Names.C);
                     w.WriteNumber(Names.Lease, b.Lease);
                     w.WriteNumber(Names.Address, (long)b.Address);
@@ -90,19 +90,5 @@ internal static class EventJson
                 break;
         }
         w.WriteEndObject();
-    }
-
-    private static void WriteLongs(Utf8JsonWriter w, JsonEncodedText name, long[] xs)
-    {
-        w.WriteStartArray(name);
-        foreach (var x in xs) w.WriteNumberValue(x);
-        w.WriteEndArray();
-    }
-
-    private static void WriteLongs(Utf8JsonWriter w, long[] xs)
-    {
-        w.WriteStartArray();
-        foreach (var x in xs) w.WriteNumberValue(x);
-        w.WriteEndArray();
     }
 }

@@ -206,6 +206,14 @@ def segments_of(session):
     return glob.glob(f"/dev/shm/deisa-{session}-*")
 
 
+def blocks_of(arr):
+    """The blocks of ``arr`` as its graph's tasks read them: the numpy views over shared memory."""
+    import dask
+
+    graph = dict(arr.__dask_graph__())
+    return list(dask.get(graph, [k for k in graph if k[0] == arr.name]))
+
+
 def _mapped_by_other_processes():
     """Shared-memory files mapped by live processes other than this one (e.g. another test
     run on the same machine): not ours to judge."""

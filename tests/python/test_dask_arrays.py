@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import deisa
-from conftest import launch_ranks, segments_of
+from conftest import blocks_of, launch_ranks, segments_of
 from deisa import Deisa, DeisaArray, Window
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
@@ -93,15 +93,9 @@ def _xarray(m):
     return x.dims, dict(x.attrs), x.name, float(x.sum().compute()), type(x.data).__name__
 
 
-def _blocks(arr):
-    """The blocks of ``arr`` as its graph's tasks read them: the numpy views over shared memory."""
-    graph = dict(arr.__dask_graph__())
-    return list(dask.get(graph, [k for k in graph if k[0] == arr.name]))
-
-
 def _block_flags(arr):
     out = []
-    for b in _blocks(arr):
+    for b in blocks_of(arr):
         try:
             b[0, 0] = 12345.0
             wrote = "no error"
@@ -537,7 +531,7 @@ with Bridge(comm, {"g": {"global_shape": (5, 7), "chunk_shape": block.shape, "ch
     def cb(g, gf):
         g, gf = g[0], gf[0]
         seen[g.t] = (g.chunks, g.compute(), gf.compute(), g[2:4, 3:5].compute(), g.sum(axis=1).compute(),
-                     [b.shape for b in _blocks(g)])
+                     [b.shape for b in blocks_of(g)])
 
     d.execute_callbacks()
     sim.wait()
@@ -561,7 +555,7 @@ with Bridge(comm, {"c": {"global_shape": (2, 3, 4), "chunk_shape": (2, 3, 2), "c
 ''')
     d = Deisa(timeout=30)
     seen = []
-    d.register_callback(lambda c: seen.append((c[0].compute(), [bl.flags.f_contiguous for bl in _blocks(c[0])])), "c")
+    d.register_callback(lambda c: seen.append((c[0].compute(), [bl.flags.f_contiguous for bl in blocks_of(c[0])])), "c")
     d.execute_callbacks()
     sim.wait()
     (values, fortran), = seen

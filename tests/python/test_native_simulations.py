@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dask
 import h5py
 import numpy as np
 import pytest
 
+from conftest import blocks_of
 from deisa import Deisa
 import heat_run
 from heat_run import EXAMPLES, MPI_ENV
@@ -72,12 +72,6 @@ def finish(sim, timeout=120):
         raise AssertionError(f"the simulation did not finish:\n{out}\n{err}") from None
     assert sim.returncode == 0, f"the simulation failed ({sim.returncode}):\n{out}\n{err}"
     return out
-
-
-def blocks_of(arr):
-    """The blocks of ``arr`` as its graph's tasks read them: the numpy views over shared memory."""
-    graph = dict(arr.__dask_graph__())
-    return list(dask.get(graph, [k for k in graph if k[0] == arr.name]))
 
 
 def set_feedback(d):
