@@ -103,9 +103,9 @@ def main(cfg):
     if add_array is not None:
         # Notes when the engine's "array complete" event reaches Python, to split the latency
         # into core (send -> event) and Python (event -> callback). Instance attribute only.
-        def noted(event):
-            arrived.setdefault(event["name"], {})[event["timestep"]] = now()
-            return add_array(event)
+        def noted(name, timestep, *rest):
+            arrived.setdefault(name, {})[timestep] = now()
+            return add_array(name, timestep, *rest)
 
         if consume != "rss":
             d._add_array = noted

@@ -21,7 +21,8 @@ public sealed record BlockView(long[] Position, long[] Shape, MemoryOrder Order,
 public sealed record ArrayReady(string Name, long Timestep, DType DType, long[] GlobalShape, long[][] Chunks, IReadOnlyList<BlockView> Blocks) : AnalyticsEvent;
 
 /// <summary>Run callback <paramref name="CallbackId"/> for <paramref name="Timestep"/> with these
-/// windows (timesteps per input array, oldest first).</summary>
+/// windows (timesteps per input array, oldest first; the arrays in the order the callback
+/// lists its inputs).</summary>
 public sealed record CallbackDue(int CallbackId, long Timestep, IReadOnlyDictionary<string, long[]> Windows) : AnalyticsEvent;
 
 /// <summary>No window needs (array, timestep) any more: drop it (its blocks go when its views go).</summary>

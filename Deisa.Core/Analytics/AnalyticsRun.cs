@@ -100,6 +100,11 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public int NextEvents(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default) =>
         Head.Events.ReadAvailable(Actors.Waits.Clamp(wait), into, ct);
 
+    /// <summary>As <see cref="NextEvents(TimeSpan, List{AnalyticsEvent}, CancellationToken)"/>, handing each
+    /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
+    public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default) =>
+        Head.Events.ReadAvailable(Actors.Waits.Clamp(wait), take, ct);
+
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
     public void FinishTimestep(long t)
     {

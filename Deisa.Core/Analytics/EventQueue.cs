@@ -54,17 +54,32 @@ public sealed class EventQueue
     /// queued behind it to <paramref name="into"/> without waiting for more (a run's last
     /// event ends the batch). Returns how many were added: 0 if none came.
     /// </summary>
-    public int ReadAvailable(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default)
+    public int ReadAvailable(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default) =>
+        ReadAvailable(wait, e => { into.Add(e); return true; }, ct);
+
+    /// <summary>
+    /// As <see cref="ReadAvailable(TimeSpan, List{AnalyticsEvent}, CancellationToken)"/>, handing
+    /// each event to <paramref name="take"/>: an event it refuses (false) stays queued, first
+    /// in line, and ends the batch. Returns how many it took: 0 if none came or it refused
+    /// the first. For one reader at a time.
+    /// </summary>
+    public int ReadAvailable(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
     {
-        var e = Read(wait, ct);
+        if (!_available.Wait(wait, ct)) return 0;
         int n = 0;
-        while (e is not null)
+        while (true)
         {
-            into.Add(e);
+            // The count held promises an event: the queue's first, or the end once it is empty.
+            var e = _events.TryPeek(out var first) ? first : _last!;
+            if (!take(e))
+            {
+                _available.Release(); // not taken: its count goes back with it
+                return n;
+            }
+            Take();
             n++;
-            if (e is RunEnded or RunFailed || !TryRead(out e)) break;
+            if (e is RunEnded or RunFailed || !_available.Wait(0)) return n;
         }
-        return n;
     }
 
     /// <summary>Waits up to <paramref name="wait"/> for the next event; null if none came.</summary>

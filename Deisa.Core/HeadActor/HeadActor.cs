@@ -537,7 +537,7 @@ public sealed class HeadActor : Actor, IBlockSink
     private void Fire(CallbackSpec cb, long t)
     {
         // Plain loops: this runs between the last rank's send and the callback.
-        var windows = new Dictionary<string, long[]>(cb.Inputs.Count, StringComparer.Ordinal);
+        var windows = new OrderedDictionary<string, long[]>(cb.Inputs.Count, StringComparer.Ordinal); // in the callback's input order
         foreach (var input in cb.Inputs)
         {
             var h = _history[input.Array];

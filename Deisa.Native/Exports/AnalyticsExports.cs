@@ -11,7 +11,7 @@ namespace Deisa.Native.Exports;
 
 /// <summary>
 /// The analytics side of the C ABI, used by the Python package: start a run, register
-/// callbacks, read the head's events (as JSON), release blocks, set feedback.
+/// callbacks, read the head's events (as JSON or packed records), release blocks, set feedback.
 /// </summary>
 internal static unsafe class AnalyticsExports
 {
@@ -120,6 +120,39 @@ internal static unsafe class AnalyticsExports
             w.WriteEndArray();
         });
         return DeisaStatus.Ok;
+    });
+
+    /// <summary>
+    /// As next_events, as packed records written into the caller's buffer (deisa.h gives their
+    /// layout): as many whole records as fit. A first record that does not fit stays queued:
+    /// DEISA_ERR_VALUE, with the bytes it needs in *length.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_read_events")]
+    public static int ReadEvents(nint analytics, double waitSeconds, byte* buffer, long capacity, long* length) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(length, "length (out)");
+        *o = 0;
+        if (capacity < 0) throw new DeisaException(DeisaStatus.Value, $"capacity must not be negative (got {capacity})");
+        if (buffer == null && capacity > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "buffer is NULL");
+        nint start = (nint)buffer;
+        int room = (int)Math.Min(capacity, int.MaxValue), used = 0, needed = 0;
+        int n = run.NextEvents(EventWait(waitSeconds), e =>
+        {
+            int size = EventRecords.SizeOf(e);
+            if (size > room - used)
+            {
+                needed = size;
+                return false;
+            }
+            used += EventRecords.Write(new Span<byte>((byte*)start + used, room - used), e);
+            return true;
+        });
+        *o = used;
+        if (n > 0) return DeisaStatus.Ok;
+        if (needed == 0) return DeisaStatus.Pending;
+        *o = needed;
+        throw new DeisaException(DeisaStatus.Value, $"buffer of {capacity} bytes is too small for the next event ({needed} bytes): call again with a larger one");
     });
 
     /// <summary>The wait of next_event(s): 0 (a poll) to 3600 seconds; NaN is an error.</summary>

@@ -213,7 +213,8 @@ int deisa_bridge_close(deisa_bridge *bridge, int has_timestep, int64_t timestep)
 int deisa_bridge_free(deisa_bridge *bridge);
 
 /* ---------------------------------------------------------------- analytics side
- * Used by the Python package; C programs rarely need it. Events are JSON objects. */
+ * Used by the Python package; C programs rarely need it. Events are JSON objects, or packed
+ * records (deisa_analytics_read_events). */
 
 /* Starts the analytics of a run: listens on `address` (NULL = a Unix socket in the
  * rendezvous directory) and publishes the rendezvous record. pool_bytes 0 = default
@@ -241,6 +242,37 @@ int deisa_analytics_next_event(deisa_analytics *analytics, double wait_s, char *
  * callbacks it makes due come in one call). The run's last event ("end" or "failed") ends
  * the array. */
 int deisa_analytics_next_events(deisa_analytics *analytics, double wait_s, char **json);
+/* As deisa_analytics_next_events, as packed records written into `buffer` (capacity bytes)
+ * instead of JSON: as many whole records as fit, in order; *length is the bytes written
+ * (0 with DEISA_PENDING). A first record larger than capacity stays queued: DEISA_ERR_VALUE,
+ * and *length is the capacity it needs. capacity < 0 is DEISA_ERR_VALUE; buffer may be NULL
+ * only with capacity 0.
+ *
+ * Records are in native byte order, each a multiple of 8 bytes long (every field aligned
+ * when the buffer is 8-byte aligned), and start with an int32 kind and the int32 size of the
+ * whole record. Names and messages are UTF-8, not NUL-terminated, zero-padded to 8 bytes.
+ *   DEISA_EVENT_ARRAY: int64 timestep; int32 dtype (deisa_dtype), ndim, n_blocks, name_bytes;
+ *       name; int64 n_chunks[ndim]; int64 chunk sizes, dimension after dimension;
+ *       then per block: int64 lease, address, nbytes, rank, order (deisa_order),
+ *       position[ndim], shape[ndim]
+ *   DEISA_EVENT_CALLBACK: int64 timestep; int32 callback id, n_inputs; then per input, in
+ *       the order given to add_callback: int64 count, timesteps[count] (oldest first)
+ *   DEISA_EVENT_DROP: int64 timestep; int32 name_bytes, 0; name
+ *   DEISA_EVENT_TIMESTEP_DONE: int64 timestep
+ *   DEISA_EVENT_FAILED: int32 status, message_bytes; message
+ *   DEISA_EVENT_END: nothing more
+ * The events are those of next_event's JSON ("array", "callback", "drop", "timestep_done",
+ * "failed", "end"), with the same meaning. */
+typedef enum deisa_event_kind {
+    DEISA_EVENT_ARRAY = 1,
+    DEISA_EVENT_CALLBACK = 2,
+    DEISA_EVENT_DROP = 3,
+    DEISA_EVENT_TIMESTEP_DONE = 4,
+    DEISA_EVENT_FAILED = 5,
+    DEISA_EVENT_END = 6
+} deisa_event_kind;
+int deisa_analytics_read_events(deisa_analytics *analytics, double wait_s, void *buffer,
+                                int64_t capacity, int64_t *length);
 /* Every callback announced for `timestep` has run. A timestep that is not waiting for this
  * is ignored (DEISA_OK), as is a lease that is not held in release_block: both are
  * notifications that may arrive late. */

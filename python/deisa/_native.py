@@ -60,6 +60,8 @@ def _declare(lib):
         "deisa_analytics_wait_for_simulation": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
         "deisa_analytics_next_event": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
         "deisa_analytics_next_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_analytics_read_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
+                                                       c_int64_p]),
         "deisa_analytics_finish_timestep": (ctypes.c_int, [handle, ctypes.c_int64]),
         "deisa_analytics_release_block": (ctypes.c_int, [handle, ctypes.c_int64]),
         "deisa_analytics_set_feedback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,

@@ -9,11 +9,10 @@ import os
 import sys
 import time
 
-import numpy as np
-
-from . import _native, feedback
+from . import _events, _native, feedback
 from .array import Block, assemble
-from .errors import PENDING, exception_for
+from .dtypes import dtype_of
+from .errors import exception_for
 from .window import Window
 
 logger = logging.getLogger("deisa")
@@ -99,7 +98,7 @@ class Deisa:
         self._blocks = {}      # (name, t) -> (dtype, chunks, {position: Block})
         self._leases = None    # _Leases, while execute_callbacks() runs
         self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
-        self._latest = {}      # name -> the last array event's (timestep, stride, dtype, chunks, positions)
+        self._latest = {}      # name -> the last array event's (timestep, stride, dtype code, chunks, positions)
         self._ahead = {}       # name -> _Ahead: its array built for the timestep expected next
         self._plain_inputs = set()  # arrays some callback reads without preprocessing (built ahead)
         self._client = None
@@ -211,37 +210,35 @@ class Deisa:
 
     def _loop(self, progress):
         lib = _native.lib()
+        reader = _events.EventReader(lib, self._handle)
         started = {}
         processed = 0
         while True:
             # Every event queued comes in one call: an array's event with its callbacks'.
-            out = ctypes.c_void_p()
-            status = _native.check(lib.deisa_analytics_next_events(self._handle, 0.0, ctypes.byref(out)))
-            if status == PENDING:
+            events = reader.read(0.0)
+            if events is None:
                 # Idle: the collections that give dropped blocks back cost no latency here,
                 # while between an array's event and its callback they would (they also run
                 # after each drop, so that a busy analytics gives its memory back in time).
                 # So does building the arrays of the timesteps expected next.
                 self._leases.collect()
                 self._build_ahead()
-                status = _native.check(lib.deisa_analytics_next_events(self._handle, 0.25, ctypes.byref(out)))
-                if status == PENDING:
+                events = reader.read(0.25)
+                if events is None:
                     continue
-            events = json.loads(ctypes.string_at(out.value))  # UTF-8 bytes: json decodes them
-            lib.deisa_string_free(out.value)
             for event in events:
-                kind = event["kind"]
-                if kind == "array":
-                    self._add_array(event)
-                elif kind == "callback":
-                    t = event["timestep"]
+                kind = event[0]
+                if kind == _events.ARRAY:
+                    self._add_array(*event[1:])
+                elif kind == _events.CALLBACK:
+                    _, callback, t, windows = event
                     started.setdefault(t, time.perf_counter())
-                    self._run_callback(self._callbacks[event["callback"]], t, event["windows"])
-                elif kind == "drop":
-                    self._drop(event["name"], event["timestep"])
+                    self._run_callback(self._callbacks[callback], t, windows)
+                elif kind == _events.DROP:
+                    self._drop(event[1], event[2])
                     self._leases.collect()
-                elif kind == "timestep_done":
-                    t = event["timestep"]
+                elif kind == _events.TIMESTEP_DONE:
+                    t = event[1]
                     elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
                     processed += 1
                     _native.check(lib.deisa_analytics_finish_timestep(self._handle, t))
@@ -252,29 +249,30 @@ class Deisa:
                         sys.stderr.flush()
                     else:
                         logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
-                elif kind == "failed":
-                    raise exception_for(event["status"], event["message"])
-                elif kind == "end":
+                elif kind == _events.FAILED:
+                    raise exception_for(event[1], event[2])
+                elif kind == _events.END:
                     if progress:
                         sys.stderr.write("\n")
                     return
 
-    def _add_array(self, event):
-        name, t, chunks, placed = event["name"], event["timestep"], event["chunks"], event["blocks"]
-        positions = [tuple(b["position"]) for b in placed]
+    def _add_array(self, name, t, code, chunks, placed):
+        """An array is complete at ``t``: ``placed`` lists its blocks as (position, shape, order,
+        lease, address, nbytes)."""
         ahead = self._ahead.pop(name, None)
-        if ahead is not None and ahead.fits(t, event["dtype"], chunks, positions):
+        if ahead is not None and ahead.fits(t, code, chunks, placed):
             dtype, blocks = ahead.dtype, ahead.blocks
             self._arrays[(name, t, None)] = ahead.array
         else:
-            dtype, blocks = np.dtype(event["dtype"]), {pos: Block() for pos in positions}
+            dtype = dtype_of(code)
+            blocks = {b[0]: Block() for b in placed}
         release = self._leases.release
-        for pos, b in zip(positions, placed):
-            blocks[pos].place(b["address"], b["nbytes"], dtype, tuple(b["shape"]), b["order"], b["lease"], release)
+        for position, shape, order, lease, address, nbytes in placed:
+            blocks[position].place(address, nbytes, dtype, shape, order, lease, release)
         self._blocks[(name, t)] = (dtype, chunks, blocks)
         last = self._latest.get(name)
         stride = t - last[0] if last is not None and t > last[0] else 1
-        self._latest[name] = (t, stride, event["dtype"], chunks, positions)
+        self._latest[name] = (t, stride, code, chunks, [b[0] for b in placed])
 
     def _build_ahead(self):
         """Builds, for every array a callback reads as it is, its array of the timestep expected
@@ -282,13 +280,13 @@ class Deisa:
         when that timestep's event comes, placing the blocks is all that is left to do before
         the callback. Runs while the analytics is idle (Dask's array constructor costs
         hundreds of microseconds right after an idle pause, more than the rest of the path)."""
-        for name, (t, stride, dtype, chunks, positions) in self._latest.items():
+        for name, (t, stride, code, chunks, positions) in self._latest.items():
             ahead = self._ahead.get(name)
             if (ahead is not None and ahead.timestep == t + stride) or name not in self._plain_inputs:
                 continue
             blocks = {pos: Block() for pos in positions}
-            array = assemble(name, t + stride, np.dtype(dtype), chunks, blocks, self._session)
-            self._ahead[name] = _Ahead(t + stride, dtype, chunks, blocks, array)
+            array = assemble(name, t + stride, dtype_of(code), chunks, blocks, self._session)
+            self._ahead[name] = _Ahead(t + stride, code, chunks, blocks, array)
 
     def _array(self, name, t, window):
         key = (name, t, id(window.preprocess) if window.preprocess else None)
@@ -309,7 +307,8 @@ class Deisa:
             del self._arrays[key]
 
     def _run_callback(self, cb, t, windows):
-        kwargs = {w.name: [self._array(w.name, ti, w) for ti in windows[w.name]] for w in cb.inputs}
+        """Runs ``cb`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
+        kwargs = {w.name: [self._array(w.name, ti, w) for ti in ts] for w, ts in zip(cb.inputs, windows)}
         try:
             if self._client is not None:
                 import dask
@@ -351,16 +350,16 @@ class Deisa:
 class _Ahead:
     """An array built ahead of its timestep, its blocks not yet placed."""
 
-    __slots__ = ("timestep", "dtype_name", "dtype", "chunks", "blocks", "array")
+    __slots__ = ("timestep", "code", "dtype", "chunks", "blocks", "array")
 
-    def __init__(self, timestep, dtype_name, chunks, blocks, array):
-        self.timestep, self.dtype_name, self.chunks, self.blocks, self.array = timestep, dtype_name, chunks, blocks, array
+    def __init__(self, timestep, code, chunks, blocks, array):
+        self.timestep, self.code, self.chunks, self.blocks, self.array = timestep, code, chunks, blocks, array
         self.dtype = array.dtype
 
-    def fits(self, timestep, dtype_name, chunks, positions):
-        """Whether the array event of ``timestep`` is the one this was built for."""
-        return (timestep == self.timestep and dtype_name == self.dtype_name and chunks == self.chunks
-                and len(positions) == len(self.blocks) and all(p in self.blocks for p in positions))
+    def fits(self, timestep, code, chunks, placed):
+        """Whether the array event of ``timestep`` (its blocks ``placed``) is the one this was built for."""
+        return (timestep == self.timestep and code == self.code and chunks == self.chunks
+                and len(placed) == len(self.blocks) and all(b[0] in self.blocks for b in placed))
 
 
 class _Leases:

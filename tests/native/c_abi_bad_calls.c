@@ -1033,6 +1033,13 @@ static int nexts_null_json(void) { return deisa_analytics_next_events(g_a, 0, NU
 static int nexts_nan(void) { return deisa_analytics_next_events(g_a, NAN, &g_json); }
 static int nexts_null(void) { return deisa_analytics_next_events(NULL, 0, &g_json); }
 static int nexts_bridge(void) { return deisa_analytics_next_events((deisa_analytics *)g_b, 0, &g_json); }
+static int64_t g_records[64];
+static int reads_null_length(void) { return deisa_analytics_read_events(g_a, 0, g_records, sizeof g_records, NULL); }
+static int reads_nan(void) { return deisa_analytics_read_events(g_a, NAN, g_records, sizeof g_records, &g_i64); }
+static int reads_null(void) { return deisa_analytics_read_events(NULL, 0, g_records, sizeof g_records, &g_i64); }
+static int reads_bridge(void) { return deisa_analytics_read_events((deisa_analytics *)g_b, 0, g_records, sizeof g_records, &g_i64); }
+static int reads_negative(void) { return deisa_analytics_read_events(g_a, 0, g_records, -8, &g_i64); }
+static int reads_null_buffer(void) { return deisa_analytics_read_events(g_a, 0, NULL, 64, &g_i64); }
 static int finish_null(void) { return deisa_analytics_finish_timestep(NULL, 0); }
 static int finish_bogus(void) { return deisa_analytics_finish_timestep((deisa_analytics *)(intptr_t)0x4242, 0); }
 static int release_null(void) { return deisa_analytics_release_block(NULL, 1); }
@@ -1047,6 +1054,12 @@ static const row live_analytics_rows[] = {
     {"deisa_analytics_next_events: NaN wait", nexts_nan, DEISA_ERR_VALUE, "wait"},
     {"deisa_analytics_next_events: NULL analytics", nexts_null, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_analytics_next_events: a bridge handle", nexts_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
+    {"deisa_analytics_read_events: NULL length out-parameter", reads_null_length, DEISA_ERR_HANDLE, "length (out) is NULL"},
+    {"deisa_analytics_read_events: NaN wait", reads_nan, DEISA_ERR_VALUE, "wait"},
+    {"deisa_analytics_read_events: NULL analytics", reads_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_read_events: a bridge handle", reads_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
+    {"deisa_analytics_read_events: negative capacity", reads_negative, DEISA_ERR_VALUE, "capacity|-8"},
+    {"deisa_analytics_read_events: NULL buffer of 64 bytes", reads_null_buffer, DEISA_ERR_HANDLE, "buffer is NULL"},
     {"deisa_analytics_finish_timestep: NULL analytics", finish_null, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_analytics_finish_timestep: a pointer that is no handle", finish_bogus, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_release_block: NULL analytics", release_null, DEISA_ERR_HANDLE, "analytics is NULL"},
@@ -1084,6 +1097,7 @@ static int acb_freed(void) { return deisa_analytics_add_callback(g_stale_analyti
 static int await_freed(void) { return deisa_analytics_wait_for_simulation(g_stale_analytics, &g_json); }
 static int anext_freed(void) { return deisa_analytics_next_event(g_stale_analytics, 0, &g_json); }
 static int anexts_freed(void) { return deisa_analytics_next_events(g_stale_analytics, 0, &g_json); }
+static int areads_freed(void) { return deisa_analytics_read_events(g_stale_analytics, 0, g_records, sizeof g_records, &g_i64); }
 static int afinish_freed(void) { return deisa_analytics_finish_timestep(g_stale_analytics, 0); }
 static int arelease_freed(void) { return deisa_analytics_release_block(g_stale_analytics, 1); }
 static int aset_freed(void) { return SETF(g_stale_analytics, "k", 99, DEISA_FEEDBACK_INT64, &i_seven, 8); }
@@ -1098,6 +1112,7 @@ static const row free_rows[] = {
     {"deisa_analytics_wait_for_simulation: a freed analytics", await_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_next_event: a freed analytics", anext_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_next_events: a freed analytics", anexts_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
+    {"deisa_analytics_read_events: a freed analytics", areads_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_finish_timestep: a freed analytics", afinish_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_release_block: a freed analytics", arelease_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_set_feedback: a freed analytics", aset_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from conftest import blocks_of
 from deisa import ContractError, Deisa, Window
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
@@ -997,3 +998,40 @@ b.close()
     assert seen == [0, 1]
     msg = str(e.value)
     assert "'x'" in msg and "timestep 2" in msg and "rank 1" in msg and "rank 0" not in msg
+
+
+def test_events_larger_than_the_read_buffer_grow_it_and_arrive_whole(simulation, monkeypatch):
+    """With a buffer of 8 bytes every event is too large: each stays queued, the buffer grows,
+    and the callbacks still see every array whole (a 3-D Fortran-ordered one with a non-ASCII
+    name, and a 1-D one, in two windows of one callback)."""
+    from deisa import _events
+
+    sizes = []
+    grow = _events.EventReader._grow
+    monkeypatch.setattr(_events.EventReader, "CAPACITY", 8)
+    monkeypatch.setattr(_events.EventReader, "_grow", lambda self, n: (sizes.append(n), grow(self, n)))
+    sim = simulation('''
+b = Bridge(comm, {"température": {"global_shape": (4, 3, 2), "chunk_shape": (2, 3, 2), "chunk_position": (rank, 0, 0)},
+                  "y": {"global_shape": (6,), "chunk_shape": (3,), "chunk_position": (rank,)}}, timeout=20)
+for t in range(4):
+    block = np.asfortranarray(np.arange(12.0).reshape(2, 3, 2) + 100 * t + 12 * rank)
+    b.send("température", block, t)
+    b.send("y", np.arange(3, dtype=np.int32) + 3 * rank + 10 * t, t)
+b.close()
+''')
+    d = Deisa(timeout=20)
+    seen = []
+
+    def check(température, y):
+        a = température[-1]
+        np.testing.assert_array_equal(a.compute(), np.arange(24.0).reshape(4, 3, 2) + 100 * a.t)
+        assert a.chunks == ((2, 2), (3,), (2,)) and a.dtype == np.float64
+        assert [b.flags.f_contiguous for b in blocks_of(a)] == [True, True]
+        assert y[-1].dtype == np.int32 and list(y[-1].compute()) == [v + 10 * y[-1].t for v in range(6)]
+        seen.append(([x.t for x in température], [x.t for x in y]))
+
+    d.register_callback(check, Window("température", size=2), Window("y", size=3))
+    d.execute_callbacks()
+    sim.wait()
+    assert seen == [([0], [0]), ([0, 1], [0, 1]), ([1, 2], [0, 1, 2]), ([2, 3], [1, 2, 3])]
+    assert sizes[0] == 8 and max(sizes) > 200, sizes
