@@ -77,6 +77,30 @@ public class EventQueueTests
     }
 
     [Fact]
+    public void An_event_the_reader_refuses_stays_first_in_line_and_ends_the_batch()
+    {
+        var q = new EventQueue();
+        for (long t = 0; t < 3; t++) q.Write(new TimestepDone(t));
+        var taken = new List<AnalyticsEvent>();
+        // Takes events until one is refused (as a full buffer refuses a record that does not fit).
+        Assert.Equal(1, q.ReadAvailable(TimeSpan.Zero, e => { if (taken.Count == 1) return false; taken.Add(e); return true; }));
+        Assert.Equal([new TimestepDone(0)], taken);
+        Assert.Equal(0, q.ReadAvailable(TimeSpan.Zero, _ => false)); // refused first: nothing taken
+        Assert.True(q.TryPeek(out var first));
+        Assert.Equal(new TimestepDone(1), first);
+        Assert.Equal(2, q.ReadAvailable(TimeSpan.Zero, e => { taken.Add(e); return true; }));
+        Assert.Equal([new TimestepDone(0), new TimestepDone(1), new TimestepDone(2)], taken);
+        Assert.Equal(0, q.ReadAvailable(TimeSpan.Zero, _ => true)); // empty: nothing came
+
+        // The run's end refused, then read: it is still there, and still the last.
+        var ended = new RunEnded();
+        q.Complete(ended);
+        Assert.Equal(0, q.ReadAvailable(TimeSpan.Zero, _ => false));
+        Assert.Equal(ended, q.Read(TimeSpan.Zero));
+        Assert.Equal(ended, q.Read(TimeSpan.Zero));
+    }
+
+    [Fact]
     public void A_blocked_batch_read_is_woken_by_a_write()
     {
         var q = new EventQueue();
