@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Deisa.Arrays;
 using Deisa.Errors;
 using Deisa.Transport;
 using Deisa.Transport.Protocol;
@@ -43,15 +44,13 @@ internal sealed class BlockChannel : IDisposable
     public void Post(byte kind, IMessage message)
     {
         try { Write(kind, message); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            throw new DeisaException(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
-        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { throw Lost(e); }
     }
 
-    private void Write(byte kind, IMessage message)
+    private void Write(byte kind, IMessage message) => SendAll(BlockFrame.Write(ref _buffer, kind, message));
+
+    private void SendAll(int n)
     {
-        int n = BlockFrame.Write(ref _buffer, kind, message);
         for (int sent = 0; sent < n;) sent += _socket.Send(_buffer, sent, n - sent, SocketFlags.None);
     }
 
@@ -61,21 +60,43 @@ internal sealed class BlockChannel : IDisposable
         try
         {
             Write(kind, request);
-            var (replyKind, body) = BlockFrame.Read(_socket, ref _buffer);
-            if (replyKind == 0) throw new EndOfStreamException("the analytics closed the block channel");
-            if (replyKind == BlockFrame.Error)
-            {
-                var error = BlockChannelError.Parser.ParseFrom(body.Span);
-                throw new DeisaException((DeisaStatus)error.Status, error.Message);
-            }
-            if (replyKind != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {replyKind}");
-            return parser.ParseFrom(body.Span);
+            return ReadReply(parser);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException or InvalidProtocolBufferException)
-        {
-            throw new DeisaException(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
-        }
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
+
+    /// <summary>A small block's send (<see cref="BlockSendFrame"/>): its bytes go from
+    /// <paramref name="data"/> into the frame, the reply grants and commits its slot.</summary>
+    public AcquireBlockReply Send(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+        MemoryOrder order, long timeoutMs, long retiredSeen, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            int n = BlockSendFrame.Write(ref _buffer, rank, name, timestep, dtype, shape, order, timeoutMs, retiredSeen, data);
+            SendAll(n);
+            return ReadReply(AcquireBlockReply.Parser);
+        }
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+    }
+
+    private T ReadReply<T>(MessageParser<T> parser) where T : IMessage<T>
+    {
+        var (replyKind, body) = BlockFrame.Read(_socket, ref _buffer);
+        if (replyKind == 0) throw new EndOfStreamException("the analytics closed the block channel");
+        if (replyKind == BlockFrame.Error)
+        {
+            var error = BlockChannelError.Parser.ParseFrom(body.Span);
+            throw new DeisaException((DeisaStatus)error.Status, error.Message);
+        }
+        if (replyKind != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {replyKind}");
+        return parser.ParseFrom(body.Span);
+    }
+
+    private static bool IsLost(Exception e) =>
+        e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException or InvalidProtocolBufferException;
+
+    private static DeisaException Lost(Exception e) =>
+        new(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
 
     public void Dispose() => _socket.Dispose();
 }

@@ -22,6 +22,7 @@ public sealed class Bridge : IDisposable
     private sealed class ArrayState(BlockDeclaration decl)
     {
         public BlockDeclaration Decl { get; } = decl;
+        public byte[] NameUtf8 { get; } = System.Text.Encoding.UTF8.GetBytes(decl.Array); // as small sends carry it
         public DType DType = decl.DType;
         public long? LastTimestep;
     }
@@ -288,7 +289,7 @@ public sealed class Bridge : IDisposable
     {
         if (block.Length <= InlineBlockBytes)
         {
-            AcquireSlot(a, t, dtype, shape, order, block.Length, ByteString.CopyFrom(block));
+            SendInline(a, block, dtype, shape, order, t);
             return;
         }
         var reply = AcquireSlot(a, t, dtype, shape, order, block.Length);
@@ -305,6 +306,32 @@ public sealed class Bridge : IDisposable
             CommitSlot(slot, abandon: !copied);
             if (!copied) a.LastTimestep = null; // nothing was sent: the block may be sent again
         }
+    }
+
+    /// <summary>A small block in one call: on the block channel its bytes go straight into the
+    /// frame (on gRPC, into the call's message).</summary>
+    private void SendInline(ArrayState a, ReadOnlySpan<byte> block, DType dtype, long[] shape, MemoryOrder order, long t)
+    {
+        ConnectLocked();
+        if (_lost || _blocks is not { } ch)
+        {
+            AcquireSlot(a, t, dtype, shape, order, block.Length, ByteString.CopyFrom(block));
+            return;
+        }
+        AcquireBlockReply? reply = null;
+        try
+        {
+            reply = ch.Send(Rank, a.NameUtf8, t, dtype, shape, order, (long)_options.Timeout.TotalMilliseconds, _segments.RetiredSeen, block);
+        }
+        catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost)
+        {
+            _lost = true;
+            _lostReason = e.Message;
+            LostNoOp();
+        }
+        a.LastTimestep = t;
+        _lastTimestep = t;
+        if (reply is not null) _segments.Retire(reply.RetiredSegments, reply.RetireAll, reply.Segment, reply.RetiredSeq);
     }
 
     private void CommitSlot(long slot, bool abandon)
@@ -332,9 +359,8 @@ public sealed class Bridge : IDisposable
         Guard(() => reply = (_blocks, send) switch
         {
             ({ } ch, null) => ch.Call(BlockFrame.Acquire, request, AcquireBlockReply.Parser),
-            ({ } ch, { } s) => ch.Call(BlockFrame.Send, s, AcquireBlockReply.Parser),
             (null, null) => _client!.Call((c, h) => c.AcquireBlock(request, h)),
-            (null, { } s) => _client!.Call((c, h) => c.SendBlock(s, h)),
+            (_, { } s) => _client!.Call((c, h) => c.SendBlock(s, h)), // no block channel: SendInline takes it when there is one
         });
         a.LastTimestep = t;
         _lastTimestep = t;

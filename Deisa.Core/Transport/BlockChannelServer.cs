@@ -80,6 +80,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var input = new byte[64 * 1024];
         var output = new byte[256];
         var writing = new RankWriting();
+        var names = new ArrayNames();
         try
         {
             var (kind, hello) = BlockFrame.Read(socket, ref input);
@@ -116,7 +117,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     reply = kind switch
                     {
                         BlockFrame.Acquire => _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
-                        BlockFrame.Send => _blocks.SendAsync(SendBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
+                        BlockFrame.SendPacked => SendPacked(body, names),
                         BlockFrame.Flush => new Empty(),
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
@@ -152,6 +153,35 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             int n = BlockFrame.Write(ref output, kind, message);
             for (int sent = 0; sent < n;) sent += s.Send(output, sent, n - sent, SocketFlags.None);
         }
+    }
+
+    /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
+    private AcquireBlockReply SendPacked(ReadOnlyMemory<byte> body, ArrayNames names)
+    {
+        var f = BlockSendFrame.Read(body.Span);
+        var rent = BlockOperations.Rent(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.Data.GetOffsetAndLength(body.Length).Length);
+        // The bytes stay in this connection's buffer until the call returns: the block is
+        // copied into shared memory at the grant, which happens before (or never, on a failure).
+        return _blocks.SendAsync(rent, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();
+    }
+
+    /// <summary>The array names a connection's sends carry, decoded once: a rank sends the same few.</summary>
+    private sealed class ArrayNames
+    {
+        private readonly List<(byte[] Utf8, string Name)> _known = [];
+
+        public string Of(ReadOnlySpan<byte> utf8)
+        {
+            foreach (var (bytes, name) in _known)
+                if (utf8.SequenceEqual(bytes)) return name;
+            string decoded;
+            try { decoded = StrictUtf8.GetString(utf8); }
+            catch (DecoderFallbackException) { throw DeisaException.Value("an array name that is not valid UTF-8"); }
+            if (_known.Count < 256) _known.Add((utf8.ToArray(), decoded));
+            return decoded;
+        }
+
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     }
 
     public async ValueTask DisposeAsync()

@@ -19,8 +19,9 @@ internal static class BlockFrame
     public const byte Hello = 1;
     public const byte Acquire = 2;
     public const byte Commit = 3;
-    public const byte Send = 4;
+    // 4 was a small block's send as protobuf, before SendPacked.
     public const byte Flush = 5;
+    public const byte SendPacked = 6;
     public const byte Ok = 100;
     public const byte Error = 101;
 
