@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import socket
+import struct
 import stat
 
 import numpy as np
@@ -85,6 +86,13 @@ def _hello(token, rank=0):
     return b"\x0a" + bytes([len(raw)]) + raw + b"\x10" + bytes([rank])
 
 
+def _packed_send(rank, name, data, shape, t=0, dtype=11, order=0, name_bytes=None):
+    """A small block's send frame (BlockSendFrame): fixed fields, shape, name, data."""
+    fixed = struct.pack("<iiiiiiqqq", rank, dtype, order, len(shape), len(name) if name_bytes is None else name_bytes,
+                        len(data), t, 10_000, 0)
+    return _frame(6, fixed + struct.pack(f"<{len(shape)}q", *shape) + name + data)
+
+
 def _reply(s):
     """(kind, body) of the next frame, or None once the analytics closed the connection."""
     try:
@@ -135,6 +143,23 @@ def test_the_block_channel_is_private_checks_the_token_and_survives_garbage(simu
                 seen["right token"] = _reply(s)
                 s.sendall(_frame(77, b"\x01\x02"))  # no such request
                 seen["unknown request"] = _reply(s)
+            # Small sends that are refused, each answered with its error, the connection kept:
+            # a name that is not UTF-8, an array no rank declared, a rank outside the world.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(path)
+                s.sendall(_frame(1, _hello(record["token"])))
+                _reply(s)
+                for frame in (_packed_send(0, b"\xff\xfe", bytes(8), [1]), _packed_send(0, b"nope", bytes(8), [1]),
+                              _packed_send(99, b"array", bytes(8), [1])):
+                    s.sendall(frame)
+                    seen.setdefault("refused sends", []).append(_reply(s))
+            # A send frame whose lengths do not add up closes the connection.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(path)
+                s.sendall(_frame(1, _hello(record["token"])) + _packed_send(0, b"array", bytes(8), [1], name_bytes=4000))
+                seen["lying send"] = [_reply(s), _reply(s)]
             for payload in (os.urandom(4096), b"\xff\xff\xff\x7f" + os.urandom(64), _frame(1, b"\xff" * 40),
                             _frame(1, _hello(record["token"]))[:9]):
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -155,4 +180,9 @@ def test_the_block_channel_is_private_checks_the_token_and_survives_garbage(simu
     assert seen["right token"] == (100, b"")
     assert seen["unknown request"] is None
     assert seen["garbage"] == [None, None, None, None]
+    assert seen["lying send"] == [(100, b""), None]
+    kinds = [r[0] for r in seen["refused sends"]]
+    assert kinds == [101, 101, 101], seen["refused sends"]
+    utf8, undeclared, stranger = (r[1] for r in seen["refused sends"])
+    assert b"UTF-8" in utf8 and b"'nope'" in undeclared and b"99" in stranger, seen["refused sends"]
     assert sums == [t * 3 * 8 for t in range(4)]
