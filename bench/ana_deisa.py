@@ -103,9 +103,9 @@ def main(cfg):
     if add_array is not None:
         # Notes when the engine's "array complete" event reaches Python, to split the latency
         # into core (send -> event) and Python (event -> callback). Instance attribute only.
-        def noted(name, timestep, *rest):
-            arrived.setdefault(name, {})[timestep] = now()
-            return add_array(name, timestep, *rest)
+        def noted(layout, timestep, *rest):
+            arrived.setdefault(layout.name, {})[timestep] = now()
+            return add_array(layout, timestep, *rest)
 
         if consume != "rss":
             d._add_array = noted

@@ -21,7 +21,7 @@ internal static class EventRecords
     {
         ArrayReady a => 32 + Padded(Encoding.UTF8.GetByteCount(a.Name))
                         + 8 * (a.Chunks.Length + ChunkCount(a.Chunks))
-                        + 8 * a.Blocks.Count * (5 + 2 * a.GlobalShape.Length),
+                        + 8 * a.Blocks.Count * (5 + 2 * a.GlobalShape.Length), // positions, then a row per block
         CallbackDue c => 24 + WindowsBytes(c),
         ArrayDropped d => 24 + Padded(Encoding.UTF8.GetByteCount(d.Name)),
         TimestepDone => 16,
@@ -45,12 +45,15 @@ internal static class EventRecords
                 w.Text(a.Name);
                 foreach (var c in a.Chunks) w.Int64(c.Length);
                 foreach (var c in a.Chunks) w.Int64s(c);
+                // What stays the same from one timestep to the next comes first (a reader can
+                // keep it, keyed by its bytes), then what each timestep's blocks change.
+                for (int i = 0; i < a.Blocks.Count; i++) w.Int64s(a.Blocks[i].Position);
                 for (int i = 0; i < a.Blocks.Count; i++)
                 {
                     var b = a.Blocks[i];
                     w.Int64(b.Lease); w.Int64((long)b.Address); w.Int64(b.NBytes); w.Int64((long)b.Rank);
                     w.Int64(b.Order == MemoryOrder.Fortran ? 1 : 0);
-                    w.Int64s(b.Position); w.Int64s(b.Shape);
+                    w.Int64s(b.Shape);
                 }
                 break;
             case CallbackDue c:

@@ -253,8 +253,10 @@ int deisa_analytics_next_events(deisa_analytics *analytics, double wait_s, char 
  * whole record. Names and messages are UTF-8, not NUL-terminated, zero-padded to 8 bytes.
  *   DEISA_EVENT_ARRAY: int64 timestep; int32 dtype (deisa_dtype), ndim, n_blocks, name_bytes;
  *       name; int64 n_chunks[ndim]; int64 chunk sizes, dimension after dimension;
- *       then per block: int64 lease, address, nbytes, rank, order (deisa_order),
- *       position[ndim], shape[ndim]
+ *       int64 position[n_blocks][ndim] (in the block grid); then a row per block, in the
+ *       same order: int64 lease, address, nbytes, rank, order (deisa_order), shape[ndim].
+ *       From dtype to the rows, the record is the same at every timestep of an array
+ *       whose dtype does not change.
  *   DEISA_EVENT_CALLBACK: int64 timestep; int32 callback id, n_inputs; then per input, in
  *       the order given to add_callback: int64 count, timesteps[count] (oldest first)
  *   DEISA_EVENT_DROP: int64 timestep; int32 name_bytes, 0; name

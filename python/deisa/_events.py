@@ -8,6 +8,7 @@ import ctypes
 import struct
 
 from . import _native
+from .dtypes import dtype_of
 from .errors import PENDING, VALUE
 
 ARRAY, CALLBACK, DROP, TIMESTEP_DONE, FAILED, END = 1, 2, 3, 4, 5, 6
@@ -18,7 +19,6 @@ _CALLBACK = struct.Struct("=qii")       # timestep, callback id, n_inputs
 _DROP = struct.Struct("=qi")            # timestep, name_bytes
 _TIMESTEP = struct.Struct("=q")
 _FAILED = struct.Struct("=ii")          # status, message_bytes
-_ORDERS = ("C", "F")
 
 
 class EventReader:
@@ -26,16 +26,22 @@ class EventReader:
 
     ``read(wait)`` returns the events queued (waiting up to ``wait`` seconds for the first) as
     tuples, or None if none came:
-      (ARRAY, name, timestep, dtype code, chunks, [(position, shape, order, lease, address, nbytes), ...])
+      (ARRAY, layout, timestep, rows): ``layout`` an :class:`ArrayLayout`, the same object at
+          every timestep while the array's layout is the same; ``rows`` the blocks' rows
+          (see :class:`deisa.array.BlockTable`), in the order of ``layout.positions``
       (CALLBACK, callback id, timestep, [timesteps of each input, in the callback's order])
       (DROP, name, timestep) · (TIMESTEP_DONE, timestep) · (FAILED, status, message) · (END,)
     """
 
     CAPACITY = 1 << 16  # bytes to start with: an array event of about 800 blocks in 3-D
+    LAYOUTS = 1024  # layouts kept (one per array and dtype in a run; more means churn)
 
     def __init__(self, lib, handle):
-        self._lib, self._handle = lib, handle
+        self._read = lib.deisa_analytics_read_events
+        self._handle = handle
         self._length = ctypes.c_int64()
+        self._length_ref = ctypes.byref(self._length)
+        self._layouts = {}
         self._grow(self.CAPACITY)
 
     def _grow(self, capacity):
@@ -45,58 +51,74 @@ class EventReader:
 
     def read(self, wait):
         while True:
-            status = self._lib.deisa_analytics_read_events(self._handle, wait, self._buffer, self._capacity,
-                                                           ctypes.byref(self._length))
-            if status == VALUE and self._length.value > self._capacity:
-                self._grow(max(self._length.value, 2 * self._capacity))  # the event stays queued
-                wait = 0.0
-                continue
-            if _native.check(status) == PENDING:
-                return None
-            return _parse(self._view, self._length.value)
+            status = self._read(self._handle, wait, self._buffer, self._capacity, self._length_ref)
+            if status:
+                if status == VALUE and self._length.value > self._capacity:
+                    self._grow(max(self._length.value, 2 * self._capacity))  # the event stays queued
+                    wait = 0.0
+                    continue
+                if _native.check(status) == PENDING:
+                    return None
+            return self._parse(self._length.value)
+
+    def _parse(self, length):
+        view = self._view
+        events = []
+        at = 0
+        while at < length:
+            kind, size = _HEADER.unpack_from(view, at)
+            body = at + 8
+            if kind == ARRAY:
+                t, code, ndim, nblocks, name_bytes = _ARRAY.unpack_from(view, body)
+                rows_at = at + size - nblocks * 8 * (5 + ndim)
+                key = bytes(view[body + 8:rows_at])
+                layout = self._layouts.get(key)
+                if layout is None:
+                    if len(self._layouts) >= self.LAYOUTS:
+                        self._layouts.clear()
+                    layout = self._layouts[key] = ArrayLayout(key, code, ndim, nblocks, name_bytes)
+                events.append((ARRAY, layout, t, bytes(view[rows_at:at + size])))
+            elif kind == CALLBACK:
+                t, callback, n_inputs = _CALLBACK.unpack_from(view, body)
+                ints = view[body + _CALLBACK.size:at + size].cast("q").tolist()
+                windows, i = [], 0
+                for _ in range(n_inputs):
+                    count = ints[i]
+                    windows.append(ints[i + 1:i + 1 + count])
+                    i += 1 + count
+                events.append((CALLBACK, callback, t, windows))
+            elif kind == DROP:
+                t, name_bytes = _DROP.unpack_from(view, body)
+                name_at = body + 16
+                events.append((DROP, str(view[name_at:name_at + name_bytes], "utf-8"), t))
+            elif kind == TIMESTEP_DONE:
+                events.append((TIMESTEP_DONE, _TIMESTEP.unpack_from(view, body)[0]))
+            elif kind == FAILED:
+                status, message_bytes = _FAILED.unpack_from(view, body)
+                events.append((FAILED, status, str(view[body + 8:body + 8 + message_bytes], "utf-8")))
+            elif kind == END:
+                events.append((END,))
+            else:
+                raise RuntimeError(f"deisa: unknown event record kind {kind} (libdeisa.so and the Python package differ)")
+            at += size
+        return events
 
 
-def _parse(view, length):
-    events = []
-    at = 0
-    while at < length:
-        kind, size = _HEADER.unpack_from(view, at)
-        body = at + 8
-        if kind == ARRAY:
-            t, code, ndim, nblocks, name_bytes = _ARRAY.unpack_from(view, body)
-            name_at = body + _ARRAY.size
-            name = str(view[name_at:name_at + name_bytes], "utf-8")
-            ints = view[name_at + ((name_bytes + 7) & ~7):at + size].cast("q").tolist()
-            chunks, i = [], ndim
-            for count in ints[:ndim]:
-                chunks.append(tuple(ints[i:i + count]))
-                i += count
-            stride = 5 + 2 * ndim
-            blocks = [(tuple(ints[j + 5:j + 5 + ndim]), tuple(ints[j + 5 + ndim:j + stride]), _ORDERS[ints[j + 4]],
-                       ints[j], ints[j + 1], ints[j + 2])
-                      for j in range(i, i + nblocks * stride, stride)]
-            events.append((ARRAY, name, t, code, tuple(chunks), blocks))
-        elif kind == CALLBACK:
-            t, callback, n_inputs = _CALLBACK.unpack_from(view, body)
-            ints = view[body + _CALLBACK.size:at + size].cast("q").tolist()
-            windows, i = [], 0
-            for _ in range(n_inputs):
-                count = ints[i]
-                windows.append(ints[i + 1:i + 1 + count])
-                i += 1 + count
-            events.append((CALLBACK, callback, t, windows))
-        elif kind == DROP:
-            t, name_bytes = _DROP.unpack_from(view, body)
-            name_at = body + 16
-            events.append((DROP, str(view[name_at:name_at + name_bytes], "utf-8"), t))
-        elif kind == TIMESTEP_DONE:
-            events.append((TIMESTEP_DONE, _TIMESTEP.unpack_from(view, body)[0]))
-        elif kind == FAILED:
-            status, message_bytes = _FAILED.unpack_from(view, body)
-            events.append((FAILED, status, str(view[body + 8:body + 8 + message_bytes], "utf-8")))
-        elif kind == END:
-            events.append((END,))
-        else:
-            raise RuntimeError(f"deisa: unknown event record kind {kind} (libdeisa.so and the Python package differ)")
-        at += size
-    return events
+class ArrayLayout:
+    """What an array's events say of it that does not change from one timestep to the next:
+    its name, dtype, chunks and block positions (in the order of the blocks' rows)."""
+
+    __slots__ = ("name", "code", "dtype", "ndim", "chunks", "positions")
+
+    def __init__(self, key, code, ndim, nblocks, name_bytes):
+        # key: the record from its dtype field to the blocks' rows (layout in deisa.h).
+        name_at = 16
+        self.name = str(key[name_at:name_at + name_bytes], "utf-8")
+        self.code, self.dtype, self.ndim = code, dtype_of(code), ndim
+        ints = memoryview(key)[name_at + ((name_bytes + 7) & ~7):].cast("q").tolist()
+        chunks, i = [], ndim
+        for count in ints[:ndim]:
+            chunks.append(tuple(ints[i:i + count]))
+            i += count
+        self.chunks = tuple(chunks)
+        self.positions = [tuple(ints[j:j + ndim]) for j in range(i, i + nblocks * ndim, ndim)] if ndim else [()] * nblocks

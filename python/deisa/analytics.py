@@ -10,8 +10,7 @@ import sys
 import time
 
 from . import _events, _native, feedback
-from .array import Block, assemble
-from .dtypes import dtype_of
+from .array import Block, BlockTable, assemble
 from .errors import exception_for
 from .window import Window
 
@@ -98,7 +97,7 @@ class Deisa:
         self._blocks = {}      # (name, t) -> (dtype, chunks, {position: Block})
         self._leases = None    # _Leases, while execute_callbacks() runs
         self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
-        self._latest = {}      # name -> the last array event's (timestep, stride, dtype code, chunks, positions)
+        self._latest = {}      # name -> the last array event's (timestep, stride, ArrayLayout)
         self._ahead = {}       # name -> _Ahead: its array built for the timestep expected next
         self._plain_inputs = set()  # arrays some callback reads without preprocessing (built ahead)
         self._client = None
@@ -256,23 +255,21 @@ class Deisa:
                         sys.stderr.write("\n")
                     return
 
-    def _add_array(self, name, t, code, chunks, placed):
-        """An array is complete at ``t``: ``placed`` lists its blocks as (position, shape, order,
-        lease, address, nbytes)."""
+    def _add_array(self, layout, t, rows):
+        """An array is complete at ``t``: ``rows`` are its blocks' rows (see BlockTable), in the
+        order of ``layout.positions``."""
+        name = layout.name
         ahead = self._ahead.pop(name, None)
-        if ahead is not None and ahead.fits(t, code, chunks, placed):
-            dtype, blocks = ahead.dtype, ahead.blocks
+        if ahead is not None and ahead.timestep == t and ahead.layout is layout:
+            table, blocks = ahead.table, ahead.blocks
             self._arrays[(name, t, None)] = ahead.array
         else:
-            dtype = dtype_of(code)
-            blocks = {b[0]: Block() for b in placed}
-        release = self._leases.release
-        for position, shape, order, lease, address, nbytes in placed:
-            blocks[position].place(address, nbytes, dtype, shape, order, lease, release)
-        self._blocks[(name, t)] = (dtype, chunks, blocks)
+            table, blocks = _table_of(layout)
+        table.place(rows, self._leases.release)
+        self._blocks[(name, t)] = (layout.dtype, layout.chunks, blocks)
         last = self._latest.get(name)
         stride = t - last[0] if last is not None and t > last[0] else 1
-        self._latest[name] = (t, stride, code, chunks, [b[0] for b in placed])
+        self._latest[name] = (t, stride, layout)
 
     def _build_ahead(self):
         """Builds, for every array a callback reads as it is, its array of the timestep expected
@@ -280,13 +277,13 @@ class Deisa:
         when that timestep's event comes, placing the blocks is all that is left to do before
         the callback. Runs while the analytics is idle (Dask's array constructor costs
         hundreds of microseconds right after an idle pause, more than the rest of the path)."""
-        for name, (t, stride, code, chunks, positions) in self._latest.items():
+        for name, (t, stride, layout) in self._latest.items():
             ahead = self._ahead.get(name)
             if (ahead is not None and ahead.timestep == t + stride) or name not in self._plain_inputs:
                 continue
-            blocks = {pos: Block() for pos in positions}
-            array = assemble(name, t + stride, dtype_of(code), chunks, blocks, self._session)
-            self._ahead[name] = _Ahead(t + stride, code, chunks, blocks, array)
+            table, blocks = _table_of(layout)
+            array = assemble(name, t + stride, layout.dtype, layout.chunks, blocks, self._session)
+            self._ahead[name] = _Ahead(t + stride, layout, table, blocks, array)
 
     def _array(self, name, t, window):
         key = (name, t, id(window.preprocess) if window.preprocess else None)
@@ -347,19 +344,19 @@ class Deisa:
         self._client = None
 
 
+def _table_of(layout):
+    """An empty block table for one timestep of an array, and its blocks by grid position."""
+    table = BlockTable(layout.dtype, layout.ndim)
+    return table, {pos: Block(table, i) for i, pos in enumerate(layout.positions)}
+
+
 class _Ahead:
     """An array built ahead of its timestep, its blocks not yet placed."""
 
-    __slots__ = ("timestep", "code", "dtype", "chunks", "blocks", "array")
+    __slots__ = ("timestep", "layout", "table", "blocks", "array")
 
-    def __init__(self, timestep, code, chunks, blocks, array):
-        self.timestep, self.code, self.chunks, self.blocks, self.array = timestep, code, chunks, blocks, array
-        self.dtype = array.dtype
-
-    def fits(self, timestep, code, chunks, placed):
-        """Whether the array event of ``timestep`` (its blocks ``placed``) is the one this was built for."""
-        return (timestep == self.timestep and code == self.code and chunks == self.chunks
-                and len(placed) == len(self.blocks) and all(b[0] in self.blocks for b in placed))
+    def __init__(self, timestep, layout, table, blocks, array):
+        self.timestep, self.layout, self.table, self.blocks, self.array = timestep, layout, table, blocks, array
 
 
 class _Leases:
@@ -391,7 +388,7 @@ class _Leases:
     def dropped(self, blocks):
         """No window holds these blocks any more: they should go soon."""
         for b in blocks.values():
-            if b.release is not None:
+            if b.holds_lease():
                 self.pending[b.lease] = b.nbytes
 
     def collect(self):

@@ -1,5 +1,6 @@
 """DeisaArray: the Dask array of one array at one timestep, read in place from shared memory."""
 
+import struct
 import threading
 import weakref
 
@@ -65,9 +66,39 @@ def to_hdf5(path, arrays, **kwargs):
     da.to_hdf5(path, dict(arrays), **kwargs)
 
 
+class BlockTable:
+    """Where the blocks of one array at one timestep lie: a row per block, as the core's array
+    event gives it (int64 lease, address, nbytes, rank, order, shape[ndim]; see deisa.h).
+
+    A table exists before its timestep comes (for an array built ahead); ``place`` fills it
+    when the array's event comes, which is all the work that event costs. Each block reads
+    its row when first needed.
+    """
+
+    __slots__ = ("dtype", "ndim", "rows", "release", "_row")
+
+    def __init__(self, dtype, ndim):
+        self.dtype, self.ndim = dtype, ndim
+        self.rows = None  # not placed yet
+        self.release = None
+        self._row = _ROWS.get(ndim) or _ROWS.setdefault(ndim, struct.Struct(f"=5q{ndim}q"))
+
+    def place(self, rows, release):
+        """The blocks' rows; ``release(lease)`` gives a block's lease back."""
+        self.rows, self.release = rows, release
+
+    def row(self, index):
+        """(lease, address, nbytes, rank, order, *shape) of block ``index``."""
+        return self._row.unpack_from(self.rows, index * self._row.size)
+
+
+_ROWS = {}  # ndim -> struct.Struct of a row
+
+
 class Block:
-    """One block of an array at one timestep, as the array's Dask graph holds it: where the
-    block lies in shared memory and the lease that keeps it there.
+    """One block of an array at one timestep, as the array's Dask graph holds it: its row in
+    the timestep's :class:`BlockTable` (where it lies in shared memory, and the lease that
+    keeps it there).
 
     Its read-only numpy view is made when a task first reads it, so that a callback pays
     only for the blocks it reads. The lease is given back when neither the block (the
@@ -76,24 +107,30 @@ class Block:
     ``base`` chain stops at it).
     """
 
-    __slots__ = ("address", "nbytes", "dtype", "shape", "order", "lease", "release", "_view")
+    __slots__ = ("table", "index", "_view")
 
-    def __init__(self):
-        self.address = None  # not placed yet: an array built ahead of its timestep
-        self.release = None
+    def __init__(self, table, index):
+        self.table, self.index = table, index  # no table: a block that is only data
         self._view = None
-
-    def place(self, address, nbytes, dtype, shape, order, lease, release):
-        """Where the block is; ``release(lease)`` gives the lease back."""
-        self.address, self.nbytes, self.dtype, self.shape, self.order = address, nbytes, dtype, shape, order
-        self.lease, self.release = lease, release
 
     @classmethod
     def of(cls, data):
         """A block that is only data (no lease): what a block is once pickled to another process."""
-        block = cls()
+        block = cls(None, -1)
         block._view = data
         return block
+
+    @property
+    def lease(self):
+        return self.table.row(self.index)[0]
+
+    @property
+    def nbytes(self):
+        return self.table.row(self.index)[2] if self.table is not None else self._view.nbytes
+
+    def holds_lease(self):
+        """Whether this block still holds a lease (placed, not given back yet)."""
+        return self.table is not None and self.table.rows is not None
 
     def data(self):
         """The block as a read-only numpy array over its shared memory."""
@@ -102,18 +139,21 @@ class Block:
             with _VIEW_LOCK:  # two tasks reading the block at once get one view, one release
                 view = self._view
                 if view is None:
-                    view = self._view = np.ndarray(self.shape, self.dtype, order=self.order,
-                                                   buffer=memory(self.address, self.nbytes))
+                    table = self.table
+                    _, address, nbytes, _, order, *shape = table.row(self.index)
+                    view = self._view = np.ndarray(tuple(shape), table.dtype, order="CF"[order],
+                                                   buffer=memory(address, nbytes))
         return view
 
     def __del__(self):
-        release, self.release = self.release, None
-        if release is None:
-            return
+        table, self.table = self.table, None
+        if table is None or table.rows is None:
+            return  # only data, or never placed
+        lease = table.row(self.index)[0]
         if self._view is None:
-            release(self.lease)
+            table.release(lease)
         else:  # the views outlive the block: the last one gives the lease back
-            weakref.finalize(self._view, release, self.lease)
+            weakref.finalize(self._view, table.release, lease)
 
     def __reduce__(self):
         # To another process (Dask distributed's workers) a block travels as its data.

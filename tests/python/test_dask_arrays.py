@@ -633,11 +633,14 @@ class _Released:
 
 
 def _placed_block(data, release, lease=7):
-    from deisa.array import Block
+    """A block over ``data`` as an array event places it: its row in its timestep's table."""
+    import struct
 
-    b = Block()
-    b.place(data.ctypes.data, data.nbytes, data.dtype, data.shape, "C", lease, release)
-    return b
+    from deisa.array import Block, BlockTable
+
+    table = BlockTable(data.dtype, data.ndim)
+    table.place(struct.pack(f"=5q{data.ndim}q", lease, data.ctypes.data, data.nbytes, 0, 0, *data.shape), release)
+    return Block(table, 0)
 
 
 def test_a_block_never_read_gives_its_lease_back_when_it_goes():
@@ -666,7 +669,7 @@ def test_a_block_pickles_as_its_data_without_its_lease():
     data, released = np.arange(4.0), _Released()
     b = _placed_block(data, released)
     copy = pickle.loads(pickle.dumps(b))
-    assert copy.data().tolist() == [0.0, 1.0, 2.0, 3.0] and copy.release is None
+    assert copy.data().tolist() == [0.0, 1.0, 2.0, 3.0] and not copy.holds_lease()
     del copy
     assert released.leases == []
     del b
