@@ -20,6 +20,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private int _disposed;
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
+    private RankListener? _listener; // how a blocked reader waits, with a block channel
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor.HeadActor head, NodeActor.NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -73,7 +74,11 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var blockChannel = address.UnixPath is { } path ? BlockChannelServer.TryStart(path, token, blocks) : null;
         var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
         rendezvous.Publish(info);
-        var run = new AnalyticsRun(options, head, node, server, rendezvous, info) { _blockChannel = blockChannel };
+        var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
+        {
+            _blockChannel = blockChannel,
+            _listener = blockChannel is null ? null : RankListener.TryCreate(head, blockChannel),
+        };
         run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return run;
     }
@@ -98,12 +103,22 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// <summary>As <see cref="NextEvent"/>, then the events already queued behind the first
     /// (one call for an array's event and its callbacks'); the number added to <paramref name="into"/>.</summary>
     public int NextEvents(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default) =>
-        Head.Events.ReadAvailable(Actors.Waits.Clamp(wait), into, ct);
+        NextEvents(wait, e => { into.Add(e); return true; }, ct);
 
     /// <summary>As <see cref="NextEvents(TimeSpan, List{AnalyticsEvent}, CancellationToken)"/>, handing each
     /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
-    public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default) =>
-        Head.Events.ReadAvailable(Actors.Waits.Clamp(wait), take, ct);
+    public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
+    {
+        wait = Actors.Waits.Clamp(wait);
+        if (_listener is { } listener && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            listener.Wait(wait);
+            var waited = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            wait = waited < wait ? wait - waited : TimeSpan.Zero;
+        }
+        return Head.Events.ReadAvailable(wait, take, ct);
+    }
 
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
     public void FinishTimestep(long t)
@@ -127,6 +142,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         if (_blockChannel is not null) await _blockChannel.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);
+        _listener?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
         _rendezvous.Withdraw(Info);
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
             try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }

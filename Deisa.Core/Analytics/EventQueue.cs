@@ -14,6 +14,8 @@ public sealed class EventQueue
     private readonly ConcurrentQueue<AnalyticsEvent> _events = new();
     private readonly SemaphoreSlim _available = new(0); // one count per queued event, one more once ended
     private AnalyticsEvent? _last;
+    private int _wakeFd = -1; // a reader's eventfd, signalled while it listens (see RankListener)
+    private int _listening;
 
     /// <summary>Queues an event (the head's loop only).</summary>
     internal void Write(AnalyticsEvent e)
@@ -21,12 +23,39 @@ public sealed class EventQueue
         if (Volatile.Read(ref _last) is not null) return;
         _events.Enqueue(e);
         _available.Release();
+        Nudge();
     }
 
     /// <summary>No event comes after these: once the queue is empty, every read returns <paramref name="last"/>.</summary>
     internal void Complete(AnalyticsEvent last)
     {
         if (Interlocked.CompareExchange(ref _last, last, null) is null) _available.Release();
+        Nudge();
+    }
+
+    /// <summary>Whether a read would find an event now.</summary>
+    internal bool HasEvent => _available.CurrentCount > 0;
+
+    /// <summary>The eventfd <see cref="Nudge"/> signals while a reader listens; -1: none.</summary>
+    internal int WakeFd
+    {
+        get => Volatile.Read(ref _wakeFd);
+        set => Volatile.Write(ref _wakeFd, value);
+    }
+
+    /// <summary>A reader is about to wait in poll() on <see cref="WakeFd"/>: the writes from now
+    /// on signal it. It checks <see cref="HasEvent"/> after this, so no write is missed.</summary>
+    internal void BeginListening() => Interlocked.Exchange(ref _listening, 1);
+
+    internal void EndListening() => Volatile.Write(ref _listening, 0);
+
+    /// <summary>Wakes a listening reader: an event came, or what it should listen to changed.</summary>
+    internal unsafe void Nudge()
+    {
+        Interlocked.MemoryBarrier(); // the event's count is visible before the flag is read
+        if (Volatile.Read(ref _listening) == 0 || WakeFd is not (>= 0 and var fd)) return;
+        long one = 1;
+        SharedMemory.Libc.Write(fd, &one, sizeof(long)); // a full counter only means "already signalled"
     }
 
     /// <summary>The next event if one is queued.</summary>

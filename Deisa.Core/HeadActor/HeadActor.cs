@@ -372,7 +372,37 @@ public sealed class HeadActor : Actor, IBlockSink
         if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
         if (!IsNeeded(b.Array)) Node?.Release(b.Slot.Id); // no callback reads this array
         Advance();
+        AwaitLastBlocks(st);
     });
+
+    private volatile int[] _awaited = [];
+
+    /// <summary>
+    /// The ranks whose next block completes an array a callback waits for (the last block it
+    /// misses at the timestep that last received one): what the analytics' reader listens to,
+    /// so that it wakes up with that block's arrival rather than after its handling.
+    /// </summary>
+    internal int[] AwaitedRanks => _awaited;
+
+    private void AwaitLastBlocks(TimestepState st)
+    {
+        int[]? ranks = null;
+        int n = 0;
+        foreach (var at in st.Arrays.Values)
+        {
+            if (at.Complete || at.Layout.BlockCount - at.Blocks.Count != 1 || !IsNeeded(at.Layout.Name)) continue;
+            foreach (var d in at.Layout.Blocks)
+                if (!at.Blocks.ContainsKey(d.Rank))
+                {
+                    (ranks ??= new int[st.Arrays.Count])[n++] = d.Rank;
+                    break;
+                }
+        }
+        var awaited = ranks is null ? [] : ranks[..n];
+        if (awaited.AsSpan().SequenceEqual(_awaited)) return;
+        _awaited = awaited;
+        if (awaited.Length > 0) _events.Nudge(); // a reader already waiting starts listening to them
+    }
 
     /// <summary>A rank closed its bridge: nothing more will come from it.</summary>
     public Task CloseAsync(int rank, long? timestep) => Ask(() =>

@@ -22,6 +22,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, RankConnection> _byRank = new();
 
     private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
     {
@@ -80,6 +81,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var input = new byte[64 * 1024];
         var output = new byte[256];
         var writing = new RankWriting();
+        RankConnection? connection = null;
+        int rank = -1;
         var names = new ArrayNames();
         try
         {
@@ -92,9 +95,12 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 return;
             }
             Reply(socket, BlockFrame.Ok, new Empty());
+            connection = new RankConnection(socket);
+            _byRank[rank = greeting.Rank] = connection;
             DeisaException? failedCommit = null;
             while (true)
             {
+                if (kind != BlockFrame.Hello) connection.Served(); // the last request was handled
                 (kind, var body) = BlockFrame.Read(socket, ref input);
                 writing.End();
                 if (kind == 0) return; // the bridge closed
@@ -144,6 +150,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         }
         finally
         {
+            if (connection is not null) _byRank.TryRemove(new(rank, connection));
             lock (_connections) _connections.Remove(socket);
             socket.Dispose();
         }
@@ -182,6 +189,22 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         }
 
         private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    }
+
+    /// <summary>The connection of <paramref name="rank"/>'s bridge, if it has one.</summary>
+    public RankConnection? ConnectionOf(int rank) => _byRank.GetValueOrDefault(rank);
+
+    /// <summary>One bridge's connection, as a thread waiting for its next request sees it.</summary>
+    internal sealed class RankConnection(Socket socket)
+    {
+        private long _served;
+
+        public Socket Socket { get; } = socket;
+
+        /// <summary>Requests handled so far: it moves once the connection's thread is done with one.</summary>
+        public long Handled => Volatile.Read(ref _served);
+
+        public void Served() => Volatile.Write(ref _served, _served + 1);
     }
 
     public async ValueTask DisposeAsync()
