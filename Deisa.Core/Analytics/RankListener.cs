@@ -6,34 +6,30 @@ namespace Deisa.Analytics;
 
 /// <summary>
 /// How a thread waiting for the run's next event (the Python, C and Fortran doors) waits: in
-/// poll() on the event queue's eventfd and on the block channel connections of the ranks
-/// whose next block completes an array (<see cref="HeadActor.HeadActor.AwaitedRanks"/>).
+/// poll() on the event queue's eventfd, which an event signals, and so does the arrival of a
+/// request from a rank whose next block completes an array
+/// (<see cref="HeadActor.HeadActor.AwaitedRanks"/>), before the connection's thread handles it.
 /// </summary>
 /// <remarks>
-/// When such a block comes, the waiting thread wakes up together with the connection's thread
-/// instead of after it: it watches that thread handle the block (a few tens of microseconds)
-/// and finds the event without a second wake-up, which after an idle pause costs as much as
-/// the handling itself. A send that brings no event (another array, an acquire before its
-/// commit) costs the waiting thread that watch; a rank whose connection stalls or ends is
-/// not listened to again in this wait.
+/// Woken at that arrival, the waiting thread is up when the request's event comes: it watches
+/// the connection's thread handle the request (a few tens of microseconds) and finds the event
+/// without being woken a second time, which after an idle pause costs as much as the handling
+/// itself. A request that brings no event (another array, an acquire before its commit) costs
+/// the waiting thread that watch, never more than <see cref="WatchTicks"/>.
 /// </remarks>
 internal sealed class RankListener : IDisposable
 {
     /// <summary>Longest the waiting thread watches a connection's thread handle a request.</summary>
     private static readonly long WatchTicks = Stopwatch.Frequency / 500; // 2 ms
 
-    private const int MaxRanks = 16;
-
     private readonly EventQueue _events;
     private readonly HeadActor.HeadActor _head;
-    private readonly BlockChannelServer _channel;
     private readonly int _wakeFd;
 
-    private RankListener(EventQueue events, HeadActor.HeadActor head, BlockChannelServer channel, int wakeFd)
+    private RankListener(EventQueue events, HeadActor.HeadActor head, int wakeFd)
     {
         _events = events;
         _head = head;
-        _channel = channel;
         _wakeFd = wakeFd;
         events.WakeFd = wakeFd;
     }
@@ -43,41 +39,27 @@ internal sealed class RankListener : IDisposable
     {
         if (!OperatingSystem.IsLinux()) return null;
         int fd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
-        return fd < 0 ? null : new RankListener(head.Events, head, channel, fd);
+        if (fd < 0) return null;
+        var listener = new RankListener(head.Events, head, fd);
+        channel.Listener = listener;
+        return listener;
     }
 
     /// <summary>Returns once an event is queued, or after <paramref name="wait"/>.</summary>
     public unsafe void Wait(TimeSpan wait)
     {
         long deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
-        var fds = stackalloc Libc.PollFd[1 + MaxRanks];
-        var connections = new BlockChannelServer.RankConnection?[MaxRanks];
-        var handled = stackalloc long[MaxRanks];
-        var ranks = stackalloc int[MaxRanks];
-        List<int>? ignored = null; // ranks not listened to again in this wait
+        var fd = new Libc.PollFd { Fd = _wakeFd, Events = Libc.POLLIN };
         while (!_events.HasEvent)
         {
             long left = deadline - Stopwatch.GetTimestamp();
             if (left <= 0) return;
-            fds[0] = new Libc.PollFd { Fd = _wakeFd, Events = Libc.POLLIN };
-            int n = 0;
-            foreach (var rank in _head.AwaitedRanks)
-            {
-                if (n == MaxRanks || ignored?.Contains(rank) == true || _channel.ConnectionOf(rank) is not { } c) continue;
-                int fd;
-                try { fd = (int)c.Socket.Handle; }
-                catch (ObjectDisposedException) { continue; }
-                connections[n] = c;
-                handled[n] = c.Handled;
-                ranks[n] = rank;
-                fds[1 + n++] = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-            }
             _events.BeginListening();
             int ready;
             try
             {
                 if (_events.HasEvent) return;
-                ready = Libc.Poll(fds, (nuint)(1 + n), (int)Math.Min(int.MaxValue, left * 1000 / Stopwatch.Frequency + 1));
+                ready = Libc.Poll(&fd, 1, (int)Math.Min(int.MaxValue, left * 1000 / Stopwatch.Frequency + 1));
             }
             finally { _events.EndListening(); }
             if (ready < 0)
@@ -85,23 +67,32 @@ internal sealed class RankListener : IDisposable
                 if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Libc.EINTR) continue;
                 return; // the caller waits on the queue for the rest of the wait
             }
-            if (fds[0].REvents != 0)
+            if (fd.REvents != 0)
             {
                 long count;
                 Libc.Read(_wakeFd, &count, sizeof(long)); // reset: the next nudge wakes poll again
             }
-            for (int i = 0; i < n; i++)
-            {
-                short r = fds[1 + i].REvents;
-                if (r == 0) continue;
-                if ((r & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0 || !Watch(connections[i]!, handled[i]))
-                    (ignored ??= []).Add(ranks[i]);
-            }
+            if (Interlocked.Exchange(ref _incoming, null) is { } incoming) Watch(incoming.Connection, incoming.HandledBefore);
         }
     }
 
-    /// <summary>Watches the connection's thread handle the request that woke this one: true once
-    /// it did (or an event came), false if it took longer than <see cref="WatchTicks"/>.</summary>
+    private sealed record Incoming(BlockChannelServer.RankConnection Connection, long HandledBefore);
+
+    private Incoming? _incoming;
+
+    /// <summary>
+    /// A connection's thread, woken by a request: if its rank is awaited, the waiting thread is
+    /// woken now, to be up when the request's event comes.
+    /// </summary>
+    public void Arrives(int rank, BlockChannelServer.RankConnection connection)
+    {
+        if (Array.IndexOf(_head.AwaitedRanks, rank) < 0) return;
+        Volatile.Write(ref _incoming, new Incoming(connection, connection.Handled));
+        _events.Nudge();
+    }
+
+    /// <summary>Watches the connection's thread handle the request that woke this one, until it
+    /// did or an event came: false if that took longer than <see cref="WatchTicks"/>.</summary>
     private bool Watch(BlockChannelServer.RankConnection connection, long handledBefore)
     {
         long until = Stopwatch.GetTimestamp() + WatchTicks;

@@ -379,8 +379,8 @@ public sealed class HeadActor : Actor, IBlockSink
 
     /// <summary>
     /// The ranks whose next block completes an array a callback waits for (the last block it
-    /// misses at the timestep that last received one): what the analytics' reader listens to,
-    /// so that it wakes up with that block's arrival rather than after its handling.
+    /// misses at the timestep that last received one): a request of theirs wakes the
+    /// analytics' reader as it arrives, so that it is up when the request's event comes.
     /// </summary>
     internal int[] AwaitedRanks => _awaited;
 
@@ -399,9 +399,7 @@ public sealed class HeadActor : Actor, IBlockSink
                 }
         }
         var awaited = ranks is null ? [] : ranks[..n];
-        if (awaited.AsSpan().SequenceEqual(_awaited)) return;
-        _awaited = awaited;
-        if (awaited.Length > 0) _events.Nudge(); // a reader already waiting starts listening to them
+        if (!awaited.AsSpan().SequenceEqual(_awaited)) _awaited = awaited;
     }
 
     /// <summary>A rank closed its bridge: nothing more will come from it.</summary>

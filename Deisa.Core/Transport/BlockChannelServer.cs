@@ -22,7 +22,9 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, RankConnection> _byRank = new();
+
+    /// <summary>Told of each request as it arrives, before its handling (see <see cref="Analytics.RankListener"/>).</summary>
+    internal Analytics.RankListener? Listener { get; set; }
 
     private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
     {
@@ -95,12 +97,14 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 return;
             }
             Reply(socket, BlockFrame.Ok, new Empty());
-            connection = new RankConnection(socket);
-            _byRank[rank = greeting.Rank] = connection;
+            connection = new RankConnection();
+            rank = greeting.Rank;
             DeisaException? failedCommit = null;
             while (true)
             {
                 if (kind != BlockFrame.Hello) connection.Served(); // the last request was handled
+                BlockFrame.WaitReadable(socket);
+                Listener?.Arrives(rank, connection); // before the work: the reader wakes up meanwhile
                 (kind, var body) = BlockFrame.Read(socket, ref input);
                 writing.End();
                 if (kind == 0) return; // the bridge closed
@@ -150,7 +154,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         }
         finally
         {
-            if (connection is not null) _byRank.TryRemove(new(rank, connection));
             lock (_connections) _connections.Remove(socket);
             socket.Dispose();
         }
@@ -191,15 +194,10 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     }
 
-    /// <summary>The connection of <paramref name="rank"/>'s bridge, if it has one.</summary>
-    public RankConnection? ConnectionOf(int rank) => _byRank.GetValueOrDefault(rank);
-
-    /// <summary>One bridge's connection, as a thread waiting for its next request sees it.</summary>
-    internal sealed class RankConnection(Socket socket)
+    /// <summary>One bridge's connection, as a thread waiting for its request's event sees it.</summary>
+    internal sealed class RankConnection
     {
         private long _served;
-
-        public Socket Socket { get; } = socket;
 
         /// <summary>Requests handled so far: it moves once the connection's thread is done with one.</summary>
         public long Handled => Volatile.Read(ref _served);

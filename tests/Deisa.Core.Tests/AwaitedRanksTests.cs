@@ -4,9 +4,9 @@ using Deisa.SharedMemory;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// The head names the ranks whose next block completes an array a callback waits for, and
-/// nudges a listening reader through its eventfd when they change or an event comes
-/// (what <see cref="RankListener"/> polls, besides those ranks' connections).
+/// The head names the ranks whose next block completes an array a callback waits for (a
+/// request of theirs wakes the waiting reader as it arrives, see <see cref="RankListener"/>);
+/// the event queue nudges a listening reader through its eventfd, and only then.
 /// </summary>
 public class AwaitedRanksTests
 {
@@ -63,7 +63,7 @@ public class AwaitedRanksTests
             q.Write(new TimestepDone(1));
             Assert.Equal(sizeof(long), (long)Libc.Read(fd, &count, sizeof(long)));
             Assert.Equal(1, count);
-            q.Nudge(); // what the head does when the awaited ranks change
+            q.Nudge(); // what an awaited rank's request does as it arrives
             Assert.Equal(sizeof(long), (long)Libc.Read(fd, &count, sizeof(long)));
             q.EndListening();
             q.Nudge();
