@@ -7,20 +7,22 @@ namespace Deisa.Analytics;
 /// <summary>
 /// How a thread waiting for the run's next event (the Python, C and Fortran doors) waits: in
 /// poll() on the event queue's eventfd, which an event signals, and so does the arrival of a
-/// request from a rank whose next block completes an array
-/// (<see cref="HeadActor.HeadActor.AwaitedRanks"/>), before the connection's thread handles it.
+/// small block that completes an array (<see cref="HeadActor.HeadActor.AwaitedBlocks"/>),
+/// before the connection's thread handles it.
 /// </summary>
 /// <remarks>
-/// Woken at that arrival, the waiting thread is up when the request's event comes: it watches
-/// the connection's thread handle the request (a few tens of microseconds) and finds the event
+/// Woken at that arrival, the waiting thread is up when the array's event comes: it watches
+/// the connection's thread handle the block (a few tens of microseconds) and finds the event
 /// without being woken a second time, which after an idle pause costs as much as the handling
-/// itself. A request that brings no event (another array, an acquire before its commit) costs
-/// the waiting thread that watch, never more than <see cref="WatchTicks"/>.
+/// itself. Only the block that brings an event wakes it early, so a flood of sends costs it
+/// no more wake-ups than their events do.
 /// </remarks>
 internal sealed class RankListener : IDisposable
 {
-    /// <summary>Longest the waiting thread watches a connection's thread handle a request.</summary>
-    private static readonly long WatchTicks = Stopwatch.Frequency / 500; // 2 ms
+    /// <summary>Longest the waiting thread watches a connection's thread handle a request: about
+    /// what a small block's handling takes after an idle pause. Beyond it, the thread waits to
+    /// be woken by the event, and a flood of sends keeps it busy for no more than this each.</summary>
+    private static readonly long WatchTicks = Stopwatch.Frequency / 5000; // 200 µs
 
     private readonly EventQueue _events;
     private readonly HeadActor.HeadActor _head;
@@ -81,14 +83,18 @@ internal sealed class RankListener : IDisposable
     private Incoming? _incoming;
 
     /// <summary>
-    /// A connection's thread, woken by a request: if its rank is awaited, the waiting thread is
-    /// woken now, to be up when the request's event comes.
+    /// A connection's thread, about to handle a small block's send: if that block completes an
+    /// array, the waiting thread is woken now, to be up when the array's event comes.
     /// </summary>
-    public void Arrives(int rank, BlockChannelServer.RankConnection connection)
+    public void Arrives(int rank, string array, long timestep, BlockChannelServer.RankConnection connection)
     {
-        if (Array.IndexOf(_head.AwaitedRanks, rank) < 0) return;
-        Volatile.Write(ref _incoming, new Incoming(connection, connection.Handled));
-        _events.Nudge();
+        foreach (var b in _head.AwaitedBlocks)
+            if (b.Rank == rank && b.Timestep == timestep && b.Array == array)
+            {
+                Volatile.Write(ref _incoming, new Incoming(connection, connection.Handled));
+                _events.Nudge();
+                return;
+            }
     }
 
     /// <summary>Watches the connection's thread handle the request that woke this one, until it

@@ -375,18 +375,18 @@ public sealed class HeadActor : Actor, IBlockSink
         AwaitLastBlocks(st);
     });
 
-    private volatile int[] _awaited = [];
+    private volatile AwaitedBlock[] _awaited = [];
 
     /// <summary>
-    /// The ranks whose next block completes an array a callback waits for (the last block it
-    /// misses at the timestep that last received one): a request of theirs wakes the
-    /// analytics' reader as it arrives, so that it is up when the request's event comes.
+    /// The blocks that complete an array a callback waits for (the last block it misses at the
+    /// timestep that last received one): such a block's send wakes the analytics' reader as it
+    /// arrives, so that the reader is up when its event comes.
     /// </summary>
-    internal int[] AwaitedRanks => _awaited;
+    internal AwaitedBlock[] AwaitedBlocks => _awaited;
 
     private void AwaitLastBlocks(TimestepState st)
     {
-        int[]? ranks = null;
+        AwaitedBlock[]? blocks = null;
         int n = 0;
         foreach (var at in st.Arrays.Values)
         {
@@ -394,11 +394,11 @@ public sealed class HeadActor : Actor, IBlockSink
             foreach (var d in at.Layout.Blocks)
                 if (!at.Blocks.ContainsKey(d.Rank))
                 {
-                    (ranks ??= new int[st.Arrays.Count])[n++] = d.Rank;
+                    (blocks ??= new AwaitedBlock[st.Arrays.Count])[n++] = new AwaitedBlock(d.Rank, at.Layout.Name, st.T);
                     break;
                 }
         }
-        var awaited = ranks is null ? [] : ranks[..n];
+        var awaited = blocks is null ? [] : blocks[..n];
         if (!awaited.AsSpan().SequenceEqual(_awaited)) _awaited = awaited;
     }
 

@@ -23,7 +23,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
 
-    /// <summary>Told of each request as it arrives, before its handling (see <see cref="Analytics.RankListener"/>).</summary>
+    /// <summary>Told of each small block's send before its handling (see <see cref="Analytics.RankListener"/>).</summary>
     internal Analytics.RankListener? Listener { get; set; }
 
     private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
@@ -84,7 +84,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var output = new byte[256];
         var writing = new RankWriting();
         RankConnection? connection = null;
-        int rank = -1;
         var names = new ArrayNames();
         try
         {
@@ -98,13 +97,10 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             }
             Reply(socket, BlockFrame.Ok, new Empty());
             connection = new RankConnection();
-            rank = greeting.Rank;
             DeisaException? failedCommit = null;
             while (true)
             {
                 if (kind != BlockFrame.Hello) connection.Served(); // the last request was handled
-                BlockFrame.WaitReadable(socket);
-                Listener?.Arrives(rank, connection); // before the work: the reader wakes up meanwhile
                 (kind, var body) = BlockFrame.Read(socket, ref input);
                 writing.End();
                 if (kind == 0) return; // the bridge closed
@@ -127,7 +123,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     reply = kind switch
                     {
                         BlockFrame.Acquire => _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
-                        BlockFrame.SendPacked => SendPacked(body, names),
+                        BlockFrame.SendPacked => SendPacked(body, names, connection),
                         BlockFrame.Flush => new Empty(),
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
@@ -166,10 +162,12 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     }
 
     /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
-    private AcquireBlockReply SendPacked(ReadOnlyMemory<byte> body, ArrayNames names)
+    private AcquireBlockReply SendPacked(ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
     {
         var f = BlockSendFrame.Read(body.Span);
-        var rent = BlockOperations.Rent(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.Data.GetOffsetAndLength(body.Length).Length);
+        var array = names.Of(body.Span[f.Name]);
+        Listener?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
+        var rent = BlockOperations.Rent(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.Data.GetOffsetAndLength(body.Length).Length);
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).
         return _blocks.SendAsync(rent, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();

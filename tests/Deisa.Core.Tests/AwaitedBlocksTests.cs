@@ -1,17 +1,18 @@
 using Deisa.Core.Tests.Fixtures;
+using Deisa.HeadActor;
 using Deisa.SharedMemory;
 
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// The head names the ranks whose next block completes an array a callback waits for (a
-/// request of theirs wakes the waiting reader as it arrives, see <see cref="RankListener"/>);
-/// the event queue nudges a listening reader through its eventfd, and only then.
+/// The head names the blocks that complete an array a callback waits for (such a block's
+/// send wakes the waiting reader as it arrives, see <see cref="RankListener"/>); the event
+/// queue nudges a listening reader through its eventfd, and only then.
 /// </summary>
-public class AwaitedRanksTests
+public class AwaitedBlocksTests
 {
     [Fact]
-    public async Task The_rank_of_the_last_missing_block_is_awaited_until_it_arrives()
+    public async Task The_last_missing_block_of_an_array_is_awaited_until_it_arrives()
     {
         await using var run = Run.Start();
         await run.AndAsync("a");
@@ -19,13 +20,13 @@ public class AwaitedRanksTests
 
         await run.SendAsync(2, "a", 0);
         await run.StatusAsync(); // the head handled the arrival
-        Assert.Empty(run.Head.AwaitedRanks); // two blocks missing: nobody's block completes it yet
+        Assert.Empty(run.Head.AwaitedBlocks); // two blocks missing: no single block completes it yet
         await run.SendAsync(0, "a", 0);
         await run.StatusAsync();
-        Assert.Equal([1], run.Head.AwaitedRanks);
+        Assert.Equal([new AwaitedBlock(1, "a", 0)], run.Head.AwaitedBlocks);
         await run.SendAsync(1, "a", 0);
         await run.ExpectAsync<ArrayReady>();
-        Assert.Empty(run.Head.AwaitedRanks);
+        Assert.Empty(run.Head.AwaitedBlocks);
     }
 
     [Fact]
@@ -37,10 +38,10 @@ public class AwaitedRanksTests
 
         await run.SendAsync(0, "b", 0);
         await run.StatusAsync();
-        Assert.Empty(run.Head.AwaitedRanks);
+        Assert.Empty(run.Head.AwaitedBlocks);
         await run.SendAsync(0, "a", 0);
         await run.StatusAsync();
-        Assert.Equal([1], run.Head.AwaitedRanks);
+        Assert.Equal([new AwaitedBlock(1, "a", 0)], run.Head.AwaitedBlocks);
     }
 
     [Fact]
@@ -63,7 +64,7 @@ public class AwaitedRanksTests
             q.Write(new TimestepDone(1));
             Assert.Equal(sizeof(long), (long)Libc.Read(fd, &count, sizeof(long)));
             Assert.Equal(1, count);
-            q.Nudge(); // what an awaited rank's request does as it arrives
+            q.Nudge(); // what an awaited block's send does as it arrives
             Assert.Equal(sizeof(long), (long)Libc.Read(fd, &count, sizeof(long)));
             q.EndListening();
             q.Nudge();
