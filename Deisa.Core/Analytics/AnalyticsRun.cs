@@ -20,7 +20,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private int _disposed;
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
-    private RankListener? _listener; // how a blocked reader waits, with a block channel
+    private EventWaiter? _waiter; // how a blocked reader waits, with a block channel
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor.HeadActor head, NodeActor.NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -77,7 +77,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
         {
             _blockChannel = blockChannel,
-            _listener = blockChannel is null ? null : RankListener.TryCreate(head, blockChannel),
+            _waiter = blockChannel is null ? null : EventWaiter.TryCreate(head, blockChannel),
         };
         run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return run;
@@ -110,10 +110,10 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
     {
         wait = Actors.Waits.Clamp(wait);
-        if (_listener is { } listener && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
+        if (_waiter is { } waiter && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
         {
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            listener.Wait(wait);
+            waiter.Wait(wait);
             var waited = System.Diagnostics.Stopwatch.GetElapsedTime(start);
             wait = waited < wait ? wait - waited : TimeSpan.Zero;
         }
@@ -142,7 +142,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         if (_blockChannel is not null) await _blockChannel.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);
-        _listener?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
+        _waiter?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
         _rendezvous.Withdraw(Info);
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
             try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }

@@ -14,7 +14,7 @@ public sealed class EventQueue
     private readonly ConcurrentQueue<AnalyticsEvent> _events = new();
     private readonly SemaphoreSlim _available = new(0); // one count per queued event, one more once ended
     private AnalyticsEvent? _last;
-    private int _wakeFd = -1; // a reader's eventfd, signalled while it listens (see RankListener)
+    private int _wakeFd = -1; // a reader's eventfd, signalled while it listens (see EventWaiter)
     private int _listening;
 
     /// <summary>Queues an event (the head's loop only).</summary>
@@ -49,7 +49,7 @@ public sealed class EventQueue
 
     internal void EndListening() => Volatile.Write(ref _listening, 0);
 
-    /// <summary>Wakes a listening reader: an event came, or what it should listen to changed.</summary>
+    /// <summary>Wakes a listening reader: an event came, or the block that brings one arrives.</summary>
     internal unsafe void Nudge()
     {
         Interlocked.MemoryBarrier(); // the event's count is visible before the flag is read

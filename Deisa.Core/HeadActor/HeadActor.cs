@@ -398,8 +398,7 @@ public sealed class HeadActor : Actor, IBlockSink
                     break;
                 }
         }
-        var awaited = blocks is null ? [] : blocks[..n];
-        if (!awaited.AsSpan().SequenceEqual(_awaited)) _awaited = awaited;
+        _awaited = blocks is null ? [] : blocks[..n];
     }
 
     /// <summary>A rank closed its bridge: nothing more will come from it.</summary>

@@ -23,8 +23,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
 
-    /// <summary>Told of each small block's send before its handling (see <see cref="Analytics.RankListener"/>).</summary>
-    internal Analytics.RankListener? Listener { get; set; }
+    /// <summary>Told of each small block's send before its handling (see <see cref="Analytics.EventWaiter"/>).</summary>
+    internal Analytics.EventWaiter? Waiter { get; set; }
 
     private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
     {
@@ -166,7 +166,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     {
         var f = BlockSendFrame.Read(body.Span);
         var array = names.Of(body.Span[f.Name]);
-        Listener?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
+        Waiter?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
         var rent = BlockOperations.Rent(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.Data.GetOffsetAndLength(body.Length).Length);
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).

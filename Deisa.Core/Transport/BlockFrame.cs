@@ -46,18 +46,12 @@ internal static class BlockFrame
     /// </summary>
     public static (byte Kind, ReadOnlyMemory<byte> Body) Read(Socket socket, ref byte[] buffer)
     {
-        WaitReadable(socket);
+        while (!socket.Poll(-1, SelectMode.SelectRead)) { }
         if (!Receive(socket, buffer.AsSpan(0, 4))) return (0, default);
         int n = Length(buffer);
         if (buffer.Length < n) buffer = new byte[n];
         if (!Receive(socket, buffer.AsSpan(0, n))) throw new EndOfStreamException("the peer closed the block channel within a frame");
         return (buffer[0], buffer.AsMemory(1, n - 1));
-    }
-
-    /// <summary>Waits in poll() until <paramref name="socket"/> has data, or its peer closed.</summary>
-    public static void WaitReadable(Socket socket)
-    {
-        while (!socket.Poll(-1, SelectMode.SelectRead)) { }
     }
 
     /// <summary>Fills <paramref name="target"/>; false if the peer closed before its first byte.</summary>

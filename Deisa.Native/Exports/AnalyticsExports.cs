@@ -139,13 +139,12 @@ internal static unsafe class AnalyticsExports
         int room = (int)Math.Min(capacity, int.MaxValue), used = 0, needed = 0;
         int n = run.NextEvents(EventWait(waitSeconds), e =>
         {
-            int size = EventRecords.SizeOf(e);
-            if (size > room - used)
+            if (!EventRecords.TryWrite(new Span<byte>((byte*)start + used, room - used), e, out int size))
             {
                 needed = size;
                 return false;
             }
-            used += EventRecords.Write(new Span<byte>((byte*)start + used, room - used), e);
+            used += size;
             return true;
         });
         *o = used;

@@ -29,11 +29,12 @@ internal static class EventRecords
         _ => 8,
     };
 
-    /// <summary>Writes <paramref name="e"/>'s record at the start of <paramref name="into"/>,
-    /// which holds at least <see cref="SizeOf"/> bytes; returns its size.</summary>
-    public static int Write(Span<byte> into, AnalyticsEvent e)
+    /// <summary>Writes <paramref name="e"/>'s record at the start of <paramref name="into"/>;
+    /// false (nothing written) if it does not fit. <paramref name="size"/> is its size either way.</summary>
+    public static bool TryWrite(Span<byte> into, AnalyticsEvent e, out int size)
     {
-        int size = SizeOf(e);
+        size = SizeOf(e);
+        if (size > into.Length) return false;
         var w = new Writer(into[..size]);
         switch (e)
         {
@@ -85,7 +86,7 @@ internal static class EventRecords
                 w.Int32(EndKind); w.Int32(size);
                 break;
         }
-        return size;
+        return true;
     }
 
     private static int Padded(int bytes) => (bytes + 7) & ~7;

@@ -6,7 +6,7 @@ namespace Deisa.Core.Tests;
 
 /// <summary>
 /// The head names the blocks that complete an array a callback waits for (such a block's
-/// send wakes the waiting reader as it arrives, see <see cref="RankListener"/>); the event
+/// send wakes the waiting reader as it arrives, see <see cref="EventWaiter"/>); the event
 /// queue nudges a listening reader through its eventfd, and only then.
 /// </summary>
 public class AwaitedBlocksTests

@@ -17,7 +17,7 @@ namespace Deisa.Analytics;
 /// itself. Only the block that brings an event wakes it early, so a flood of sends costs it
 /// no more wake-ups than their events do.
 /// </remarks>
-internal sealed class RankListener : IDisposable
+internal sealed class EventWaiter : IDisposable
 {
     /// <summary>Longest the waiting thread watches a connection's thread handle a request: about
     /// what a small block's handling takes after an idle pause. Beyond it, the thread waits to
@@ -28,7 +28,7 @@ internal sealed class RankListener : IDisposable
     private readonly HeadActor.HeadActor _head;
     private readonly int _wakeFd;
 
-    private RankListener(EventQueue events, HeadActor.HeadActor head, int wakeFd)
+    private EventWaiter(EventQueue events, HeadActor.HeadActor head, int wakeFd)
     {
         _events = events;
         _head = head;
@@ -36,15 +36,15 @@ internal sealed class RankListener : IDisposable
         events.WakeFd = wakeFd;
     }
 
-    /// <summary>A listener, or null where there is no eventfd (the reader then waits on the queue alone).</summary>
-    public static RankListener? TryCreate(HeadActor.HeadActor head, BlockChannelServer channel)
+    /// <summary>A waiter, or null where there is no eventfd (the reader then waits on the queue alone).</summary>
+    public static EventWaiter? TryCreate(HeadActor.HeadActor head, BlockChannelServer channel)
     {
         if (!OperatingSystem.IsLinux()) return null;
         int fd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
         if (fd < 0) return null;
-        var listener = new RankListener(head.Events, head, fd);
-        channel.Listener = listener;
-        return listener;
+        var waiter = new EventWaiter(head.Events, head, fd);
+        channel.Waiter = waiter;
+        return waiter;
     }
 
     /// <summary>Returns once an event is queued, or after <paramref name="wait"/>.</summary>
@@ -98,17 +98,13 @@ internal sealed class RankListener : IDisposable
     }
 
     /// <summary>Watches the connection's thread handle the request that woke this one, until it
-    /// did or an event came: false if that took longer than <see cref="WatchTicks"/>.</summary>
-    private bool Watch(BlockChannelServer.RankConnection connection, long handledBefore)
+    /// did, an event came, or <see cref="WatchTicks"/> passed.</summary>
+    private void Watch(BlockChannelServer.RankConnection connection, long handledBefore)
     {
         long until = Stopwatch.GetTimestamp() + WatchTicks;
         var spin = new SpinWait();
-        while (!_events.HasEvent && connection.Handled == handledBefore)
-        {
-            if (Stopwatch.GetTimestamp() > until) return false;
+        while (!_events.HasEvent && connection.Handled == handledBefore && Stopwatch.GetTimestamp() <= until)
             spin.SpinOnce(sleep1Threshold: -1);
-        }
-        return true;
     }
 
     public void Dispose()
