@@ -1,0 +1,391 @@
+/*
+ * c_analytics_events.c: an analytics written in C, reading a run's events through the C ABI
+ * as deisa.h documents them.
+ *
+ * Two simulation ranks (threads of this process, one bridge each) send two arrays for
+ * T timesteps: "température" (4 x 6 float64, blocks of 2 x 6 in Fortran order) and "flags"
+ * (2 x 3 x 2 int32, blocks of 1 x 3 x 2 in C order). One callback reads a window of 2 of the
+ * first and 1 of the second.
+ *
+ * Run 1 reads the events as packed records (deisa_analytics_read_events), starting with a
+ * buffer too small for an array's record, and checks every field of every record against
+ * what the ranks declared and sent, including the blocks' values where they lie in shared
+ * memory. Run 2 repeats the simulation and reads the events as JSON
+ * (deisa_analytics_next_events): it must see the same events.
+ *
+ * Usage:  c_analytics_events DIRECTORY   (rendezvous directories of the runs are made there)
+ * Output: "ok N - what" or "not ok N - what: detail" per check, then "1..N"; the exit
+ * status is 1 if any check failed.
+ */
+#define _GNU_SOURCE
+#include <deisa.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define T 6        /* timesteps */
+#define RANKS 2
+#define TEMP "temp\xc3\xa9rature" /* 12 bytes of UTF-8: the record pads the name to 16 */
+
+static int g_checks, g_failed;
+
+static void check(int ok, const char *what, const char *fmt, ...)
+{
+    g_checks++;
+    if (ok) {
+        printf("ok %d - %s\n", g_checks, what);
+        return;
+    }
+    g_failed++;
+    printf("not ok %d - %s: ", g_checks, what);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf(" (last error: %s)\n", deisa_last_error() ? deisa_last_error() : "none");
+}
+
+/* ------------------------------------------------------------------ what the ranks send */
+
+static double temp_value(int rank, int64_t t, int i, int j) { return 1000.0 * (double)t + 100.0 * (2 * rank + i) + j; }
+static int32_t flag_value(int rank, int64_t t, int j, int k) { return (int32_t)(100 * t + 10 * rank + 2 * j + k); }
+
+typedef struct {
+    int rank;
+    const char *rendezvous;
+    int status; /* the first failed call's status, DEISA_OK if none */
+    char error[512];
+} rank_t;
+
+static int failed_call(rank_t *r, int s, const char *what)
+{
+    if (s != DEISA_OK && r->status == DEISA_OK) {
+        r->status = s;
+        snprintf(r->error, sizeof r->error, "%s: %s", what, deisa_last_error() ? deisa_last_error() : "(no message)");
+    }
+    return s != DEISA_OK;
+}
+
+static void *rank_main(void *arg)
+{
+    rank_t *r = arg;
+    deisa_bridge *b = NULL;
+    const int64_t tg[2] = {4, 6}, tc[2] = {2, 6}, tp[2] = {r->rank, 0};
+    const int64_t fg[3] = {2, 3, 2}, fc[3] = {1, 3, 2}, fp[3] = {r->rank, 0, 0};
+    if (failed_call(r, deisa_bridge_open(r->rank, RANKS, NULL, r->rendezvous, 30.0, DEISA_ON_FAILURE_RAISE, &b), "open") ||
+        failed_call(r, deisa_bridge_declare_array(b, TEMP, 2, tg, tc, tp, DEISA_FLOAT64, DEISA_ORDER_FORTRAN), "declare") ||
+        failed_call(r, deisa_bridge_declare_array(b, "flags", 3, fg, fc, fp, DEISA_INT32, DEISA_ORDER_C), "declare") ||
+        failed_call(r, deisa_bridge_connect(b), "connect"))
+        goto done;
+    for (int64_t t = 0; t < T; t++) {
+        double temp[12]; /* Fortran order: (i, j) at i + 2 j */
+        int32_t flags[6]; /* C order: (0, j, k) at 2 j + k */
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 6; j++) temp[i + 2 * j] = temp_value(r->rank, t, i, j);
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 2; k++) flags[2 * j + k] = flag_value(r->rank, t, j, k);
+        if (failed_call(r, deisa_bridge_send(b, TEMP, temp, sizeof temp, DEISA_FLOAT64, 2, tc, DEISA_ORDER_FORTRAN, t), "send") ||
+            failed_call(r, deisa_bridge_send(b, "flags", flags, sizeof flags, DEISA_INT32, 3, fc, DEISA_ORDER_C, t), "send"))
+            goto done;
+    }
+    failed_call(r, deisa_bridge_close(b, 0, 0), "close");
+done:
+    deisa_bridge_free(b);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ what the analytics sees */
+
+typedef struct {
+    int arrays, callbacks, drops, done, ends, failed;
+} counts_t;
+
+typedef struct {
+    counts_t n;
+    int grew;                 /* a record did not fit: DEISA_ERR_VALUE, then it came whole */
+    int64_t needed;           /* the capacity that record asked for */
+    int bad_sizes;            /* records whose size is not a multiple of 8 or runs past *length */
+    int temp_ok[T], flags_ok[T];
+    int windows_ok[T];
+    int drops_ok;             /* every drop names an array and a timestep that came */
+    int end_last;
+    char problem[512];        /* the first wrong field seen */
+} seen_t;
+
+static int64_t i64_at(const unsigned char *p, int64_t off) { int64_t v; memcpy(&v, p + off, 8); return v; }
+static int32_t i32_at(const unsigned char *p, int64_t off) { int32_t v; memcpy(&v, p + off, 4); return v; }
+static int64_t pad8(int64_t n) { return (n + 7) & ~(int64_t)7; }
+
+static void problem(seen_t *s, const char *fmt, ...)
+{
+    if (s->problem[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->problem, sizeof s->problem, fmt, ap);
+    va_end(ap);
+}
+
+/* An array record (layout in deisa.h): 1 if every field is what the ranks declared and sent. */
+static int check_array(deisa_analytics *a, seen_t *s, const unsigned char *r, int64_t size)
+{
+    int64_t t = i64_at(r, 8);
+    int dtype = i32_at(r, 16), ndim = i32_at(r, 20), nblocks = i32_at(r, 24), name_bytes = i32_at(r, 28);
+    if (name_bytes < 0 || name_bytes > 64 || ndim < 1 || ndim > 3 || nblocks != RANKS || t < 0 || t >= T) {
+        problem(s, "array record header: t %lld, ndim %d, n_blocks %d, name_bytes %d", (long long)t, ndim, nblocks, name_bytes);
+        return 0;
+    }
+    char name[65];
+    memcpy(name, r + 32, (size_t)name_bytes);
+    name[name_bytes] = 0;
+    int is_temp = strcmp(name, TEMP) == 0;
+    if (!is_temp && strcmp(name, "flags") != 0) { problem(s, "array record of unknown name '%s'", name); return 0; }
+    const int want_ndim = is_temp ? 2 : 3, want_dtype = is_temp ? DEISA_FLOAT64 : DEISA_INT32;
+    const int64_t *chunk = is_temp ? (const int64_t[]){2, 6} : (const int64_t[]){1, 3, 2};
+    if (dtype != want_dtype || ndim != want_ndim) { problem(s, "%s: dtype %d, ndim %d", name, dtype, ndim); return 0; }
+
+    int64_t off = 32 + pad8(name_bytes);
+    int64_t n_chunks[3], total = 0;
+    for (int d = 0; d < ndim; d++, off += 8) total += n_chunks[d] = i64_at(r, off);
+    /* Chunks: 2 blocks along the first dimension, 1 along the others, each of the block's size. */
+    for (int d = 0; d < ndim; d++) {
+        if (n_chunks[d] != (d == 0 ? RANKS : 1)) { problem(s, "%s: %lld chunks along dimension %d", name, (long long)n_chunks[d], d); return 0; }
+        for (int64_t c = 0; c < n_chunks[d]; c++, off += 8)
+            if (i64_at(r, off) != chunk[d]) { problem(s, "%s: chunk size %lld along dimension %d", name, (long long)i64_at(r, off), d); return 0; }
+    }
+    (void)total;
+    int64_t positions = off, rows = off + (int64_t)nblocks * ndim * 8;
+    int64_t row_bytes = (5 + ndim) * 8;
+    if (rows + nblocks * row_bytes != size) {
+        problem(s, "%s: record of %lld bytes, its fields take %lld", name, (long long)size, (long long)(rows + nblocks * row_bytes));
+        return 0;
+    }
+    int ok = 1;
+    for (int b = 0; b < nblocks; b++) {
+        const unsigned char *row = r + rows + b * row_bytes;
+        int64_t lease = i64_at(row, 0), address = i64_at(row, 8), nbytes = i64_at(row, 16), rank = i64_at(row, 24), order = i64_at(row, 32);
+        /* The block of rank k lies at grid position (k, 0[, 0]). */
+        int at_right_place = rank >= 0 && rank < RANKS && i64_at(r, positions + (int64_t)b * ndim * 8) == rank;
+        for (int d = 1; d < ndim; d++) at_right_place = at_right_place && i64_at(r, positions + ((int64_t)b * ndim + d) * 8) == 0;
+        for (int d = 0; d < ndim; d++) at_right_place = at_right_place && i64_at(row, 40 + d * 8) == chunk[d];
+        if (!at_right_place || order != (is_temp ? DEISA_ORDER_FORTRAN : DEISA_ORDER_C) || nbytes != (is_temp ? 96 : 24) || address == 0) {
+            problem(s, "%s at %lld, block %d: rank %lld, order %lld, nbytes %lld", name, (long long)t, b, (long long)rank, (long long)order, (long long)nbytes);
+            ok = 0;
+        } else if (is_temp) {
+            /* The analytics runs in this process: it reads the block where it lies. */
+            const double *d = (const double *)(intptr_t)address;
+            for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 6; j++)
+                    if (d[i + 2 * j] != temp_value((int)rank, t, i, j)) { problem(s, "%s at %lld: rank %lld's value (%d, %d) is %g", name, (long long)t, (long long)rank, i, j, d[i + 2 * j]); ok = 0; }
+        } else {
+            const int32_t *d = (const int32_t *)(intptr_t)address;
+            for (int j = 0; j < 3; j++)
+                for (int k = 0; k < 2; k++)
+                    if (d[2 * j + k] != flag_value((int)rank, t, j, k)) { problem(s, "flags at %lld: rank %lld's value (0, %d, %d) is %d", (long long)t, (long long)rank, j, k, d[2 * j + k]); ok = 0; }
+        }
+        if (deisa_analytics_release_block(a, lease) != DEISA_OK) { problem(s, "release_block(%lld): %s", (long long)lease, deisa_last_error()); ok = 0; }
+    }
+    (is_temp ? s->temp_ok : s->flags_ok)[t] = ok ? 1 : -1;
+    return ok;
+}
+
+/* A callback record: the window of "température" holds t-1 and t (t alone at 0), that of "flags" t. */
+static void check_callback(seen_t *s, int callback_id, const unsigned char *r, int64_t size)
+{
+    int64_t t = i64_at(r, 8);
+    int id = i32_at(r, 16), n_inputs = i32_at(r, 20);
+    if (t < 0 || t >= T || id != callback_id || n_inputs != 2) {
+        problem(s, "callback record: t %lld, id %d, n_inputs %d", (long long)t, id, n_inputs);
+        return;
+    }
+    int64_t off = 24;
+    int64_t temp_count = i64_at(r, off), want_count = t == 0 ? 1 : 2;
+    int ok = temp_count == want_count;
+    for (int64_t i = 0; ok && i < temp_count; i++) ok = i64_at(r, off + 8 + i * 8) == t - temp_count + 1 + i;
+    off += 8 + temp_count * 8;
+    ok = ok && off + 16 == size && i64_at(r, off) == 1 && i64_at(r, off + 8) == t;
+    if (!ok) problem(s, "callback at %lld: windows not [[t-1, t], [t]] or record size %lld", (long long)t, (long long)size);
+    s->windows_ok[t] = ok ? 1 : -1;
+}
+
+static void on_record(deisa_analytics *a, seen_t *s, int callback_id, const unsigned char *r, int kind, int64_t size)
+{
+    switch (kind) {
+    case DEISA_EVENT_ARRAY:
+        s->n.arrays++;
+        check_array(a, s, r, size);
+        break;
+    case DEISA_EVENT_CALLBACK:
+        s->n.callbacks++;
+        check_callback(s, callback_id, r, size);
+        break;
+    case DEISA_EVENT_DROP: {
+        s->n.drops++;
+        int64_t t = i64_at(r, 8);
+        int name_bytes = i32_at(r, 16);
+        int known = (name_bytes == 12 && memcmp(r + 24, TEMP, 12) == 0) || (name_bytes == 5 && memcmp(r + 24, "flags", 5) == 0);
+        if (!known || t < 0 || t >= T || size != 24 + pad8(name_bytes)) { s->drops_ok = 0; problem(s, "drop record: t %lld, name_bytes %d", (long long)t, name_bytes); }
+        break;
+    }
+    case DEISA_EVENT_TIMESTEP_DONE:
+        s->n.done++;
+        if (deisa_analytics_finish_timestep(a, i64_at(r, 8)) != DEISA_OK) problem(s, "finish_timestep: %s", deisa_last_error());
+        break;
+    case DEISA_EVENT_FAILED:
+        s->n.failed++;
+        problem(s, "failed event: status %d, %.*s", i32_at(r, 8), i32_at(r, 12), (const char *)r + 16);
+        break;
+    case DEISA_EVENT_END:
+        s->n.ends++;
+        break;
+    default:
+        problem(s, "unknown record kind %d", kind);
+    }
+}
+
+/* ------------------------------------------------------------------ a run */
+
+typedef enum { RECORDS, JSON } reading_t;
+
+static int count_of(const char *json, const char *kind)
+{
+    char pat[64];
+    int n = 0;
+    snprintf(pat, sizeof pat, "\"kind\":\"%s\"", kind);
+    for (const char *p = strstr(json, pat); p; p = strstr(p + 1, pat)) n++;
+    return n;
+}
+
+/* Starts an analytics and the ranks, reads every event until "end"; 0 if the run could not be made. */
+static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t ranks[RANKS])
+{
+    deisa_analytics *a = NULL;
+    const char *names[2] = {TEMP, "flags"};
+    const int windows[2] = {2, 1};
+    int callback_id = -1;
+    memset(s, 0, sizeof *s);
+    s->drops_ok = 1;
+    if (deisa_analytics_start(NULL, rendezvous, 2, 16, INT64_C(16) << 20, 30, &a) != DEISA_OK ||
+        deisa_analytics_add_callback(a, "watch", 2, names, windows, 0, &callback_id) != DEISA_OK) {
+        check(0, "the analytics starts", "%s", "start or add_callback failed");
+        deisa_analytics_free(a);
+        return 0;
+    }
+    pthread_t threads[RANKS];
+    for (int k = 0; k < RANKS; k++) {
+        ranks[k] = (rank_t){.rank = k, .rendezvous = rendezvous, .status = DEISA_OK};
+        pthread_create(&threads[k], NULL, rank_main, &ranks[k]);
+    }
+    char *layouts = NULL;
+    int waited = deisa_analytics_wait_for_simulation(a, &layouts);
+    deisa_string_free(layouts);
+
+    int64_t capacity = 16; /* smaller than any array record: the first one must ask for more */
+    unsigned char *buffer = malloc((size_t)capacity);
+    int reads = 0;
+    while (waited == DEISA_OK && !s->n.ends && !s->n.failed && reads++ < 100000) {
+        if (reading == JSON) {
+            char *json = NULL;
+            int st = deisa_analytics_next_events(a, 1.0, &json);
+            if (st == DEISA_PENDING) continue;
+            if (st != DEISA_OK || json == NULL || json[0] != '[') { problem(s, "next_events: status %d, %s", st, json ? json : "NULL"); break; }
+            s->n.arrays += count_of(json, "array");
+            s->n.callbacks += count_of(json, "callback");
+            s->n.drops += count_of(json, "drop");
+            s->n.failed += count_of(json, "failed");
+            s->n.ends += count_of(json, "end");
+            /* Array events: release each block's lease; timestep_done: finish it. */
+            for (const char *p = strstr(json, "\"lease\":"); p; p = strstr(p + 1, "\"lease\":"))
+                deisa_analytics_release_block(a, strtoll(p + 8, NULL, 10));
+            const char *pat = "\"kind\":\"timestep_done\",\"timestep\":";
+            for (const char *p = strstr(json, pat); p; p = strstr(p + 1, pat)) {
+                s->n.done++;
+                deisa_analytics_finish_timestep(a, strtoll(p + strlen(pat), NULL, 10));
+            }
+            const char *end = "{\"kind\":\"end\"}]";
+            s->end_last = s->n.ends && strlen(json) >= strlen(end) && strcmp(json + strlen(json) - strlen(end), end) == 0;
+            deisa_string_free(json);
+            continue;
+        }
+        int64_t length = -1;
+        int st = deisa_analytics_read_events(a, 1.0, buffer, capacity, &length);
+        if (st == DEISA_PENDING) continue;
+        if (st == DEISA_ERR_VALUE && length > capacity) { /* the record stays queued: grow and read it */
+            s->grew++;
+            s->needed = length;
+            capacity = length;
+            buffer = realloc(buffer, (size_t)capacity);
+            continue;
+        }
+        if (st != DEISA_OK) { problem(s, "read_events: status %d: %s", st, deisa_last_error()); break; }
+        for (int64_t at = 0; at < length;) {
+            int kind = i32_at(buffer, at);
+            int64_t size = i32_at(buffer, at + 4);
+            if (size < 8 || size % 8 != 0 || at + size > length) { s->bad_sizes++; break; }
+            if (s->n.ends) s->end_last = 0; /* nothing may follow the end */
+            on_record(a, s, callback_id, buffer + at, kind, size);
+            if (kind == DEISA_EVENT_END) s->end_last = at + size == length;
+            at += size;
+        }
+    }
+    free(buffer);
+    for (int k = 0; k < RANKS; k++) pthread_join(threads[k], NULL);
+    check(waited == DEISA_OK, reading == RECORDS ? "records run: every rank registered" : "JSON run: every rank registered",
+          "wait_for_simulation returned %d", waited);
+    for (int k = 0; k < RANKS; k++) {
+        char what[64];
+        snprintf(what, sizeof what, "%s run: rank %d's every call succeeded", reading == RECORDS ? "records" : "JSON", k);
+        check(ranks[k].status == DEISA_OK, what, "%s", ranks[k].error);
+    }
+    deisa_analytics_free(a);
+    return waited == DEISA_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: c_analytics_events DIRECTORY\n");
+        return 2;
+    }
+    char dir1[1024], dir2[1024];
+    snprintf(dir1, sizeof dir1, "%s/records", argv[1]);
+    snprintf(dir2, sizeof dir2, "%s/json", argv[1]);
+    mkdir(argv[1], 0700);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    static seen_t rec, js;
+    rank_t ranks[RANKS];
+    if (run(dir1, RECORDS, &rec, ranks)) {
+        check(rec.grew >= 1 && rec.needed > 16, "a record larger than the buffer stays queued and says the capacity it needs",
+              "grew %d times, needed %lld", rec.grew, (long long)rec.needed);
+        check(rec.bad_sizes == 0, "every record's size is a multiple of 8 within the bytes written", "%d bad", rec.bad_sizes);
+        int temp = 1, flags = 1, windows = 1;
+        for (int t = 0; t < T; t++) {
+            temp = temp && rec.temp_ok[t] == 1;
+            flags = flags && rec.flags_ok[t] == 1;
+            windows = windows && rec.windows_ok[t] == 1;
+        }
+        check(temp, "'température' (Fortran order, non-ASCII name): every timestep's record has its layout, rows and values", "%s", rec.problem);
+        check(flags, "'flags' (3-D, int32): every timestep's record has its layout, rows and values", "%s", rec.problem);
+        check(windows, "a callback record per timestep, its windows in the callback's input order, oldest first", "%s", rec.problem);
+        check(rec.n.arrays == 2 * T && rec.n.callbacks == T && rec.n.done == T, "one record per array and timestep, a callback and a timestep_done per timestep",
+              "%d arrays, %d callbacks, %d timestep_done", rec.n.arrays, rec.n.callbacks, rec.n.done);
+        check(rec.n.drops > 0 && rec.drops_ok, "drop records name an array and a timestep that came", "%d drops: %s", rec.n.drops, rec.problem);
+        check(rec.n.ends == 1 && rec.end_last && rec.n.failed == 0, "the run ends with one end record, last", "%d ends, last %d, %d failed: %s",
+              rec.n.ends, rec.end_last, rec.n.failed, rec.problem);
+    }
+    if (run(dir2, JSON, &js, ranks)) {
+        check(js.n.arrays == rec.n.arrays && js.n.callbacks == rec.n.callbacks && js.n.drops == rec.n.drops && js.n.done == rec.n.done &&
+                  js.n.ends == 1 && js.n.failed == 0,
+              "next_events' JSON gives the same events as the records",
+              "JSON %d arrays, %d callbacks, %d drops, %d done, %d ends; records %d, %d, %d, %d, %d: %s", js.n.arrays, js.n.callbacks,
+              js.n.drops, js.n.done, js.n.ends, rec.n.arrays, rec.n.callbacks, rec.n.drops, rec.n.done, rec.n.ends, js.problem);
+        check(js.end_last, "next_events' last array ends with the end event", "%s", js.problem);
+    }
+    printf("1..%d\n", g_checks);
+    return g_failed ? 1 : 0;
+}
