@@ -33,9 +33,11 @@ def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
     return out
 
 
-def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3):
+def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3, split=False):
+    """A deisa run; with ``split``, the analytics also notes when each array's event reaches
+    Python (``core`` and ``python`` in the result), at a cost on the measured path."""
     with Run(f"deisa{size}") as run:
-        ana = run.start("ana_deisa.py", {"arrays": ["x"], "consume": consume, "ahead": ahead, "pool": pool,
+        ana = run.start("ana_deisa.py", {"arrays": ["x"], "consume": consume, "ahead": ahead, "pool": pool, "split": split,
                                          "count_segments": True})
         ranks = run.ranks("sim_deisa.py", size, {"mode": "latency", "n": n, "steps": steps, "pace": pace})
         reports = [p.wait()[0] for p in ranks]
