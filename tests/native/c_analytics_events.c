@@ -149,15 +149,14 @@ static int check_array(deisa_analytics *a, seen_t *s, const unsigned char *r, in
     if (dtype != want_dtype || ndim != want_ndim) { problem(s, "%s: dtype %d, ndim %d", name, dtype, ndim); return 0; }
 
     int64_t off = 32 + pad8(name_bytes);
-    int64_t n_chunks[3], total = 0;
-    for (int d = 0; d < ndim; d++, off += 8) total += n_chunks[d] = i64_at(r, off);
+    int64_t n_chunks[3];
+    for (int d = 0; d < ndim; d++, off += 8) n_chunks[d] = i64_at(r, off);
     /* Chunks: 2 blocks along the first dimension, 1 along the others, each of the block's size. */
     for (int d = 0; d < ndim; d++) {
         if (n_chunks[d] != (d == 0 ? RANKS : 1)) { problem(s, "%s: %lld chunks along dimension %d", name, (long long)n_chunks[d], d); return 0; }
         for (int64_t c = 0; c < n_chunks[d]; c++, off += 8)
             if (i64_at(r, off) != chunk[d]) { problem(s, "%s: chunk size %lld along dimension %d", name, (long long)i64_at(r, off), d); return 0; }
     }
-    (void)total;
     int64_t positions = off, rows = off + (int64_t)nblocks * ndim * 8;
     int64_t row_bytes = (5 + ndim) * 8;
     if (rows + nblocks * row_bytes != size) {
@@ -286,12 +285,13 @@ static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t rank
 
     int64_t capacity = 16; /* smaller than any array record: the first one must ask for more */
     unsigned char *buffer = malloc((size_t)capacity);
-    int reads = 0;
-    while (waited == DEISA_OK && !s->n.ends && !s->n.failed && reads++ < 100000) {
+    int idle = 0; /* seconds without an event: a run that stops sending fails the checks, not the caller's timeout */
+    while (waited == DEISA_OK && !s->n.ends && !s->n.failed && idle < 60) {
         if (reading == JSON) {
             char *json = NULL;
             int st = deisa_analytics_next_events(a, 1.0, &json);
-            if (st == DEISA_PENDING) continue;
+            if (st == DEISA_PENDING) { idle++; continue; }
+            idle = 0;
             if (st != DEISA_OK || json == NULL || json[0] != '[') { problem(s, "next_events: status %d, %s", st, json ? json : "NULL"); break; }
             s->n.arrays += count_of(json, "array");
             s->n.callbacks += count_of(json, "callback");
@@ -313,7 +313,8 @@ static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t rank
         }
         int64_t length = -1;
         int st = deisa_analytics_read_events(a, 1.0, buffer, capacity, &length);
-        if (st == DEISA_PENDING) continue;
+        if (st == DEISA_PENDING) { idle++; continue; }
+        idle = 0;
         if (st == DEISA_ERR_VALUE && length > capacity) { /* the record stays queued: grow and read it */
             s->grew++;
             s->needed = length;
