@@ -54,8 +54,8 @@ def fig8_ranks(quick, dask_address=None):
             k = dask_stream(dask_address, size, N, steps, pace)
             row.append(fmt_time(median(k["latency"])))
         rows.append(row)
-    headers = ["ranks", "deisa latency (median, with the split's hook)", "deisa p90", "of which send → event in Python", "deisa send (median)",
-               "hand-rolled latency"]
+    headers = ["ranks", "deisa latency (median, with the split's hook)", "deisa p90", "of which send → event in Python",
+               "deisa send (median)", "hand-rolled latency"]
     if dask_address:
         headers.append("Dask latency")
     return (f"8b. Per-timestep latency against ranks (4 KiB blocks, {steps} timesteps {pace * 1e3:.0f} ms apart)",
