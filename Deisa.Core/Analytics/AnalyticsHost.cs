@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Deisa.Arrays;
-using Deisa.Errors;
-using Deisa.Feedback;
-using Deisa.Transport;
+using Deisa.Engine.Head;
+using Deisa.Hosting;
+using Deisa.Model;
+using Deisa.Protocol;
 
 namespace Deisa.Analytics;
 

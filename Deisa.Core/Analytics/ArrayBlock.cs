@@ -1,7 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Numerics.Tensors;
-using Deisa.Arrays;
-using Deisa.Errors;
+using Deisa.Engine.Head;
+using Deisa.Model;
 
 namespace Deisa.Analytics;
 
@@ -33,11 +33,11 @@ public sealed unsafe class ArrayBlock
         Offset = System.Array.AsReadOnly(offset);
         Rank = view.Rank;
         Order = view.Order;
-        Length = Arrays.Shape.Count(view.Shape);
+        Length = Model.Shape.Count(view.Shape);
         long expected = Length * DTypes.ItemSize(array.DType);
         if (view.NBytes != expected)
             throw new DeisaException(DeisaStatus.Internal,
-                $"block of '{array.Name}' at timestep {array.Timestep} from rank {Rank}: {view.NBytes} bytes for shape {Arrays.Shape.Format(view.Shape)} of {DTypes.NumpyName(array.DType)} (expected {expected})");
+                $"block of '{array.Name}' at timestep {array.Timestep} from rank {Rank}: {view.NBytes} bytes for shape {Model.Shape.Format(view.Shape)} of {DTypes.NumpyName(array.DType)} (expected {expected})");
         _lengths = ElementStrides.Lengths(view.Shape);
         _strides = ElementStrides.Of(view.Shape, view.Order);
     }
@@ -93,7 +93,7 @@ public sealed unsafe class ArrayBlock
     {
         Check<T>();
         if (Length > int.MaxValue)
-            throw new InvalidOperationException($"block {Arrays.Shape.Format(Position)} of '{_array.Name}' has {Length} elements, more than a span holds; use AsTensorSpan");
+            throw new InvalidOperationException($"block {Model.Shape.Format(Position)} of '{_array.Name}' has {Length} elements, more than a span holds; use AsTensorSpan");
         return new ReadOnlySpan<T>((void*)_address, (int)Length);
     }
 
@@ -124,5 +124,5 @@ public sealed unsafe class ArrayBlock
 
     /// <summary>"block (0, 1) of 'temperature' at timestep 3 from rank 1, shape (64, 64)".</summary>
     public override string ToString() =>
-        $"block {Arrays.Shape.Format(Position)} of '{_array.Name}' at timestep {_array.Timestep} from rank {Rank}, shape {Arrays.Shape.Format(Shape)}";
+        $"block {Model.Shape.Format(Position)} of '{_array.Name}' at timestep {_array.Timestep} from rank {Rank}, shape {Model.Shape.Format(Shape)}";
 }

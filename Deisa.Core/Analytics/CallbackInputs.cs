@@ -1,5 +1,5 @@
 using System.Collections;
-using Deisa.Errors;
+using Deisa.Model;
 
 namespace Deisa.Analytics;
 

@@ -1,3 +1,4 @@
+using Deisa.Model;
 namespace Deisa.Analytics;
 
 /// <summary>

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Collections.ObjectModel;
 using System.Numerics;
 using System.Numerics.Tensors;
-using Deisa.Arrays;
-using Deisa.Errors;
+using Deisa.Engine.Head;
+using Deisa.Model;
 
 namespace Deisa.Analytics;
 

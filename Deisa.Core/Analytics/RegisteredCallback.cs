@@ -1,3 +1,4 @@
+using Deisa.Model;
 namespace Deisa.Analytics;
 
 /// <summary>A callback as the analytics host keeps it: the user's function, its inputs and options.</summary>

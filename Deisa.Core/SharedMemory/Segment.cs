@@ -1,4 +1,6 @@
-using Deisa.Errors;
+using Deisa.Model;
+using Deisa.Platform;
+using Deisa.Protocol;
 
 namespace Deisa.SharedMemory;
 

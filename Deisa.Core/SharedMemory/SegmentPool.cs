@@ -1,4 +1,4 @@
-using Deisa.Errors;
+using Deisa.Model;
 
 namespace Deisa.SharedMemory;
 

@@ -1,11 +1,12 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Deisa.Analytics;
-using Deisa.Arrays;
-using Deisa.Errors;
-using Deisa.Feedback;
-using Deisa.Transport;
+using Deisa.Engine.Head;
+using Deisa.Hosting;
+using Deisa.Model;
+using Deisa.Platform;
+using Deisa.Protocol;
+using Deisa.Simulation;
 
 namespace Deisa.Native.Exports;
 
@@ -192,8 +193,8 @@ internal static unsafe class AnalyticsExports
         *o = null;
         var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
-        using var client = new Bridge.SimulationClient(info.Address, info.Token);
-        var reply = client.Call((c, h) => c.Status(new Transport.Protocol.Empty(), h, deadline: DateTime.UtcNow.AddSeconds(10)));
+        using var client = new ControlClient(info.Address, info.Token);
+        var reply = client.Call((c, h) => c.Status(new Protocol.Messages.Empty(), h, deadline: DateTime.UtcNow.AddSeconds(10)));
         *o = NativeCall.AllocUtf8(reply.Json);
     });
 
@@ -204,7 +205,7 @@ internal static unsafe class AnalyticsExports
         *o = null;
         var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var removed = new List<string>();
-        if (r.TryRead() is { } info && !SharedMemory.Libc.ProcessExists(info.Pid)) removed.AddRange(r.RemoveLeftovers(info));
+        if (r.TryRead() is { } info && !Libc.ProcessExists(info.Pid)) removed.AddRange(r.RemoveLeftovers(info));
         removed.AddRange(DeadSessionSegments.Remove());
         *o = Json(w => { w.WriteStartArray(); foreach (var s in removed) w.WriteStringValue(s); w.WriteEndArray(); });
     });

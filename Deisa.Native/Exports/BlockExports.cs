@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
-using Deisa.Bridge;
-using Deisa.Errors;
+using Deisa.Model;
+using Deisa.Simulation;
 
 namespace Deisa.Native.Exports;
 

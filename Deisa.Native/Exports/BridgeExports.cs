@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
-using Deisa.Arrays;
-using Deisa.Bridge;
-using Deisa.Errors;
-using Deisa.Feedback;
+using Deisa.Model;
+using Deisa.Protocol;
+using Deisa.Simulation;
 
 namespace Deisa.Native.Exports;
 
@@ -19,7 +18,7 @@ internal static unsafe class BridgeExports
             *outp = 0;
             if (onAnalyticsFailure is not (0 or 1))
                 throw new DeisaException(DeisaStatus.Value, $"on_analytics_failure must be DEISA_ON_FAILURE_WARN or DEISA_ON_FAILURE_RAISE (got {onAnalyticsFailure})");
-            var b = Bridge.Bridge.Open(new BridgeOptions(rank, worldSize)
+            var b = Bridge.Open(new BridgeOptions(rank, worldSize)
             {
                 Address = NativeCall.OptionalUtf8(address, "address"),
                 RendezvousDirectory = NativeCall.OptionalUtf8(rendezvous, "rendezvous"),
@@ -33,20 +32,20 @@ internal static unsafe class BridgeExports
     public static int DeclareArray(nint bridge, byte* name, int ndim, long* globalShape, long* chunkShape, long* position, int dtype, int order) =>
         NativeCall.Run(() =>
         {
-            var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+            var b = HandleTable.Get<Bridge>(bridge, B);
             b.DeclareArray(NativeCall.Utf8(name, "name"), NativeCall.Int64s(globalShape, ndim, "global_shape"),
                 NativeCall.Int64s(chunkShape, ndim, "chunk_shape"), NativeCall.Int64s(position, ndim, "chunk_position"),
                 (DType)dtype, (MemoryOrder)order);
         });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_connect")]
-    public static int Connect(nint bridge) => NativeCall.Run(() => HandleTable.Get<Bridge.Bridge>(bridge, B).Connect());
+    public static int Connect(nint bridge) => NativeCall.Run(() => HandleTable.Get<Bridge>(bridge, B).Connect());
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_send")]
     public static int Send(nint bridge, byte* name, void* data, long nbytes, int dtype, int ndim, long* shape, int order, long timestep) =>
         NativeCall.Run(() =>
         {
-            var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+            var b = HandleTable.Get<Bridge>(bridge, B);
             var array = NativeCall.Utf8(name, "name");
             if (data == null && nbytes > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "data is NULL");
             if (nbytes < 0) throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes must not be negative (got {nbytes})");
@@ -77,7 +76,7 @@ internal static unsafe class BridgeExports
     public static int Acquire(nint bridge, byte* name, long timestep, int dtype, void** data, long* nbytes, nint* block) =>
         NativeCall.Run(() =>
         {
-            var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+            var b = HandleTable.Get<Bridge>(bridge, B);
             var d = NativeCall.Out(data, "data (out)");
             var n = NativeCall.Out(nbytes, "nbytes (out)");
             var h = NativeCall.Out(block, "block (out)");
@@ -99,7 +98,7 @@ internal static unsafe class BridgeExports
     public static int GetFeedback(nint bridge, byte* key, int hasTimestep, long timestep, nint* feedback, int* found) =>
         NativeCall.Run(() =>
         {
-            var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+            var b = HandleTable.Get<Bridge>(bridge, B);
             var f = NativeCall.Out(feedback, "feedback (out)");
             var ok = NativeCall.Out(found, "found (out)");
             *f = 0; *ok = 0;
@@ -147,7 +146,7 @@ internal static unsafe class BridgeExports
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_get_int64")]
     public static int GetInt64(nint bridge, byte* key, long timestep, long* value, int* found) => NativeCall.Run(() =>
     {
-        var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+        var b = HandleTable.Get<Bridge>(bridge, B);
         var v = NativeCall.Out(value, "value (out)");
         var ok = NativeCall.Out(found, "found (out)");
         *ok = 0;
@@ -160,7 +159,7 @@ internal static unsafe class BridgeExports
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_get_double")]
     public static int GetDouble(nint bridge, byte* key, long timestep, double* value, int* found) => NativeCall.Run(() =>
     {
-        var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+        var b = HandleTable.Get<Bridge>(bridge, B);
         var v = NativeCall.Out(value, "value (out)");
         var ok = NativeCall.Out(found, "found (out)");
         *ok = 0;
@@ -173,7 +172,7 @@ internal static unsafe class BridgeExports
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_get_string")]
     public static int GetString(nint bridge, byte* key, long timestep, byte* buffer, long capacity, long* length, int* found) => NativeCall.Run(() =>
     {
-        var b = HandleTable.Get<Bridge.Bridge>(bridge, B);
+        var b = HandleTable.Get<Bridge>(bridge, B);
         var len = NativeCall.Out(length, "length (out)");
         var ok = NativeCall.Out(found, "found (out)");
         *ok = 0; *len = 0;
@@ -194,18 +193,18 @@ internal static unsafe class BridgeExports
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_close")]
     public static int Close(nint bridge, int hasTimestep, long timestep) =>
-        NativeCall.Run(() => HandleTable.Get<Bridge.Bridge>(bridge, B).Close(hasTimestep != 0 ? timestep : null));
+        NativeCall.Run(() => HandleTable.Get<Bridge>(bridge, B).Close(hasTimestep != 0 ? timestep : null));
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_free")]
     public static int Free(nint bridge) => NativeCall.Run(() =>
     {
         if (bridge == 0) return;
-        HandleTable.Remove<Bridge.Bridge>(bridge, B).Dispose();
+        HandleTable.Remove<Bridge>(bridge, B).Dispose();
     });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_analytics_lost")]
     public static int IsAnalyticsLost(nint bridge, int* lost) => NativeCall.Run(() =>
-        *NativeCall.Out(lost, "lost (out)") = HandleTable.Get<Bridge.Bridge>(bridge, B).AnalyticsLost ? 1 : 0);
+        *NativeCall.Out(lost, "lost (out)") = HandleTable.Get<Bridge>(bridge, B).AnalyticsLost ? 1 : 0);
 }
 
 /// <summary>Pinned copies of feedback bytes handed to C until the answer is freed.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json;
-using Deisa.Analytics;
-using Deisa.Arrays;
+using Deisa.Engine.Head;
+using Deisa.Model;
+using Deisa.Protocol;
 
 namespace Deisa.Native.Exports;
 

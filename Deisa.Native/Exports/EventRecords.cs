@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Deisa.Analytics;
-using Deisa.Arrays;
+using Deisa.Engine.Head;
+using Deisa.Model;
 
 namespace Deisa.Native.Exports;
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
-using Deisa.Errors;
+using Deisa.Hosting;
+using Deisa.Model;
+using Deisa.Simulation;
 
 namespace Deisa.Native.Exports;
 
@@ -40,9 +42,9 @@ internal static class HandleTable
     private static string KindOf(object o) => KindOf(o.GetType());
 
     private static string KindOf(Type t) =>
-        t == typeof(Bridge.Bridge) ? "deisa_bridge*"
-        : t == typeof(Bridge.BlockBuffer) ? "deisa_block*"
-        : t == typeof(Feedback.FeedbackAnswer) ? "deisa_feedback*"
-        : t == typeof(Analytics.AnalyticsRun) ? "deisa_analytics*"
+        t == typeof(Bridge) ? "deisa_bridge*"
+        : t == typeof(BlockBuffer) ? "deisa_block*"
+        : t == typeof(FeedbackAnswer) ? "deisa_feedback*"
+        : t == typeof(AnalyticsRun) ? "deisa_analytics*"
         : t.Name;
 }

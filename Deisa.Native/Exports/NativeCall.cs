@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Deisa.Errors;
+using Deisa.Model;
 
 namespace Deisa.Native.Exports;
 

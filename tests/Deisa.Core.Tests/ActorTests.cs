@@ -1,4 +1,4 @@
-using Deisa.Actors;
+using Deisa.Engine.Actors;
 
 namespace Deisa.Core.Tests;
 

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
-using Deisa.Core.Tests.Fixtures;
-using DeisaBridge = Deisa.Bridge.Bridge;
-using BridgeOptions = Deisa.Bridge.BridgeOptions;
+using Deisa.Analytics;
+using Deisa.Model;
+using Deisa.SharedMemory;
+using Deisa.Simulation;
 
 namespace Deisa.Core.Tests;
 
@@ -28,10 +29,10 @@ public sealed class AnalyticsHostTests : IDisposable
     });
 
     /// <summary>Runs <paramref name="body"/> for every rank on its own thread, as MPI ranks would; each bridge closes at the end.</summary>
-    private Task RanksAsync(int world, Action<DeisaBridge, int> body) =>
+    private Task RanksAsync(int world, Action<Bridge, int> body) =>
         Task.WhenAll(Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
         {
-            using var bridge = DeisaBridge.Open(new BridgeOptions(rank, world) { RendezvousDirectory = _dir, Timeout = Limit });
+            using var bridge = Bridge.Open(new BridgeOptions(rank, world) { RendezvousDirectory = _dir, Timeout = Limit });
             body(bridge, rank);
         }, TaskCreationOptions.LongRunning)));
 

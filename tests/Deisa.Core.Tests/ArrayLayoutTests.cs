@@ -1,5 +1,4 @@
-using Deisa.Arrays;
-using Deisa.Errors;
+using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 

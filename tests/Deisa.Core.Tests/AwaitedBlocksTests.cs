@@ -1,6 +1,5 @@
-using Deisa.Core.Tests.Fixtures;
-using Deisa.HeadActor;
-using Deisa.SharedMemory;
+using Deisa.Engine.Head;
+using Deisa.Platform;
 
 namespace Deisa.Core.Tests;
 

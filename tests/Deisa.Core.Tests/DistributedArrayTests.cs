@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using Deisa.Analytics;
+using Deisa.Engine.Head;
+using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 

@@ -1,3 +1,5 @@
+using Deisa.Engine.Head;
+using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>

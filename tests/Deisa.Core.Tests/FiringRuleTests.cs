@@ -1,4 +1,4 @@
-using Deisa.Core.Tests.Fixtures;
+using Deisa.Engine.Head;
 
 namespace Deisa.Core.Tests;
 

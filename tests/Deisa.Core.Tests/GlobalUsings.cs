@@ -1,11 +1,10 @@
 global using Xunit;
 global using System.Runtime.InteropServices;
 global using Deisa.Analytics;
-global using Deisa.Arrays;
-global using Deisa.Errors;
-global using Deisa.Feedback;
-global using Deisa.HeadActor;
-global using Deisa.NodeActor;
+global using Deisa.Engine.Head;
+global using Deisa.Engine.Node;
+global using Deisa.Hosting;
+global using Deisa.Model;
 global using Deisa.SharedMemory;
-global using DeisaHead = Deisa.HeadActor.HeadActor;
-global using DeisaNode = Deisa.NodeActor.NodeActor;
+global using Deisa.Simulation;
+global using Deisa.Core.Tests.Fixtures;

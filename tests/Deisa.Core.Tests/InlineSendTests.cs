@@ -1,6 +1,7 @@
-using Deisa.Core.Tests.Fixtures;
-using DeisaBridge = Deisa.Bridge.Bridge;
-using BridgeOptions = Deisa.Bridge.BridgeOptions;
+using Deisa.Analytics;
+using Deisa.Model;
+using Deisa.SharedMemory;
+using Deisa.Simulation;
 
 namespace Deisa.Core.Tests;
 
@@ -17,10 +18,10 @@ public sealed class InlineSendTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Theory]
-    [InlineData(DeisaBridge.InlineBlockBytes - 1)]
-    [InlineData(DeisaBridge.InlineBlockBytes)]
-    [InlineData(DeisaBridge.InlineBlockBytes + 1)]
-    [InlineData(4 * DeisaBridge.InlineBlockBytes)]
+    [InlineData(Bridge.InlineBlockBytes - 1)]
+    [InlineData(Bridge.InlineBlockBytes)]
+    [InlineData(Bridge.InlineBlockBytes + 1)]
+    [InlineData(4 * Bridge.InlineBlockBytes)]
     public async Task Blocks_on_both_sides_of_the_inline_limit_arrive_intact(int nbytes)
     {
         await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 8 << 20 });
@@ -32,7 +33,7 @@ public sealed class InlineSendTests : IDisposable
         }, new WindowSpec("b"));
         var rank = Task.Factory.StartNew(() =>
         {
-            using var bridge = DeisaBridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
             bridge.DeclareArray("b", [nbytes], [nbytes], [0], DType.UInt8);
             for (long t = 0; t < 3; t++)
                 bridge.Send<byte>("b", Pattern(nbytes, t), t);
@@ -49,7 +50,7 @@ public sealed class InlineSendTests : IDisposable
 
     [Theory]
     [InlineData(8 * 1024)]                           // carried by the send call
-    [InlineData(2 * DeisaBridge.InlineBlockBytes)]   // acquired, written, committed
+    [InlineData(2 * Bridge.InlineBlockBytes)]   // acquired, written, committed
     public async Task Blocks_that_find_the_pool_full_wait_for_it_and_arrive_intact(int n)
     {
         // The pool holds three blocks; the analytics keeps two (its window) and reads slowly
@@ -66,7 +67,7 @@ public sealed class InlineSendTests : IDisposable
         var waited = new List<TimeSpan>();
         var rank = Task.Factory.StartNew(() =>
         {
-            using var bridge = DeisaBridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
             bridge.DeclareArray("b", [n], [n], [0], DType.UInt8);
             for (long t = 0; t < 8; t++)
             {

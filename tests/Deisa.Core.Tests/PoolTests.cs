@@ -1,4 +1,5 @@
-using Deisa.Core.Tests.Fixtures;
+using Deisa.Engine.Node;
+using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 
@@ -12,11 +13,11 @@ public class PoolTests : IAsyncLifetime
     private const long Page = 4096;
     private readonly string _prefix = Shm.NewPrefix();
     private readonly RecordingSink _sink = new();
-    private DeisaNode _node = null!;
+    private NodeActor _node = null!;
 
     public Task InitializeAsync()
     {
-        _node = new DeisaNode(_prefix, 2 * Page, _sink); // room for two one-page blocks
+        _node = new NodeActor(_prefix, 2 * Page, _sink); // room for two one-page blocks
         return Task.CompletedTask;
     }
 

@@ -1,4 +1,5 @@
-using Deisa.Core.Tests.Fixtures;
+using Deisa.Engine.Head;
+using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 

@@ -1,6 +1,6 @@
-using Deisa.Core.Tests.Fixtures;
-using DeisaBridge = Deisa.Bridge.Bridge;
-using BridgeOptions = Deisa.Bridge.BridgeOptions;
+using Deisa.Analytics;
+using Deisa.Model;
+using Deisa.Simulation;
 
 namespace Deisa.Core.Tests;
 
@@ -27,7 +27,7 @@ public sealed class RankWritingTests : IDisposable
         var running = host.RunAsync();
 
         var before = ServingThreads();
-        using var bridge = DeisaBridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+        using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
         bridge.DeclareArray("b", [n], [n], [0], DType.UInt8);
         bridge.Connect();
         var ours = ServingThreads().Except(before).ToList();

@@ -1,4 +1,6 @@
-using Deisa.Core.Tests.Fixtures;
+using Deisa.Engine.Head;
+using Deisa.Engine.Node;
+using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 

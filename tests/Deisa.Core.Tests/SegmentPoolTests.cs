@@ -1,4 +1,4 @@
-using Deisa.Core.Tests.Fixtures;
+using Deisa.SharedMemory;
 
 namespace Deisa.Core.Tests;
 

@@ -1,3 +1,4 @@
+using Deisa.Hosting;
 namespace Deisa.Core.Tests;
 
 /// <summary>The analytics collects its young generation once it allocated past the cap.</summary>

@@ -1,7 +1,6 @@
 global using Xunit;
 global using Deisa.Analytics;
-global using Deisa.Arrays;
-global using Deisa.Errors;
+global using Deisa.Model;
 global using Deisa.Processes.Tests.Fixtures;
 
 // The engine runs on Linux only (POSIX shared memory under /dev/shm), and so do its tests.

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Deisa.Analytics;
+using Deisa.Model;
 
 namespace Deisa.Processes.Tests;
 

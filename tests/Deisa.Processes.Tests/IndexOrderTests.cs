@@ -1,3 +1,5 @@
+using Deisa.Analytics;
+using Deisa.Model;
 namespace Deisa.Processes.Tests;
 
 /// <summary>

@@ -6,9 +6,9 @@
 //     dotnet HeatAnalytics.dll &                          # from the simulation's directory
 //     mpirun -np 4 dotnet HeatSimulation.dll --steps 100
 using System.Globalization;
-using Deisa.Analytics;
-using Deisa.Errors;
 using HeatAnalytics;
+using Deisa.Analytics;
+using Deisa.Model;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 

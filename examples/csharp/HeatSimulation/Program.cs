@@ -6,11 +6,9 @@
 //
 // The C# counterpart of examples/heat2d_simulation.py, without the halo exchange (see HeatPlate).
 using System.Globalization;
-using Deisa.Arrays;
-using Deisa.Errors;
 using HeatSimulation;
-using DeisaBridge = Deisa.Bridge.Bridge;
-using BridgeOptions = Deisa.Bridge.BridgeOptions;
+using Deisa.Model;
+using Deisa.Simulation;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
@@ -31,7 +29,7 @@ if (options.Rank == 0)
 
 try
 {
-    using var bridge = DeisaBridge.Open(new BridgeOptions(options.Rank, options.WorldSize)
+    using var bridge = Bridge.Open(new BridgeOptions(options.Rank, options.WorldSize)
     {
         Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
     });

@@ -1,3 +1,7 @@
+using Deisa.Engine.Head;
+using Deisa.Engine.Node;
+using Deisa.Model;
+using Deisa.SharedMemory;
 namespace Deisa.Core.Tests.Fixtures;
 
 /// <summary>
@@ -26,8 +30,8 @@ internal sealed class Run : IAsyncDisposable
     private Run(HeadOptions options)
     {
         Prefix = Shm.NewPrefix();
-        Head = new DeisaHead(options);
-        Node = new DeisaNode(Prefix, options.PoolBytes, Head);
+        Head = new HeadActor(options);
+        Node = new NodeActor(Prefix, options.PoolBytes, Head);
         Head.Node = Node;
     }
 
@@ -35,8 +39,8 @@ internal sealed class Run : IAsyncDisposable
     public static Run Start(int maxSimulationAhead = 1, int feedbackQueueSize = 1024, long poolBytes = 16 << 20) =>
         new(new HeadOptions { MaxSimulationAhead = maxSimulationAhead, FeedbackQueueSize = feedbackQueueSize, PoolBytes = poolBytes });
 
-    public DeisaHead Head { get; }
-    public DeisaNode Node { get; }
+    public HeadActor Head { get; }
+    public NodeActor Node { get; }
     public string Prefix { get; }
 
     /// <summary>Every event read so far, in order.</summary>

@@ -1,3 +1,5 @@
+using Deisa.Engine.Node;
+using Deisa.SharedMemory;
 namespace Deisa.Core.Tests.Fixtures;
 
 /// <summary>Unique segment prefixes and checks of what a test left in /dev/shm.</summary>

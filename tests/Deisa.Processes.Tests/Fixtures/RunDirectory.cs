@@ -1,4 +1,5 @@
 using Deisa.Analytics;
+using Deisa.Model;
 using Deisa.SharedMemory;
 
 namespace Deisa.Processes.Tests.Fixtures;

@@ -11,10 +11,8 @@
 //                       [--feedback KEY] [--exit-after T] [--timeout 30]
 using System.Globalization;
 using System.Numerics.Tensors;
-using Deisa.Arrays;
-using Deisa.Errors;
-using DeisaBridge = Deisa.Bridge.Bridge;
-using BridgeOptions = Deisa.Bridge.BridgeOptions;
+using Deisa.Model;
+using Deisa.Simulation;
 
 [assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 
@@ -34,7 +32,7 @@ static int V(long t, long i, long j) => checked((int)(t * 1_000_000 + i * 1000 +
 
 try
 {
-    using var bridge = DeisaBridge.Open(new BridgeOptions(rank, world) { Timeout = TimeSpan.FromSeconds(Int("timeout", 30)) });
+    using var bridge = Bridge.Open(new BridgeOptions(rank, world) { Timeout = TimeSpan.FromSeconds(Int("timeout", 30)) });
     foreach (var name in arrays)
         bridge.DeclareArray(name, [gridRows * rows, gridCols * cols], [rows, cols], [row, col], DType.Int32,
             name == "fortran" ? MemoryOrder.Fortran : MemoryOrder.C);

@@ -1,4 +1,0 @@
-namespace Deisa.Analytics;
-
-/// <summary>One input of a callback: an array name and how many timesteps its window holds.</summary>
-public sealed record WindowSpec(string Array, int Size = 1);

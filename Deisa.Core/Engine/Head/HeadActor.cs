@@ -1,0 +1,631 @@
+using Deisa.Engine.Actors;
+using Deisa.Engine.Node;
+using Deisa.Model;
+using Deisa.Platform;
+using Deisa.SharedMemory;
+
+namespace Deisa.Engine.Head;
+
+/// <summary>
+/// The head actor, one per run: collects every rank's registration and builds the array
+/// layouts; tracks per-timestep completeness, closing and back-pressure; keeps the windows;
+/// applies the firing rules and the ordering check (SPEC §4); holds the feedback queues. It
+/// tells the analytics what to do through <see cref="Events"/>, in order.
+/// </summary>
+public sealed class HeadActor : Actor, IBlockSink
+{
+    private readonly HeadOptions _options;
+    private readonly EventQueue _events = new();
+    private readonly List<CallbackSpec> _callbacks = new();
+    /// <summary>Per array read by a callback: the longest window (history capacity) and how
+    /// many past timesteps a future window can still use. Derived from the callbacks once.</summary>
+    private readonly Dictionary<string, (int Capacity, int Keep)> _windowNeeds = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, RankState> _ranks = new();
+    private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
+    private readonly SortedDictionary<long, TimestepState> _timesteps = new();
+    private readonly Dictionary<string, LinkedList<HistoryEntry>> _history = new(StringComparer.Ordinal);
+    private readonly FeedbackStore _feedback;
+    private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
+    private Dictionary<string, ArrayLayout>? _layoutsValue;
+    private int? _worldSize;
+    private int _pending;
+    private long? _waitingFinish;
+    private long? _lastProcessed;
+    private bool _stopped;
+    private string? _failure;
+
+    /// <summary>Creates the head of a run.</summary>
+    public HeadActor(HeadOptions options)
+    {
+        if (options.MaxSimulationAhead < 1)
+            throw DeisaException.Value($"max_simulation_ahead must be at least 1 (got {options.MaxSimulationAhead})");
+        _options = options;
+        _feedback = new FeedbackStore(options.FeedbackQueueSize);
+    }
+
+    /// <summary>The node actor whose blocks this head releases. Set once before the run starts.</summary>
+    public NodeActor? Node { get; set; }
+
+    /// <summary>What the analytics must do, in order.</summary>
+    public EventQueue Events => _events;
+
+    /// <summary>Settings of the run.</summary>
+    public HeadOptions Options => _options;
+
+    // ---------------------------------------------------------------- analytics side
+
+    /// <summary>Registers a callback; call before the simulation's data arrives.</summary>
+    public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) => Ask(() =>
+    {
+        if (inputs.Count == 0) throw DeisaException.Value($"callback '{name}' has no input array");
+        if (when is not (FiringRule.And or FiringRule.Or)) throw DeisaException.Value($"callback '{name}': when must be AND or OR");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var w in inputs)
+        {
+            if (string.IsNullOrEmpty(w.Array)) throw DeisaException.Value($"callback '{name}': an input has an empty array name");
+            if (w.Size < 1) throw DeisaException.Value($"callback '{name}': window of '{w.Array}' must hold at least 1 timestep (got {w.Size})");
+            if (!seen.Add(w.Array)) throw DeisaException.Value($"callback '{name}': array '{w.Array}' is given twice");
+        }
+        if (_timesteps.Count > 0 || _lastProcessed is not null)
+            throw DeisaException.State($"callback '{name}' registered after data started to arrive");
+        var spec = new CallbackSpec(_callbacks.Count, name, inputs.ToArray(), when);
+        _callbacks.Add(spec);
+        foreach (var i in spec.Inputs)
+        {
+            var (capacity, keep) = _windowNeeds.GetValueOrDefault(i.Array);
+            // AND windows need size-1 past timesteps; OR reuses its whole last window.
+            _windowNeeds[i.Array] = (Math.Max(capacity, i.Size), Math.Max(keep, when == FiringRule.Or ? i.Size : i.Size - 1));
+        }
+        return spec.Id;
+    });
+
+    /// <summary>
+    /// Waits until every rank registered and the layouts are valid, then checks that every
+    /// callback input is a declared array. Errors name the missing ranks or arrays.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        IReadOnlyDictionary<string, ArrayLayout> layouts;
+        try { layouts = await WaitForLayoutsAsync(timeout, "the analytics", ct).ConfigureAwait(false); }
+        catch (DeisaException e) when (e.Status == DeisaStatus.Timeout)
+        {
+            // The world never completed: the ranks that did register get the same error.
+            await Ask(() => _layouts.TrySetException(e)).ConfigureAwait(false);
+            throw;
+        }
+        await Ask(() =>
+        {
+            foreach (var cb in _callbacks)
+            {
+                var unknown = cb.Inputs.Select(i => i.Array).Where(a => !layouts.ContainsKey(a)).ToList();
+                if (unknown.Count > 0)
+                    throw DeisaException.Contract(
+                        $"callback '{cb.Name}' asks for {Names(unknown)} that the simulation never declared " +
+                        $"(declared arrays: {Names(layouts.Keys.Order(StringComparer.Ordinal))})");
+            }
+        }).ConfigureAwait(false);
+        return layouts;
+    }
+
+    /// <summary>The analytics ran every callback announced for <paramref name="t"/>.</summary>
+    public void FinishTimestep(long t) => Post(() =>
+    {
+        if (_waitingFinish != t) return;
+        _waitingFinish = null;
+        if (_timesteps.TryGetValue(t, out var st)) st.FinishedByAnalytics = true;
+        Advance();
+    });
+
+    /// <summary>Sets a feedback value (SPEC §4 <c>set</c>).</summary>
+    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Ask(() => _feedback.Set(key, t, value));
+
+    /// <summary>Stops the run: waiting bridges are told the analytics went away.</summary>
+    public Task StopAsync(string reason) => Ask(() =>
+    {
+        if (_stopped) return;
+        _stopped = true;
+        _failure ??= reason;
+        foreach (var st in _timesteps.Values)
+            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+        _layouts.TrySetException(AnalyticsGone());
+        _events.Complete(new RunFailed(DeisaStatus.State, "the run was stopped"));
+    });
+
+    /// <summary>A snapshot of the run.</summary>
+    public Task<RunStatus> StatusAsync() => Ask(() =>
+    {
+        var arrays = (_layoutsValue ?? new()).Values.OrderBy(l => l.Name, StringComparer.Ordinal).Select(l =>
+        {
+            var seen = _lastReceived.TryGetValue(l.Name, out var r) ? r : ((long T, DType DType)?)null;
+            var dtype = l.DType != DType.Undeclared ? l.DType : seen?.DType ?? DType.Undeclared;
+            return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(dtype), seen?.T);
+        }).ToList();
+        return new RunStatus(_worldSize, _ranks.Keys.Order().ToList(),
+            _ranks.Values.Where(r => r.Closed).Select(r => r.Rank).Order().ToList(),
+            _ranks.Values.Where(r => r.Lost).Select(r => r.Rank).Order().ToList(),
+            arrays, _lastProcessed, _pending, _options.MaxSimulationAhead);
+    });
+
+    // ---------------------------------------------------------------- simulation side
+
+    /// <summary>
+    /// Registers a rank and its arrays; returns once every rank of the world registered and the
+    /// layouts are valid (collective, without MPI). A layout error is reported to every rank.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default)
+    {
+        if (worldSize < 1) throw DeisaException.Value($"world size must be at least 1 (got {worldSize})");
+        if (rank < 0 || rank >= worldSize) throw DeisaException.Value($"rank {rank} is outside the world of size {worldSize}");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in arrays)
+        {
+            if (a.Rank != rank) throw DeisaException.Value($"array '{a.Array}' is declared for rank {a.Rank} by rank {rank}");
+            a.Validate();
+            if (!names.Add(a.Array)) throw DeisaException.Value($"rank {rank} declares array '{a.Array}' twice");
+        }
+        await Ask(() =>
+        {
+            if (_stopped) throw AnalyticsGone();
+            if (_worldSize is { } w && w != worldSize)
+                throw DeisaException.Value($"rank {rank} says the world has {worldSize} ranks but earlier ranks said {w}");
+            if (_ranks.ContainsKey(rank)) throw DeisaException.Value($"rank {rank} registered twice (one bridge per rank)");
+            _worldSize = worldSize;
+            _ranks[rank] = new RankState(rank, arrays.ToArray());
+            ReserveFirstBlocks(arrays);
+            if (_ranks.Count == worldSize) BuildLayouts();
+        }).ConfigureAwait(false);
+        return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForLayoutsAsync(TimeSpan timeout, string who, CancellationToken ct)
+    {
+        var task = _layouts.Task;
+        if (!task.IsCompleted)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
+            if (await Task.WhenAny(task, delay).ConfigureAwait(false) != task)
+            {
+                ct.ThrowIfCancellationRequested();
+                throw DeisaException.Timeout($"{who} waited {timeout.TotalSeconds:0.#} s for the simulation to register: " + await Ask(MissingRanks).ConfigureAwait(false));
+            }
+            cts.Cancel();
+        }
+        return await task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A rank's blocks of the timesteps that can be in flight at once (pending ones and the one
+    /// being sent) get their memory as soon as the rank registered, while the other ranks start,
+    /// not inside the first sends. Blocks of arrays whose dtype comes with the first send are
+    /// not known yet.
+    /// </summary>
+    private void ReserveFirstBlocks(IReadOnlyList<BlockDeclaration> arrays)
+    {
+        var blocks = arrays.Where(a => a.DType != DType.Undeclared).Select(a => a.BlockBytes(a.DType)).ToList();
+        if (blocks.Count == 0) return;
+        Node?.Reserve(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToList());
+    }
+
+    private string MissingRanks()
+    {
+        if (_worldSize is not { } w) return "no simulation rank connected";
+        var missing = Enumerable.Range(0, w).Where(r => !_ranks.ContainsKey(r)).ToList();
+        return $"{(missing.Count == 1 ? "rank" : "ranks")} {string.Join(", ", missing)} never connected (world size {w})";
+    }
+
+    private void BuildLayouts()
+    {
+        try
+        {
+            var layouts = _ranks.Values.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.OrderBy(d => d.Rank).ToList()), StringComparer.Ordinal);
+            // Summed in 128 bits: many huge arrays must give "too large", not an overflow.
+            Int128 bytes = 0;
+            foreach (var l in layouts.Values.Where(l => l.DType != DType.Undeclared))
+                foreach (var b in l.Blocks) bytes += SegmentPool.Footprint(b.BlockBytes(l.DType));
+            if (bytes > _options.PoolBytes)
+                throw DeisaException.Value(
+                    $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of this node's blocks ({bytes} bytes); raise pool_size or DEISA_POOL_SIZE");
+            _layoutsValue = layouts;
+            foreach (var name in layouts.Keys) _history[name] = new();
+            _layouts.TrySetResult(layouts);
+        }
+        catch (DeisaException e)
+        {
+            _failure = e.Message;
+            _layouts.TrySetException(e);
+            Emit(new RunFailed(e.Status, e.Message));
+        }
+    }
+
+    /// <summary>
+    /// A rank calls send for (array, t): records the call (it counts for closing earlier
+    /// timesteps at once), checks the dtype, then waits while <c>max_simulation_ahead</c>
+    /// timesteps are pending and <paramref name="t"/> is not one of them.
+    /// </summary>
+    /// <remarks>When <paramref name="shape"/> and <paramref name="nbytes"/> are given (the wire
+    /// does), the block is checked against the rank's declared chunk shape first, so that a
+    /// malformed request can never corrupt an assembled array.</remarks>
+    public async Task AdmitAsync(int rank, string array, long t, DType dtype, TimeSpan timeout, CancellationToken ct = default,
+        long[]? shape = null, long nbytes = -1)
+    {
+        var admitted = await Ask(() =>
+        {
+            if (shape is not null) CheckBlock(rank, array, dtype, shape, nbytes);
+            return Announce(rank, array, t, dtype);
+        }).ConfigureAwait(false);
+        if (admitted.Task.IsCompleted) { await admitted.Task.ConfigureAwait(false); return; }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(Waits.Clamp(timeout), cts.Token);
+        if (await Task.WhenAny(admitted.Task, delay).ConfigureAwait(false) != admitted.Task)
+        {
+            Withdraw(rank, array, t);
+            ct.ThrowIfCancellationRequested();
+            throw DeisaException.Timeout(
+                $"rank {rank}: send of '{array}' at timestep {t} waited {timeout.TotalSeconds:0.#} s for the analytics " +
+                $"({_pending} timestep(s) pending, max_simulation_ahead={_options.MaxSimulationAhead})");
+        }
+        cts.Cancel();
+        await admitted.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A send that was called but will not commit (timed out, abandoned): the rank may send
+    /// that (array, timestep) again, and the timestep may close without it.
+    /// </summary>
+    public void BlockAbandoned(int rank, string array, long t) => Withdraw(rank, array, t);
+
+    /// <inheritdoc cref="BlockAbandoned"/>
+    public void Withdraw(int rank, string array, long t) => Post(() =>
+    {
+        if (_timesteps.TryGetValue(t, out var st) && st.Arrays.TryGetValue(array, out var at) && !at.Blocks.ContainsKey(rank))
+        {
+            at.Announced.Remove(rank);
+            Advance();
+        }
+    });
+
+    private void CheckBlock(int rank, string array, DType dtype, long[] shape, long nbytes)
+    {
+        var block = _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank);
+        if (block is null) return; // Announce names the error
+        if (!Shape.Equal(shape, block.ChunkShape))
+            throw DeisaException.Value($"array '{array}': block shape {Shape.Format(shape)} does not match chunk_shape {Shape.Format(block.ChunkShape)} of rank {rank}");
+        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
+        long expected = block.BlockBytes(dtype);
+        if (nbytes != expected)
+            throw DeisaException.Value($"array '{array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(shape)} of {DTypes.NumpyName(dtype)}");
+    }
+
+    private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)
+    {
+        if (_stopped || _failure is not null) throw AnalyticsGone();
+        var layouts = _layoutsValue ?? throw DeisaException.State($"rank {rank} sent before every rank registered");
+        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        if (rs.Closed) throw DeisaException.State($"rank {rank}: send after close");
+        if (!layouts.TryGetValue(array, out var layout) || layout.BlockOf(rank) is null)
+            throw DeisaException.Contract($"rank {rank} did not declare array '{array}' (declared: {Names(rs.Arrays.Select(a => a.Array))})");
+        if (rs.LastAnnounced is { } last && t < last)
+            throw DeisaException.Value($"rank {rank}: timestep {t} is older than timestep {last} already sent");
+        if (_lastProcessed is { } done && t <= done)
+            throw DeisaException.Value($"rank {rank}: timestep {t} was already closed and processed");
+        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
+
+        if (!_timesteps.TryGetValue(t, out var st)) _timesteps[t] = st = new TimestepState(t);
+        if (!st.Arrays.TryGetValue(array, out var at)) st.Arrays[array] = at = new ArrayAtTimestep(layout);
+        if (at.DType == DType.Undeclared) { at.DType = dtype; at.DTypeRank = rank; }
+        else if (at.DType != dtype)
+            throw DeisaException.Type(at.DTypeRank < 0
+                ? $"array '{array}' is declared as {DTypes.NumpyName(at.DType)}, rank {rank} sent {DTypes.NumpyName(dtype)}"
+                : $"array '{array}' at timestep {t}: rank {rank} sent {DTypes.NumpyName(dtype)} but rank {at.DTypeRank} sent {DTypes.NumpyName(at.DType)}");
+        if (!at.Announced.Add(rank))
+            throw DeisaException.Value($"rank {rank}: array '{array}' was already sent at timestep {t}");
+
+        rs.LastAnnounced = t;
+        var tcs = NewCompletion<bool>();
+        if (st.Pending) tcs.TrySetResult(true);
+        else
+        {
+            st.AdmissionWaiters.Add(tcs);
+            AdmitWaiting();
+        }
+        Advance();
+        return tcs;
+    }
+
+    /// <summary>
+    /// Admits waiting timesteps, oldest first, while fewer than max_simulation_ahead are
+    /// pending. A timestep older than one already pending is always admitted: it does not put
+    /// the simulation further ahead, and the analytics must process it first anyway (without
+    /// this, a rank that is behind would wait for a later timestep that waits for it).
+    /// </summary>
+    private void AdmitWaiting()
+    {
+        long newestPending = long.MinValue;
+        foreach (var st in _timesteps.Values)
+            if (st.Pending && !st.PendingDone) newestPending = st.T;
+        foreach (var st in _timesteps.Values)
+        {
+            if (st.Pending || st.AdmissionWaiters.Count == 0) continue;
+            if (_pending >= _options.MaxSimulationAhead && st.T > newestPending) return;
+            st.Pending = true;
+            _pending++;
+            foreach (var w in st.AdmissionWaiters) w.TrySetResult(true);
+            st.AdmissionWaiters.Clear();
+        }
+    }
+
+    /// <summary>A block was committed into shared memory.</summary>
+    public void BlockArrived(BlockArrival b) => Post(() =>
+    {
+        if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at)
+            || !at.Announced.Contains(b.Rank) || at.Blocks.ContainsKey(b.Rank) || _stopped)
+        {
+            // Not announced, a duplicate, or a run that ended: never let it leak its slot.
+            Node?.Release(b.Slot.Id);
+            return;
+        }
+        at.Blocks[b.Rank] = b;
+        _lastReceived[b.Array] = (b.Timestep, b.DType);
+        if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
+        if (!IsNeeded(b.Array)) Node?.Release(b.Slot.Id); // no callback reads this array
+        Advance();
+        AwaitLastBlocks(st);
+    });
+
+    private volatile AwaitedBlock[] _awaited = [];
+
+    /// <summary>
+    /// The blocks that complete an array a callback waits for (the last block it misses at the
+    /// timestep that last received one): such a block's send wakes the analytics' reader as it
+    /// arrives, so that the reader is up when its event comes.
+    /// </summary>
+    internal AwaitedBlock[] AwaitedBlocks => _awaited;
+
+    private void AwaitLastBlocks(TimestepState st)
+    {
+        AwaitedBlock[]? blocks = null;
+        int n = 0;
+        foreach (var at in st.Arrays.Values)
+        {
+            if (at.Complete || at.Layout.BlockCount - at.Blocks.Count != 1 || !IsNeeded(at.Layout.Name)) continue;
+            foreach (var d in at.Layout.Blocks)
+                if (!at.Blocks.ContainsKey(d.Rank))
+                {
+                    (blocks ??= new AwaitedBlock[st.Arrays.Count])[n++] = new AwaitedBlock(d.Rank, at.Layout.Name, st.T);
+                    break;
+                }
+        }
+        _awaited = blocks is null ? [] : blocks[..n];
+    }
+
+    /// <summary>A rank closed its bridge: nothing more will come from it.</summary>
+    public Task CloseAsync(int rank, long? timestep) => Ask(() =>
+    {
+        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        rs.Closed = true;
+        if (timestep is { } t) rs.LastAnnounced = Math.Max(rs.LastAnnounced ?? t, t);
+        Advance();
+    });
+
+    /// <summary>Records the process id of a rank that runs on this node (checked by <see cref="CheckLocalRanks"/>).</summary>
+    public void SetLocalPid(int rank, int pid) => Post(() =>
+    {
+        if (_ranks.TryGetValue(rank, out var rs)) rs.LocalPid = pid;
+    });
+
+    /// <summary>
+    /// Marks as lost the ranks on this node whose process has ended. A second watch besides the
+    /// connection's end: it sees a death whatever the transport noticed.
+    /// </summary>
+    public void CheckLocalRanks() => Post(() =>
+    {
+        foreach (var rs in _ranks.Values)
+            if (!rs.Finished && rs.LocalPid > 0 && !Libc.ProcessAlive(rs.LocalPid))
+                LoseRank(rs);
+    });
+
+    /// <summary>A rank's connection ended without a close (its process died).</summary>
+    public void RankLost(int rank) => Post(() =>
+    {
+        if (_ranks.TryGetValue(rank, out var rs) && !rs.Finished) LoseRank(rs);
+    });
+
+    private void LoseRank(RankState rs)
+    {
+        int rank = rs.Rank;
+        rs.Lost = true;
+        foreach (var st in _timesteps.Values)
+            foreach (var at in st.Arrays.Values)
+                if (!at.Blocks.ContainsKey(rank)) at.Announced.Remove(rank); // its writes will never commit
+        Advance();
+    }
+
+    /// <summary>Feedback for a rank (consistent across ranks, see <see cref="FeedbackStore"/>).</summary>
+    public Task<FeedbackAnswer> GetFeedbackAsync(int rank, string key, long? t) => Ask(() =>
+    {
+        if (string.IsNullOrEmpty(key)) throw DeisaException.Value("feedback key must be a non-empty string");
+        return _feedback.Get(rank, key, t);
+    });
+
+    // ---------------------------------------------------------------- firing rules
+
+    private bool IsNeeded(string array) => _windowNeeds.ContainsKey(array);
+
+    private bool IsClosed(long t) =>
+        _worldSize is { } w && _ranks.Count == w &&
+        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last > t));
+
+    /// <summary>
+    /// Every rank still sending has called send for <paramref name="t"/> or later: since
+    /// sends never go back in time, no earlier timestep can appear any more, so callbacks at
+    /// <paramref name="t"/> may run without breaking timestep order.
+    /// </summary>
+    private bool AllReached(long t) =>
+        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last >= t));
+
+    private enum Decision { Wait, Fire, Skip }
+
+    private Decision Decide(CallbackSpec cb, TimestepState st, bool closed)
+    {
+        bool IsNew(string a) => st.Arrays.TryGetValue(a, out var at) && at.Complete && at.Pushed;
+        if (cb.When == FiringRule.And)
+        {
+            if (cb.Inputs.All(i => IsNew(i.Array))) return Decision.Fire;
+            return closed ? Decision.Skip : Decision.Wait;
+        }
+        if (!closed) return Decision.Wait;
+        return cb.Inputs.Any(i => IsNew(i.Array)) && cb.Inputs.All(i => _history[i.Array].Count > 0)
+            ? Decision.Fire : Decision.Skip;
+    }
+
+    /// <summary>Processes timesteps in order as far as the data, the closing and the analytics allow.</summary>
+    private void Advance()
+    {
+        while (!_stopped && _failure is null && _waitingFinish is null && _layoutsValue is not null)
+        {
+            if (_timesteps.Count == 0)
+            {
+                if (_ranks.Values.All(r => r.Finished)) Finish();
+                return;
+            }
+            var st = _timesteps.First().Value;
+            if (!AllReached(st.T)) return;
+            // A block being written (e.g. an open zero-copy buffer) keeps its timestep open.
+            bool closed = IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
+            foreach (var at in st.Arrays.Values)
+                if (at.Complete && !at.Pushed && IsNeeded(at.Layout.Name)) Push(at, st.T);
+
+            if (closed)
+            {
+                var partial = st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count > 0 && !a.Complete)
+                    ?? st.Arrays.Values.FirstOrDefault(a => a.Blocks.Count == 0 && a.Layout.Ranks.Any(r => _ranks[r].Lost));
+                if (partial is not null) { Fail(FlowViolation(partial, st.T)); return; }
+            }
+
+            while (st.NextCallback < _callbacks.Count)
+            {
+                var cb = _callbacks[st.NextCallback];
+                var d = Decide(cb, st, closed);
+                if (d == Decision.Wait) return;
+                if (d == Decision.Fire) { Fire(cb, st.T); st.AnyFired = true; }
+                st.NextCallback++;
+            }
+            if (st.AnyFired && !st.FinishedByAnalytics)
+            {
+                if (!st.DoneAnnounced) { st.DoneAnnounced = true; _waitingFinish = st.T; Emit(new TimestepDone(st.T)); }
+                return;
+            }
+            if (st.Pending && !st.PendingDone)
+            {
+                st.PendingDone = true;
+                _pending--;
+                TrimHistories();
+                AdmitWaiting();
+            }
+            if (!closed) return;
+            TrimHistories();
+            _timesteps.Remove(st.T);
+            _lastProcessed = st.T;
+        }
+    }
+
+    private void Push(ArrayAtTimestep at, long t)
+    {
+        at.Pushed = true;
+        var h = _history[at.Layout.Name];
+        var blocks = new List<BlockArrival>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
+        foreach (var b in at.Layout.Blocks) blocks.Add(at.Blocks[b.Rank]);
+        h.AddLast(new HistoryEntry(t, blocks));
+        int capacity = _windowNeeds[at.Layout.Name].Capacity;
+        while (h.Count > capacity) Evict(at.Layout.Name, h);
+    }
+
+    /// <summary>Keeps per array only what a future window can still use.</summary>
+    private void TrimHistories()
+    {
+        foreach (var (name, h) in _history)
+        {
+            int keep = _windowNeeds.GetValueOrDefault(name).Keep;
+            while (h.Count > keep) Evict(name, h);
+        }
+    }
+
+    private void Evict(string name, LinkedList<HistoryEntry> h)
+    {
+        var e = h.First!.Value;
+        h.RemoveFirst();
+        if (e.Delivered) Emit(new ArrayDropped(name, e.T));
+        else foreach (var b in e.Blocks) Node?.Release(b.Slot.Id);
+    }
+
+    private void Fire(CallbackSpec cb, long t)
+    {
+        // Plain loops: this runs between the last rank's send and the callback.
+        var windows = new OrderedDictionary<string, long[]>(cb.Inputs.Count, StringComparer.Ordinal); // in the callback's input order
+        foreach (var input in cb.Inputs)
+        {
+            var h = _history[input.Array];
+            var timesteps = new long[Math.Min(h.Count, input.Size)];
+            int skip = h.Count - timesteps.Length, i = 0;
+            foreach (var e in h)
+            {
+                if (skip-- > 0) continue;
+                timesteps[i++] = e.T;
+                if (e.Delivered) continue;
+                e.Delivered = true;
+                var layout = _layoutsValue![input.Array];
+                var views = new BlockView[e.Blocks.Count];
+                for (int k = 0; k < views.Length; k++)
+                {
+                    var b = e.Blocks[k]; // in the layout's order (Push)
+                    views[k] = new BlockView(layout.Blocks[k].Position, b.Shape, b.Order, b.Slot.Id, b.Slot.Address, b.Slot.NBytes, b.Rank);
+                }
+                Emit(new ArrayReady(input.Array, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks, views));
+            }
+            windows[input.Array] = timesteps;
+        }
+        Emit(new CallbackDue(cb.Id, t, windows));
+    }
+
+    private string FlowViolation(ArrayAtTimestep at, long t)
+    {
+        var missing = at.Layout.Ranks.Where(r => !at.Blocks.ContainsKey(r)).ToList();
+        var lost = missing.Where(r => _ranks[r].Lost).ToList();
+        var why = lost.Count > 0
+            ? $"; {(lost.Count == 1 ? "rank" : "ranks")} {string.Join(", ", lost)} ended without closing the bridge"
+            : "";
+        return $"logical flow of data was violated: array '{at.Layout.Name}' at timestep {t} is missing the blocks of " +
+               $"{(missing.Count == 1 ? "rank" : "ranks")} {string.Join(", ", missing)}, while later timesteps were already sent{why}";
+    }
+
+    private void Finish()
+    {
+        var lost = _ranks.Values.Where(r => r.Lost).OrderBy(r => r.Rank).ToList();
+        if (lost.Count > 0)
+        {
+            Fail(string.Join("; ", lost.Select(r =>
+                $"rank {r.Rank} ended without closing its bridge (last timestep it sent: {(r.LastSent is { } s ? s.ToString() : "none")})")));
+            return;
+        }
+        _stopped = true;
+        foreach (var (name, h) in _history) while (h.Count > 0) Evict(name, h);
+        Emit(new RunEnded());
+    }
+
+    private void Fail(string message)
+    {
+        _failure = message;
+        Emit(new RunFailed(DeisaStatus.State, message));
+        foreach (var st in _timesteps.Values)
+            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+    }
+
+    private void Emit(AnalyticsEvent e) => _events.Write(e);
+
+    private DeisaException AnalyticsGone() =>
+        new(DeisaStatus.AnalyticsLost, _failure is null ? "the analytics has stopped" : $"the analytics has stopped: {_failure}");
+
+    private static string Names(IEnumerable<string> names) => "[" + string.Join(", ", names.Select(n => $"'{n}'")) + "]";
+}

@@ -1,0 +1,14 @@
+namespace Deisa.Engine.Head;
+
+/// <summary>Settings of a run that the head enforces.</summary>
+public sealed record HeadOptions
+{
+    /// <summary>How many timesteps may be pending at once (back-pressure).</summary>
+    public int MaxSimulationAhead { get; init; } = 1;
+
+    /// <summary>Feedback entries kept per key.</summary>
+    public int FeedbackQueueSize { get; init; } = 1024;
+
+    /// <summary>Bytes of the node's shared-memory pool (checked against one timestep at registration).</summary>
+    public long PoolBytes { get; init; } = long.MaxValue;
+}

@@ -1,0 +1,20 @@
+using Deisa.Model;
+
+namespace Deisa.Engine.Head;
+
+/// <summary>What the head knows of one simulation rank.</summary>
+internal sealed class RankState(int rank, IReadOnlyList<BlockDeclaration> arrays)
+{
+    public int Rank { get; } = rank;
+    public IReadOnlyList<BlockDeclaration> Arrays { get; } = arrays;
+    /// <summary>Process id of the rank when it runs on this node (0 = unknown).</summary>
+    public int LocalPid;
+    /// <summary>Latest timestep this rank called send for.</summary>
+    public long? LastAnnounced;
+    /// <summary>Latest timestep of a block it committed.</summary>
+    public long? LastSent;
+    public bool Closed;
+    public bool Lost;
+    /// <summary>True once nothing more will come from this rank.</summary>
+    public bool Finished => Closed || Lost;
+}

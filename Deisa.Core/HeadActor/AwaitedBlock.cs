@@ -1,4 +1,0 @@
-namespace Deisa.HeadActor;
-
-/// <summary>A block whose arrival completes an array a callback waits for (see <see cref="HeadActor.AwaitedBlocks"/>).</summary>
-internal readonly record struct AwaitedBlock(int Rank, string Array, long Timestep);

@@ -1,0 +1,150 @@
+using Deisa.Engine.Head;
+using Deisa.Engine.Node;
+using Deisa.Model;
+using Deisa.Protocol;
+using Deisa.Server;
+
+namespace Deisa.Hosting;
+
+/// <summary>
+/// The analytics side of one run: hosts the head actor and this node's node actor, listens
+/// for bridges, publishes the rendezvous record, and hands out the head's events. Disposing it
+/// ends the run and removes its socket, record and shared memory.
+/// </summary>
+public sealed class AnalyticsRun : IAsyncDisposable
+{
+    private readonly AnalyticsServer _server;
+    private readonly Rendezvous _rendezvous;
+    private readonly AnalyticsOptions _options;
+    private readonly YoungGenerationCap _young = new(2 << 20);
+    private int _disposed;
+    private Timer? _watch;
+    private BlockChannelServer? _blockChannel;
+    private EventWaiter? _waiter; // how a blocked reader waits, with a block channel
+
+    private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
+    {
+        _options = options;
+        Head = head;
+        Node = node;
+        _server = server;
+        _rendezvous = rendezvous;
+        Info = info;
+    }
+
+    /// <summary>The head actor of the run.</summary>
+    public HeadActor Head { get; }
+
+    /// <summary>This node's node actor.</summary>
+    public NodeActor Node { get; }
+
+    /// <summary>Session id, token and address as published.</summary>
+    public RendezvousInfo Info { get; }
+
+    /// <summary>The rendezvous directory used.</summary>
+    public string RendezvousDirectory => _rendezvous.Directory;
+
+    /// <summary>Starts the actors and the server, and publishes the rendezvous record.</summary>
+    public static async Task<AnalyticsRun> StartAsync(AnalyticsOptions options)
+    {
+        long pool = PoolSize.Resolve(options.PoolBytes);
+        var rendezvous = new Rendezvous(options.RendezvousDirectory);
+        rendezvous.ClaimForNewRun();
+        Directory.CreateDirectory(rendezvous.Directory);
+        var session = Rendezvous.NewSession();
+        var token = Rendezvous.NewToken();
+        var address = options.Address is { } a ? Address.Parse(a, allowRemote: true) : new Address(rendezvous.SocketPath(session), null, 0);
+        var head = new HeadActor(new HeadOptions
+        {
+            MaxSimulationAhead = options.MaxSimulationAhead,
+            FeedbackQueueSize = options.FeedbackQueueSize,
+            PoolBytes = pool,
+        });
+        var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
+        head.Node = node;
+        var blocks = new BlockOperations(head, node);
+        AnalyticsServer server;
+        try { server = await AnalyticsServer.StartAsync(address, token, head, node, blocks).ConfigureAwait(false); }
+        catch (Exception e) when (e is not DeisaException)
+        {
+            throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
+        }
+        // On a Unix socket, sends also get the block channel next to it (bridges fall back to
+        // gRPC without it).
+        var blockChannel = address.UnixPath is { } path ? BlockChannelServer.TryStart(path, token, blocks) : null;
+        var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
+        rendezvous.Publish(info);
+        var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
+        {
+            _blockChannel = blockChannel,
+            _waiter = blockChannel is null ? null : EventWaiter.TryCreate(head, blockChannel),
+        };
+        run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        return run;
+    }
+
+    /// <summary>Registers a callback's inputs; returns its id (used in <see cref="CallbackDue"/>).</summary>
+    public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) =>
+        Head.AddCallbackAsync(name, inputs, when);
+
+    /// <summary>Waits for every rank to register (SPEC §3), then checks the callbacks' arrays.</summary>
+    public Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(CancellationToken ct = default) =>
+        Head.WaitForSimulationAsync(_options.Timeout, ct);
+
+    /// <summary>The next event, or null if none came within <paramref name="wait"/>.</summary>
+    public Task<AnalyticsEvent?> NextEventAsync(TimeSpan wait, CancellationToken ct = default) =>
+        Head.Events.ReadAsync(Waits.Clamp(wait), ct);
+
+    /// <summary>As <see cref="NextEventAsync"/>, blocking the calling thread (the native doors):
+    /// the head wakes it directly when it emits.</summary>
+    public AnalyticsEvent? NextEvent(TimeSpan wait, CancellationToken ct = default) =>
+        Head.Events.Read(Waits.Clamp(wait), ct);
+
+    /// <summary>As <see cref="NextEvent"/>, then the events already queued behind the first
+    /// (one call for an array's event and its callbacks'); the number added to <paramref name="into"/>.</summary>
+    public int NextEvents(TimeSpan wait, List<AnalyticsEvent> into, CancellationToken ct = default) =>
+        NextEvents(wait, e => { into.Add(e); return true; }, ct);
+
+    /// <summary>As <see cref="NextEvents(TimeSpan, List{AnalyticsEvent}, CancellationToken)"/>, handing each
+    /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
+    public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
+    {
+        wait = Waits.Clamp(wait);
+        if (_waiter is { } waiter && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            waiter.Wait(wait);
+            var waited = System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            wait = waited < wait ? wait - waited : TimeSpan.Zero;
+        }
+        return Head.Events.ReadAvailable(wait, take, ct);
+    }
+
+    /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>
+    public void FinishTimestep(long t)
+    {
+        Head.FinishTimestep(t);
+        _young.Check(); // between timesteps: the collection delays no callback
+    }
+
+    /// <summary>No view of a block is alive any more.</summary>
+    public void ReleaseBlock(long lease) => Node.Release(lease);
+
+    /// <summary>Sets a feedback value for the simulation.</summary>
+    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Head.SetFeedbackAsync(key, t, value);
+
+    /// <summary>Ends the run: bridges are told, the socket, record and shared memory are removed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
+        await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
+        await _server.DisposeAsync().ConfigureAwait(false);
+        if (_blockChannel is not null) await _blockChannel.DisposeAsync().ConfigureAwait(false);
+        await Node.ShutdownAsync().ConfigureAwait(false);
+        _waiter?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
+        _rendezvous.Withdraw(Info);
+        if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
+            try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }
+    }
+}

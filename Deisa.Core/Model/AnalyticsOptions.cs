@@ -1,0 +1,24 @@
+using Deisa.Protocol;
+namespace Deisa.Model;
+
+/// <summary>Settings of the analytics side of a run (SPEC §4 <c>Deisa(...)</c>).</summary>
+public sealed record AnalyticsOptions
+{
+    /// <summary>Where to listen: <c>unix:/path</c> or <c>tcp://host:port</c>; null = a Unix socket next to the rendezvous.</summary>
+    public string? Address { get; init; }
+
+    /// <summary>Rendezvous directory; null = <c>$DEISA_RENDEZVOUS</c> or <c>.deisa</c>.</summary>
+    public string? RendezvousDirectory { get; init; }
+
+    /// <summary>How many timesteps may be pending at once.</summary>
+    public int MaxSimulationAhead { get; init; } = 1;
+
+    /// <summary>Feedback entries kept per key.</summary>
+    public int FeedbackQueueSize { get; init; } = 1024;
+
+    /// <summary>Bytes of the node's shared-memory pool; null = <c>$DEISA_POOL_SIZE</c> or a default.</summary>
+    public long? PoolBytes { get; init; }
+
+    /// <summary>How long to wait for the simulation to register.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+}

@@ -1,0 +1,28 @@
+namespace Deisa.Model;
+
+/// <summary>Helpers for N-d shapes and positions written as <c>long[]</c>.</summary>
+public static class Shape
+{
+    /// <summary>"(1, 2, 3)", as numpy prints shapes.</summary>
+    public static string Format(IReadOnlyList<long> s) =>
+        s.Count == 1 ? $"({s[0]},)" : "(" + string.Join(", ", s) + ")";
+
+    /// <summary>Number of elements.</summary>
+    public static long Count(IReadOnlyList<long> s)
+    {
+        long n = 1;
+        foreach (var x in s) n = checked(n * x);
+        return n;
+    }
+
+    /// <summary>Element-wise equality.</summary>
+    public static bool Equal(IReadOnlyList<long> a, IReadOnlyList<long> b)
+    {
+        if (a.Count != b.Count) return false;
+        for (int i = 0; i < a.Count; i++) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    /// <summary>A key usable in dictionaries for a block position.</summary>
+    public static string Key(IReadOnlyList<long> position) => string.Join(",", position);
+}

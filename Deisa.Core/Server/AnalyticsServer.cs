@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Deisa.Engine.Head;
+using Deisa.Engine.Node;
+using Deisa.Protocol;
+
+namespace Deisa.Server;
+
+/// <summary>The gRPC server of the analytics process (Kestrel, HTTP/2 only), on a Unix socket or loopback TCP.</summary>
+internal sealed class AnalyticsServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private AnalyticsServer(WebApplication app, string address)
+    {
+        _app = app;
+        BoundAddress = address;
+    }
+
+    /// <summary>The address bridges connect to (with the real port when 0 was asked).</summary>
+    public string BoundAddress { get; }
+
+    public static async Task<AnalyticsServer> StartAsync(Address address, string token, HeadActor head, NodeActor node,
+        BlockOperations blocks)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.Http2.MaxStreamsPerConnection = 1024;
+            if (address.UnixPath is { } path)
+            {
+                if (File.Exists(path)) File.Delete(path);
+                k.ListenUnixSocket(path, o => o.Protocols = HttpProtocols.Http2);
+            }
+            else k.Listen(address.Host!, address.Port, o => o.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        builder.Services.AddSingleton(new SessionToken(token));
+        builder.Services.AddSingleton(head);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(blocks);
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<SessionInterceptor>();
+            o.MaxReceiveMessageSize = 8 << 20;
+            o.EnableDetailedErrors = false;
+        });
+        var app = builder.Build();
+        app.MapGrpcService<ControlService>();
+        await app.StartAsync().ConfigureAwait(false);
+        string bound = address.ToString();
+        if (address.UnixPath is { } p)
+            File.SetUnixFileMode(p, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        else if (address.Port == 0)
+        {
+            var a = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            bound = "tcp://" + a["http://".Length..];
+        }
+        return new AnalyticsServer(app, bound);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
