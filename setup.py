@@ -15,6 +15,7 @@ import native_layout  # noqa: E402 - the layout of the native files, shared with
 
 class BuildNative(build_py):
     def run(self):
+        native_layout.check_generated()
         super().run()
         out = ROOT / "build" / "native"
         subprocess.check_call(["dotnet", "publish", str(ROOT / "Deisa.Native" / "Deisa.Native.csproj"),

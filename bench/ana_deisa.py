@@ -93,7 +93,7 @@ def main(cfg):
             elif consume == "read" and "read" not in out:
                 out["read"] = read_figure(x, cfg.get("reps", 5))
             if cfg.get("count_segments"):
-                segments.append(len(glob.glob(f"/dev/shm/deisa-{d._session}-*")))
+                segments.append(len(glob.glob(f"/dev/shm/deisa-{d.session}-*")))
             if consume != "rss":
                 ends.setdefault(name, {})[x.t] = now()
         cb.__qualname__ = f"consume_{name}"
@@ -102,20 +102,23 @@ def main(cfg):
     for name in cfg["arrays"]:
         d.register_callback(make(name), Window(name, size=cfg.get("window", 1)))
     arrived = {}
-    add_array = getattr(d, "_add_array", None)
-    if add_array is not None and cfg.get("split"):
+    if cfg.get("split"):
         # Notes when the engine's "array complete" event reaches Python, to split the latency
-        # into core (send -> event) and Python (event -> callback). Instance attribute only.
-        def noted(layout, timestep, *rest):
-            arrived.setdefault(layout.name, {})[timestep] = now()
-            return add_array(layout, timestep, *rest)
+        # into core (send -> event) and Python (event -> callback). This process's runs only.
+        from deisa import _run
 
-        d._add_array = noted
+        add_array = _run.Run.add_array
+
+        def noted(self, layout, timestep, *rest):
+            arrived.setdefault(layout.name, {})[timestep] = now()
+            return add_array(self, layout, timestep, *rest)
+
+        _run.Run.add_array = noted
     c0, t0 = cpu(), now()
     d.execute_callbacks()
     t1, c1 = now(), cpu()
     steady = {"cpu": marks[-1] - marks[0], "callbacks": len(marks) - 1} if len(marks) > 1 else None
-    report(session=d._session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments, **out)
+    report(session=d.session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments, **out)
 
 
 if __name__ == "__main__":

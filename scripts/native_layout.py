@@ -11,6 +11,7 @@ Used by setup.py (wheel) and scripts/build-native.sh (checkout):
 ``python3 scripts/native_layout.py BUILD_NATIVE_DIR PACKAGE_DIR``.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = ROOT / "Deisa.Native"
+VERSION = json.loads((NATIVE / "abi" / "deisa_abi.json").read_text())["version"]
 
 
 def _replace(src, dst):
@@ -28,6 +30,21 @@ def _replace(src, dst):
     tmp = dst.with_name(f".{dst.name}.tmp")
     shutil.copy2(src, tmp)
     os.replace(tmp, dst)
+
+
+def _versioned(src, dst):
+    """A CMake or pkg-config file with the ABI's version in place of @DEISA_VERSION@."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.write_text(src.read_text().replace("@DEISA_VERSION@", VERSION))
+    os.replace(tmp, dst)
+
+
+def check_generated():
+    """Stops the build when a file generated from the ABI's description is stale."""
+    result = subprocess.run([sys.executable, str(NATIVE / "abi" / "generate.py"), "--check"], capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"deisa: {result.stderr.strip()}")
 
 
 def compile_fortran_module(lib, modules):
@@ -53,10 +70,10 @@ def install(native_build, package):
     _replace(NATIVE / "include" / "deisa.h", include / "deisa.h")
     _replace(NATIVE / "fortran" / "deisa.f90", include / "deisa.f90")
     for f in sorted((NATIVE / "cmake").glob("*.cmake")):
-        _replace(f, lib / "cmake" / "Deisa" / f.name)
-    _replace(NATIVE / "pkgconfig" / "deisa.pc", lib / "pkgconfig" / "deisa.pc")
+        _versioned(f, lib / "cmake" / "Deisa" / f.name)
+    _versioned(NATIVE / "pkgconfig" / "deisa.pc", lib / "pkgconfig" / "deisa.pc")
     if compile_fortran_module(lib, include / "fortran"):
-        _replace(NATIVE / "pkgconfig" / "deisa-fortran.pc", lib / "pkgconfig" / "deisa-fortran.pc")
+        _versioned(NATIVE / "pkgconfig" / "deisa-fortran.pc", lib / "pkgconfig" / "deisa-fortran.pc")
 
 
 if __name__ == "__main__":

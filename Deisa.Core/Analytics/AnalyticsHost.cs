@@ -46,14 +46,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     public AnalyticsHost(AnalyticsOptions? options = null)
     {
         options ??= new AnalyticsOptions();
-        if (options.MaxSimulationAhead < 1)
-            throw DeisaException.Value($"max_simulation_ahead must be at least 1 (got {options.MaxSimulationAhead})");
-        if (options.FeedbackQueueSize < 1)
-            throw DeisaException.Value($"feedback_queue_size must be at least 1 (got {options.FeedbackQueueSize})");
-        if (options.Timeout <= TimeSpan.Zero)
-            throw DeisaException.Value($"timeout must be positive (got {options.Timeout.TotalSeconds} s)");
-        if (options.PoolBytes is <= 0)
-            throw DeisaException.Value($"pool size must be positive (got {options.PoolBytes} bytes)");
+        options.Validate();
         Options = options;
     }
 
@@ -130,16 +123,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
         {
             string name = options.Name ?? $"callback {_callbacks.Count}";
             if (_state != State.New) throw DeisaException.State($"callback '{name}' registered after the host started; register every callback before StartAsync/RunAsync");
-            if (inputs.Length == 0) throw DeisaException.Value($"callback '{name}' needs at least one input array");
-            if (options.When is not (FiringRule.And or FiringRule.Or)) throw DeisaException.Value($"callback '{name}': when must be And or Or (got {(int)options.When})");
-            for (int i = 0; i < inputs.Length; i++)
-            {
-                var w = inputs[i] ?? throw DeisaException.Value($"callback '{name}': input {i} is null");
-                if (string.IsNullOrEmpty(w.Array)) throw DeisaException.Value($"callback '{name}': input {i} has an empty array name");
-                if (w.Size < 1) throw DeisaException.Value($"callback '{name}': window of '{w.Array}' must hold at least 1 timestep (got {w.Size})");
-            }
-            var twice = inputs.GroupBy(w => w.Array, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}'").ToList();
-            if (twice.Count > 0) throw DeisaException.Value($"callback '{name}' lists arrays [{string.Join(", ", twice)}] more than once");
+            CallbackSpec.Check(name, inputs, options.When);
             _callbacks.Add(new RegisteredCallback(name, run, inputs.ToArray(), options));
             return _callbacks.Count - 1;
         }
@@ -257,7 +241,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     private void Hold(AnalyticsRun run, ArrayReady ready)
     {
         DistributedArray array;
-        try { array = new DistributedArray(ready); }
+        try { array = new DistributedArray(ready, run.AddressOf); }
         catch
         {
             foreach (var b in ready.Blocks) run.ReleaseBlock(b.Lease);

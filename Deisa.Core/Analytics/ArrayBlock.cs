@@ -23,10 +23,10 @@ public sealed unsafe class ArrayBlock
     private readonly nint[] _lengths;
     private readonly nint[] _strides;
 
-    internal ArrayBlock(DistributedArray array, BlockView view, long[] offset)
+    internal ArrayBlock(DistributedArray array, BlockView view, nint address, long[] offset)
     {
         _array = array;
-        _address = view.Address;
+        _address = address;
         Lease = view.Lease;
         Position = System.Array.AsReadOnly(view.Position.ToArray());
         Shape = System.Array.AsReadOnly(view.Shape.ToArray());

@@ -3,6 +3,7 @@ using System.Collections.ObjectModel;
 using System.Numerics;
 using System.Numerics.Tensors;
 using Deisa.Engine.Head;
+using Deisa.Engine.Messages;
 using Deisa.Model;
 
 namespace Deisa.Analytics;
@@ -31,7 +32,9 @@ public sealed class DistributedArray
     private readonly long[][] _starts; // per dimension: global index where each grid line starts
     private int _released;
 
-    internal DistributedArray(ArrayReady ready)
+    /// <param name="ready">The head's event.</param>
+    /// <param name="addressOf">Where a block lies in this process.</param>
+    internal DistributedArray(ArrayReady ready, Func<BlockLocation, nint> addressOf)
     {
         Name = ready.Name;
         Timestep = ready.Timestep;
@@ -49,7 +52,7 @@ public sealed class DistributedArray
             return starts;
         }).ToArray();
         _blocks = ready.Blocks
-            .Select(b => new ArrayBlock(this, b, b.Position.Select((p, d) => _starts[d][p]).ToArray()))
+            .Select(b => new ArrayBlock(this, b, addressOf(b.Location), b.Position.Select((p, d) => _starts[d][p]).ToArray()))
             .OrderBy(b => b.Position, PositionOrder.Instance)
             .ToArray();
         foreach (var b in _blocks) _byPosition[Shape.Key(b.Position)] = b;

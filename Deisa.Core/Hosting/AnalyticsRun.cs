@@ -1,8 +1,10 @@
 using Deisa.Engine.Head;
+using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
 using Deisa.Protocol;
 using Deisa.Server;
+using Deisa.SharedMemory;
 
 namespace Deisa.Hosting;
 
@@ -13,16 +15,16 @@ namespace Deisa.Hosting;
 /// </summary>
 public sealed class AnalyticsRun : IAsyncDisposable
 {
-    private readonly AnalyticsServer _server;
+    private readonly ControlServer _server;
     private readonly Rendezvous _rendezvous;
     private readonly AnalyticsOptions _options;
     private readonly YoungGenerationCap _young = new(2 << 20);
     private int _disposed;
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
-    private EventWaiter? _waiter; // how a blocked reader waits, with a block channel
+    private EventWaiter? _waiter; // how a blocked reader waits (null where there is no eventfd)
 
-    private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, AnalyticsServer server, Rendezvous rendezvous, RendezvousInfo info)
+    private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
         _options = options;
         Head = head;
@@ -47,9 +49,10 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// <summary>Starts the actors and the server, and publishes the rendezvous record.</summary>
     public static async Task<AnalyticsRun> StartAsync(AnalyticsOptions options)
     {
+        options.Validate();
         long pool = PoolSize.Resolve(options.PoolBytes);
         var rendezvous = new Rendezvous(options.RendezvousDirectory);
-        rendezvous.ClaimForNewRun();
+        Leftovers.ClaimForNewRun(rendezvous);
         Directory.CreateDirectory(rendezvous.Directory);
         var session = Rendezvous.NewSession();
         var token = Rendezvous.NewToken();
@@ -62,22 +65,23 @@ public sealed class AnalyticsRun : IAsyncDisposable
         });
         var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
         head.Node = node;
-        var blocks = new BlockOperations(head, node);
-        AnalyticsServer server;
-        try { server = await AnalyticsServer.StartAsync(address, token, head, node, blocks).ConfigureAwait(false); }
-        catch (Exception e) when (e is not DeisaException)
+        // The blocks of every send come on the node's block channel, a Unix socket whatever
+        // the control address: blocks are in this node's shared memory.
+        var blockChannel = BlockChannelServer.Start(rendezvous.BlockChannelPath(session), token, new BlockOperations(head, node));
+        ControlServer server;
+        try { server = await ControlServer.StartAsync(address, token, head, node, blockChannel).ConfigureAwait(false); }
+        catch (Exception e)
         {
+            await blockChannel.DisposeAsync().ConfigureAwait(false);
+            if (e is DeisaException) throw;
             throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
         }
-        // On a Unix socket, sends also get the block channel next to it (bridges fall back to
-        // gRPC without it).
-        var blockChannel = address.UnixPath is { } path ? BlockChannelServer.TryStart(path, token, blocks) : null;
         var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
         rendezvous.Publish(info);
         var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
         {
             _blockChannel = blockChannel,
-            _waiter = blockChannel is null ? null : EventWaiter.TryCreate(head, blockChannel),
+            _waiter = EventWaiter.TryCreate(head, blockChannel),
         };
         run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return run;
@@ -127,6 +131,12 @@ public sealed class AnalyticsRun : IAsyncDisposable
         _young.Check(); // between timesteps: the collection delays no callback
     }
 
+    /// <summary>Where a block of this node lies in this process.</summary>
+    /// <exception cref="DeisaException">The node has no such segment (<see cref="DeisaStatus.Internal"/>).</exception>
+    public nint AddressOf(BlockLocation block) =>
+        Node.AddressOf(block.Segment) is { } segment ? segment + (nint)block.Offset
+        : throw new DeisaException(DeisaStatus.Internal, $"block of lease {block.Lease} is in segment {block.Segment}, which this node's pool does not have");
+
     /// <summary>No view of a block is alive any more.</summary>
     public void ReleaseBlock(long lease) => Node.Release(lease);
 
@@ -140,7 +150,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
         await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
-        if (_blockChannel is not null) await _blockChannel.DisposeAsync().ConfigureAwait(false);
+        await _blockChannel!.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);
         _waiter?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
         _rendezvous.Withdraw(Info);

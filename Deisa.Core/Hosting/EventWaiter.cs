@@ -18,7 +18,7 @@ namespace Deisa.Hosting;
 /// itself. Only the block that brings an event wakes it early, so a flood of sends costs it
 /// no more wake-ups than their events do.
 /// </remarks>
-internal sealed class EventWaiter : IDisposable
+internal sealed class EventWaiter : ISendObserver, IDisposable
 {
     /// <summary>Longest the waiting thread watches a connection's thread handle a request: about
     /// what a small block's handling takes after an idle pause. Beyond it, the thread waits to
@@ -44,7 +44,7 @@ internal sealed class EventWaiter : IDisposable
         int fd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
         if (fd < 0) return null;
         var waiter = new EventWaiter(head.Events, head, fd);
-        channel.Waiter = waiter;
+        channel.Observer = waiter;
         return waiter;
     }
 
@@ -79,7 +79,7 @@ internal sealed class EventWaiter : IDisposable
         }
     }
 
-    private sealed record Incoming(BlockChannelServer.RankConnection Connection, long HandledBefore);
+    private sealed record Incoming(RankConnection Connection, long HandledBefore);
 
     private Incoming? _incoming;
 
@@ -87,7 +87,7 @@ internal sealed class EventWaiter : IDisposable
     /// A connection's thread, about to handle a small block's send: if that block completes an
     /// array, the waiting thread is woken now, to be up when the array's event comes.
     /// </summary>
-    public void Arrives(int rank, string array, long timestep, BlockChannelServer.RankConnection connection)
+    public void Arrives(int rank, string array, long timestep, RankConnection connection)
     {
         foreach (var b in _head.AwaitedBlocks)
             if (b.Rank == rank && b.Timestep == timestep && b.Array == array)
@@ -100,7 +100,7 @@ internal sealed class EventWaiter : IDisposable
 
     /// <summary>Watches the connection's thread handle the request that woke this one, until it
     /// did, an event came, or <see cref="WatchTicks"/> passed.</summary>
-    private void Watch(BlockChannelServer.RankConnection connection, long handledBefore)
+    private void Watch(RankConnection connection, long handledBefore)
     {
         long until = Stopwatch.GetTimestamp() + WatchTicks;
         var spin = new SpinWait();

@@ -1,7 +1,6 @@
-using Deisa.Protocol;
 namespace Deisa.Model;
 
-/// <summary>Settings of the analytics side of a run (SPEC §4 <c>Deisa(...)</c>).</summary>
+/// <summary>Settings of the analytics side of a run (docs/specification.md §4, <c>Deisa(...)</c>).</summary>
 public sealed record AnalyticsOptions
 {
     /// <summary>Where to listen: <c>unix:/path</c> or <c>tcp://host:port</c>; null = a Unix socket next to the rendezvous.</summary>
@@ -21,4 +20,13 @@ public sealed record AnalyticsOptions
 
     /// <summary>How long to wait for the simulation to register.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks the settings (every door's): errors name the setting at fault.</summary>
+    public void Validate()
+    {
+        if (MaxSimulationAhead < 1) throw DeisaException.Value($"max_simulation_ahead must be at least 1 (got {MaxSimulationAhead})");
+        if (FeedbackQueueSize < 1) throw DeisaException.Value($"feedback_queue_size must be at least 1 (got {FeedbackQueueSize})");
+        if (Timeout <= TimeSpan.Zero) throw DeisaException.Value($"timeout must be positive (got {Timeout.TotalSeconds} s)");
+        if (PoolBytes is { } pool) ByteSize.CheckPositive(pool, "pool_size");
+    }
 }

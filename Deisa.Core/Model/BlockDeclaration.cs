@@ -21,6 +21,29 @@ public sealed record BlockDeclaration(
     /// <summary>Bytes of the block, once the dtype is known.</summary>
     public long BlockBytes(DType dtype) => checked(Shape.Count(ChunkShape) * DTypes.ItemSize(dtype));
 
+    /// <summary>Checks that a block has the declared chunk shape; the error names both shapes.</summary>
+    public void CheckShape(ReadOnlySpan<long> shape)
+    {
+        if (!shape.SequenceEqual(ChunkShape))
+            throw DeisaException.Value($"array '{Array}': block shape {Shape.Format(shape.ToArray())} does not match chunk_shape {Shape.Format(ChunkShape)} of rank {Rank}");
+    }
+
+    /// <summary>
+    /// Checks a block sent for this declaration: its shape (the chunk shape), its dtype (a
+    /// defined one), its memory order and its size in bytes (the shape's elements times the
+    /// dtype's size). Errors name the array and what differs. Every door's sends meet this
+    /// check where the block is received, so a malformed request never corrupts an array.
+    /// </summary>
+    public void CheckBlock(DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long nbytes)
+    {
+        CheckShape(shape);
+        DTypes.CheckDefined(dtype, Array);
+        if (order is not (MemoryOrder.C or MemoryOrder.Fortran)) throw DeisaException.Value($"array '{Array}': unknown memory order {(int)order}");
+        long expected = BlockBytes(dtype);
+        if (nbytes != expected)
+            throw DeisaException.Value($"array '{Array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(ChunkShape)} of {DTypes.NumpyName(dtype)}");
+    }
+
     /// <summary>
     /// Checks what one rank can check alone, throwing a <see cref="DeisaException"/> that names
     /// the array and the key at fault.
@@ -29,8 +52,7 @@ public sealed record BlockDeclaration(
     {
         if (string.IsNullOrEmpty(Array))
             throw DeisaException.Value("array name must be a non-empty string");
-        if (GlobalShape.Length == 0)
-            throw DeisaException.Value($"array '{Array}': global_shape must have at least one dimension");
+        Shape.CheckDimensions(GlobalShape.Length, $"array '{Array}': global_shape");
         if (ChunkShape.Length != GlobalShape.Length || Position.Length != GlobalShape.Length)
             throw DeisaException.Value(
                 $"array '{Array}': global_shape, chunk_shape and chunk_position must have the same length " +
@@ -59,10 +81,7 @@ public sealed record BlockDeclaration(
         long count;
         try { count = Shape.Count(GlobalShape); }
         catch (OverflowException) { count = long.MaxValue; }
-        if (count > MaxElements)
+        if (count > AbiConstants.MaxElements)
             throw DeisaException.Value($"array '{Array}': global_shape {Shape.Format(GlobalShape)} is too large (more than 2^58 elements)");
     }
-
-    /// <summary>Most elements an array may have (2^58).</summary>
-    public const long MaxElements = 1L << 58;
 }

@@ -26,6 +26,13 @@ public static class DTypes
     /// <summary>True for a defined element type (not <see cref="DType.Undeclared"/>).</summary>
     public static bool IsDefined(DType d) => d is >= DType.Bool and <= DType.Complex128;
 
+    /// <summary>Checks that a block's dtype is a defined element type; the error names the array.</summary>
+    public static void CheckDefined(DType d, string array)
+    {
+        if (d == DType.Undeclared) throw DeisaException.Type($"array '{array}': a block needs its dtype (got undeclared)");
+        if (!IsDefined(d)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)d}");
+    }
+
     /// <summary>Size of one element in bytes.</summary>
     public static int ItemSize(DType d) => d switch
     {

@@ -1,4 +1,3 @@
-using Deisa.Analytics;
 namespace Deisa.Model;
 
 /// <summary>An error raised by Deisa, carrying the status code that every door reports.</summary>
@@ -10,6 +9,10 @@ public class DeisaException : Exception
 
     /// <summary>The status code (never <see cref="DeisaStatus.Ok"/>).</summary>
     public DeisaStatus Status { get; }
+
+    /// <summary>A send or acquire of an array the rank did not declare, naming the arrays it did.</summary>
+    public static DeisaException Undeclared(int rank, string array, IEnumerable<string> declared) =>
+        Contract($"array '{array}' was not declared by rank {rank}; declared arrays: [{string.Join(", ", declared.Order(StringComparer.Ordinal).Select(a => $"'{a}'"))}]");
 
     internal static DeisaException Value(string message) => new(DeisaStatus.Value, message);
     internal static DeisaException Type(string message) => new(DeisaStatus.Type, message);

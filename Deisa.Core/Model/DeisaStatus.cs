@@ -1,4 +1,3 @@
-using Deisa.Analytics;
 namespace Deisa.Model;
 
 /// <summary>

@@ -6,9 +6,6 @@ namespace Deisa.Model;
 /// <summary>A value the analytics sends back to the simulation: a kind and its bytes.</summary>
 public sealed record FeedbackValue(FeedbackKind Kind, byte[] Data)
 {
-    /// <summary>Largest value accepted (numpy arrays up to 1 MiB, plus header room).</summary>
-    public const int MaxBytes = (1 << 20) + 4096;
-
     /// <summary>A 64-bit integer.</summary>
     public static FeedbackValue Of(long v) { var b = new byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); return new(FeedbackKind.Int64, b); }
     /// <summary>A double.</summary>
@@ -22,10 +19,32 @@ public sealed record FeedbackValue(FeedbackKind Kind, byte[] Data)
     public void Validate()
     {
         if (!Enum.IsDefined(Kind)) throw DeisaException.Type($"unknown feedback value kind {(int)Kind}");
-        if (Data.Length > MaxBytes) throw DeisaException.Value($"feedback value of {Data.Length} bytes is larger than the 1 MiB limit");
+        if (Data.Length > AbiConstants.MaxFeedbackBytes) throw TooLarge(Data.Length);
         int need = Kind switch { FeedbackKind.Int64 or FeedbackKind.Float64 => 8, FeedbackKind.Bool => 1, FeedbackKind.None => 0, _ => -1 };
         if (need >= 0 && Data.Length != need) throw DeisaException.Value($"feedback value of kind {Kind} must have {need} bytes, got {Data.Length}");
+        if (Kind == FeedbackKind.NdArray && Data.Length - NpyHeaderBytes() is var data and > AbiConstants.MaxFeedbackArrayBytes)
+            throw DeisaException.Value($"feedback array of {data} bytes is larger than the 1 MiB limit ({AbiConstants.MaxFeedbackArrayBytes} bytes)");
     }
+
+    /// <summary>
+    /// The bytes of an array's .npy header (magic, version, header length, header): the rest is
+    /// its data. See numpy's format: "\x93NUMPY", major and minor version, then the header's
+    /// length as a little-endian uint16 (version 1) or uint32 (versions 2 and 3).
+    /// </summary>
+    private int NpyHeaderBytes()
+    {
+        ReadOnlySpan<byte> magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+        if (Data.Length < 10 || !Data.AsSpan(0, 6).SequenceEqual(magic) || Data[6] is < 1 or > 3)
+            throw DeisaException.Value($"feedback array of {Data.Length} bytes is not in .npy format");
+        long header = Data[6] == 1 ? 10L + BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(8))
+            : Data.Length >= 12 ? 12L + BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(8)) : long.MaxValue;
+        if (header > Data.Length) throw DeisaException.Value($"feedback array of {Data.Length} bytes is not in .npy format (its header runs past its end)");
+        return (int)header;
+    }
+
+    /// <summary>The error for a value of <paramref name="bytes"/> bytes, more than <see cref="AbiConstants.MaxFeedbackBytes"/>.</summary>
+    public static DeisaException TooLarge(long bytes) =>
+        DeisaException.Value($"feedback value of {bytes} bytes is larger than the limit of {AbiConstants.MaxFeedbackBytes} bytes");
 
     /// <summary>The value as an integer, if it is a number or a bool.</summary>
     public bool TryGetInt64(out long v)

@@ -23,6 +23,15 @@ public static class Shape
         return true;
     }
 
+    /// <summary>Checks a number of dimensions: 1 to <see cref="AbiConstants.MaxDimensions"/>.</summary>
+    /// <param name="ndim">The number of dimensions.</param>
+    /// <param name="what">What has them, as the message names it (e.g. "array 'a': global_shape").</param>
+    public static void CheckDimensions(int ndim, string what)
+    {
+        if (ndim < 1 || ndim > AbiConstants.MaxDimensions)
+            throw DeisaException.Value($"{what} must have 1 to {AbiConstants.MaxDimensions} dimensions (got {ndim})");
+    }
+
     /// <summary>A key usable in dictionaries for a block position.</summary>
     public static string Key(IReadOnlyList<long> position) => string.Join(",", position);
 }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Deisa.Model;
 using Deisa.Platform;
-using Deisa.SharedMemory;
+
 
 namespace Deisa.Protocol;
 
@@ -47,6 +47,13 @@ public sealed class Rendezvous
         return Encoding.UTF8.GetByteCount(p) < 100 ? p : Path.Combine(Path.GetTempPath(), $"deisa-{session}.sock");
     }
 
+    /// <summary>Where a session's block channel listens (a Unix socket, whatever the control address).</summary>
+    public string BlockChannelPath(string session)
+    {
+        var p = Path.Combine(Directory, $"analytics-{session}.blocks.sock");
+        return Encoding.UTF8.GetByteCount(p) < 100 ? p : Path.Combine(Path.GetTempPath(), $"deisa-{session}.blocks.sock");
+    }
+
     /// <summary>Writes the record atomically with mode 0600.</summary>
     public void Publish(RendezvousInfo info)
     {
@@ -58,15 +65,7 @@ public sealed class Rendezvous
             Mode = FileMode.Create, Access = FileAccess.Write,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
         }))
-        using (var w = new Utf8JsonWriter(fs, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("session", info.Session);
-            w.WriteString("token", info.Token);
-            w.WriteString("address", info.Address);
-            w.WriteNumber("pid", info.Pid);
-            w.WriteEndObject();
-        }
+            JsonSerializer.Serialize(fs, info, ProtocolJson.Default.RendezvousInfo);
         File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(tmp, FilePath, overwrite: true);
     }
@@ -76,53 +75,25 @@ public sealed class Rendezvous
     {
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(FilePath));
-            var r = doc.RootElement;
-            return new RendezvousInfo(r.GetProperty("session").GetString()!, r.GetProperty("token").GetString()!,
-                r.GetProperty("address").GetString()!, r.GetProperty("pid").GetInt32());
+            var info = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), ProtocolJson.Default.RendezvousInfo);
+            return info is { Session: not null, Token: not null, Address: not null } ? info : null;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
             return null;
         }
     }
 
     /// <summary>The record of a live analytics, or null.</summary>
-    public RendezvousInfo? TryReadLive() => TryRead() is { } info && Libc.ProcessExists(info.Pid) ? info : null;
+    public RendezvousInfo? TryReadLive() => TryRead() is { } info && IsLive(info) ? info : null;
 
     /// <summary>
-    /// Before a new analytics starts here: refuses if a live one already uses this directory,
-    /// and removes what a dead one left (record, socket, shared memory).
+    /// Whether the analytics of a record still runs. A record with this process's pid is live
+    /// if this process published it and has not withdrawn it; otherwise it was left by an
+    /// earlier process that had the same pid.
     /// </summary>
-    public void ClaimForNewRun()
-    {
-        if (TryRead() is not { } old) return;
-        // A record with this process's pid is live if this process published it and has not
-        // withdrawn it; otherwise it was left by an earlier process that had the same pid.
-        if (old.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(old.Session) : Libc.ProcessExists(old.Pid))
-            throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {Directory}; set DEISA_RENDEZVOUS to use another one");
-        RemoveLeftovers(old);
-    }
-
-    /// <summary>Removes a dead run's record, socket and shared memory; returns what was removed.</summary>
-    public IReadOnlyList<string> RemoveLeftovers(RendezvousInfo info)
-    {
-        var removed = new List<string>();
-        removed.AddRange(RemoveSegments(info.Session));
-        if (info.Address.StartsWith("unix:", StringComparison.Ordinal) && TryDelete(info.Address["unix:".Length..])) removed.Add(info.Address["unix:".Length..]);
-        if (TryRead()?.Session == info.Session && TryDelete(FilePath)) removed.Add(FilePath);
-        return removed;
-    }
-
-    /// <summary>Removes the shared memory of a session.</summary>
-    public static IReadOnlyList<string> RemoveSegments(string session)
-    {
-        var removed = new List<string>();
-        if (!System.IO.Directory.Exists(Segment.Directory)) return removed;
-        foreach (var f in System.IO.Directory.EnumerateFiles(Segment.Directory, RendezvousInfo.SegmentPrefixOf(session) + "-*"))
-            if (TryDelete(f)) removed.Add(f);
-        return removed;
-    }
+    public static bool IsLive(RendezvousInfo info) =>
+        info.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(info.Session) : Libc.ProcessExists(info.Pid);
 
     /// <summary>Removes this run's record if it is still ours.</summary>
     public void Withdraw(RendezvousInfo info)
@@ -131,7 +102,8 @@ public sealed class Rendezvous
         if (TryRead()?.Session == info.Session) TryDelete(FilePath);
     }
 
-    private static bool TryDelete(string path)
+    /// <summary>Removes a file if it is there; whether it was.</summary>
+    public static bool TryDelete(string path)
     {
         try { if (!File.Exists(path)) return false; File.Delete(path); return true; }
         catch (IOException) { return false; }

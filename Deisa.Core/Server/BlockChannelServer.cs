@@ -1,50 +1,46 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using Google.Protobuf;
+using Deisa.Engine.Actors;
+using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
-using Deisa.Hosting;
 using Deisa.Model;
-using Deisa.Protocol;
-using Deisa.Protocol.Messages;
+using Deisa.Protocol.BlockFrames;
 
 namespace Deisa.Server;
 
 /// <summary>
-/// The analytics' end of the block channel: a plain Unix socket for the calls of every send
-/// (acquire, commit, one-call send of small blocks). Without HTTP/2 framing, gRPC's call
-/// objects and the thread hops they take, a call costs a fraction of a gRPC call. Control
-/// calls (register, feedback, close, status) stay on gRPC.
+/// The analytics' end of its node's block channel (frames in <see cref="BlockFrame"/>): a
+/// plain Unix socket for the calls of every send (acquire, commit, one-call send of small
+/// blocks). Control calls (register, feedback, close, status) go to gRPC.
 /// </summary>
 internal sealed class BlockChannelServer : IAsyncDisposable
 {
     private readonly Socket _listener;
-    private readonly string _path;
     private readonly byte[] _token;
     private readonly BlockOperations _blocks;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
 
-    /// <summary>Told of each small block's send before its handling (see <see cref="EventWaiter"/>).</summary>
-    internal EventWaiter? Waiter { get; set; }
+    /// <summary>Told of each small block's send before its handling.</summary>
+    internal ISendObserver? Observer { get; set; }
 
     private BlockChannelServer(Socket listener, string path, string token, BlockOperations blocks)
     {
         _listener = listener;
-        _path = path;
+        Path = path;
         _token = Encoding.UTF8.GetBytes(token);
         _blocks = blocks;
         _accepting = AcceptAsync();
     }
 
-    /// <summary>The block channel's path for a gRPC Unix socket path.</summary>
-    public static string PathFor(string grpcSocketPath) => grpcSocketPath + ".blocks";
+    /// <summary>The socket's path, which bridges learn when they register.</summary>
+    public string Path { get; }
 
-    /// <summary>Listens next to the gRPC socket; null if it cannot (bridges then use gRPC only).</summary>
-    public static BlockChannelServer? TryStart(string grpcSocketPath, string token, BlockOperations blocks)
+    /// <summary>Listens at <paramref name="path"/> (mode 0600); an error names the path.</summary>
+    public static BlockChannelServer Start(string path, string token, BlockOperations blocks)
     {
-        var path = PathFor(grpcSocketPath);
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -57,7 +53,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         catch (Exception e) when (e is SocketException or IOException or ArgumentException or UnauthorizedAccessException)
         {
             listener.Dispose();
-            return null;
+            throw new DeisaException(DeisaStatus.Value, $"cannot listen for blocks on {path}: {e.Message}", e);
         }
     }
 
@@ -86,36 +82,35 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var input = new byte[64 * 1024];
         var output = new byte[256];
         var writing = new RankWriting();
-        RankConnection? connection = null;
         var names = new ArrayNames();
         try
         {
-            var (kind, hello) = BlockFrame.Read(socket, ref input);
-            if (kind != BlockFrame.Hello) return;
-            var greeting = BlockChannelHello.Parser.ParseFrom(hello.Span);
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(greeting.Token), _token))
+            var (kind, body) = BlockFrame.Read(socket, ref input);
+            if (kind != BlockFrameKind.Hello) return;
+            var hello = HelloFrame.Read(body.Span);
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(hello.Token), _token))
             {
-                Reply(socket, BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Value, Message = "missing or wrong session token" });
+                ReplyError(new ErrorFrame(DeisaStatus.Value, "missing or wrong session token"));
                 return;
             }
-            Reply(socket, BlockFrame.Ok, new Empty());
-            connection = new RankConnection();
+            ReplyOk(null);
+            var connection = new RankConnection();
             DeisaException? failedCommit = null;
             while (true)
             {
-                if (kind != BlockFrame.Hello) connection.Served(); // the last request was handled
-                (kind, var body) = BlockFrame.Read(socket, ref input);
+                (kind, body) = BlockFrame.Read(socket, ref input);
                 writing.End();
                 if (kind == 0) return; // the bridge closed
-                if (kind == BlockFrame.Commit)
+                if (kind == BlockFrameKind.Commit)
                 {
                     // No reply: the bridge goes on at once. A failure answers the next request.
-                    try { _blocks.CommitAsync(CommitBlockRequest.Parser.ParseFrom(body.Span)).GetAwaiter().GetResult(); }
+                    try { _blocks.CommitAsync(CommitFrame.Read(body.Span)).GetAwaiter().GetResult(); }
                     catch (DeisaException e) { failedCommit ??= e; }
+                    connection.Served();
                     continue;
                 }
-                byte replyKind = BlockFrame.Ok;
-                IMessage reply;
+                SlotFrame? slot = null;
+                ErrorFrame? error = null;
                 try
                 {
                     if (failedCommit is { } failed)
@@ -123,29 +118,31 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                         failedCommit = null;
                         throw new DeisaException(failed.Status, $"an earlier block's commit failed: {failed.Message}");
                     }
-                    reply = kind switch
+                    slot = kind switch
                     {
-                        BlockFrame.Acquire => _blocks.AcquireAsync(AcquireBlockRequest.Parser.ParseFrom(body.Span), _stop.Token).GetAwaiter().GetResult(),
-                        BlockFrame.SendPacked => SendPacked(body, names, connection),
-                        BlockFrame.Flush => new Empty(),
+                        BlockFrameKind.Acquire => Acquire(body, names),
+                        BlockFrameKind.Send => Send(body, names, connection),
+                        BlockFrameKind.Flush => null,
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
                 }
                 catch (DeisaException e)
                 {
-                    (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)e.Status, Message = e.Message });
+                    error = new ErrorFrame(e.Status, e.Message);
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
                     return;
                 }
-                catch (Exception e) when (e is not (InvalidDataException or InvalidProtocolBufferException))
+                catch (Exception e) when (e is not InvalidDataException)
                 {
-                    (replyKind, reply) = (BlockFrame.Error, new BlockChannelError { Status = (int)DeisaStatus.Internal, Message = $"internal error: {e.GetType().Name}: {e.Message}" });
+                    error = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
                 }
-                Reply(socket, replyKind, reply);
+                if (error is { } refused) ReplyError(refused);
+                else ReplyOk(slot);
+                connection.Served();
                 // The rank now writes its block and commits it without waiting for a reply.
-                if (kind == BlockFrame.Acquire && replyKind == BlockFrame.Ok) writing.Begin();
+                if (kind == BlockFrameKind.Acquire && error is null) writing.Begin();
             }
         }
         catch (Exception) // a malformed or hostile peer, or a lost one: close this connection only
@@ -157,20 +154,42 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             socket.Dispose();
         }
 
-        void Reply(Socket s, byte kind, IMessage message)
+        void ReplyOk(SlotFrame? slot)
         {
-            int n = BlockFrame.Write(ref output, kind, message);
-            for (int sent = 0; sent < n;) sent += s.Send(output, sent, n - sent, SocketFlags.None);
+            var w = new FrameWriter(output, BlockFrameKind.Ok);
+            slot?.Write(ref w);
+            Write(ref w);
+        }
+
+        void ReplyError(ErrorFrame error)
+        {
+            var w = new FrameWriter(output, BlockFrameKind.Error);
+            error.Write(ref w);
+            Write(ref w);
+        }
+
+        void Write(ref FrameWriter w)
+        {
+            int n = w.Finish();
+            output = w.Buffer;
+            BlockFrame.Send(socket, output, n);
         }
     }
 
-    /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
-    private AcquireBlockReply SendPacked(ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
+    private SlotFrame Acquire(ReadOnlyMemory<byte> body, ArrayNames names)
     {
-        var f = BlockSendFrame.Read(body.Span);
+        var f = BlockRequestFrame.Read(body.Span, withData: false);
+        var rent = new BlockSend(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        return _blocks.AcquireAsync(rent, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
+    }
+
+    /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
+    private SlotFrame Send(ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
+    {
+        var f = BlockRequestFrame.Read(body.Span, withData: true);
         var array = names.Of(body.Span[f.Name]);
-        Waiter?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
-        var rent = BlockOperations.Rent(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.Data.GetOffsetAndLength(body.Length).Length);
+        Observer?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
+        var rent = new BlockSend(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).
         return _blocks.SendAsync(rent, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();
@@ -195,17 +214,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     }
 
-    /// <summary>One bridge's connection, as a thread waiting for its request's event sees it.</summary>
-    internal sealed class RankConnection
-    {
-        private long _served;
-
-        /// <summary>Requests handled so far: it moves once the connection's thread is done with one.</summary>
-        public long Handled => Volatile.Read(ref _served);
-
-        public void Served() => Volatile.Write(ref _served, _served + 1);
-    }
-
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
@@ -218,6 +226,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 try { s.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
                 s.Dispose();
             }
-        try { File.Delete(_path); } catch (IOException) { }
+        try { File.Delete(Path); } catch (IOException) { }
     }
 }

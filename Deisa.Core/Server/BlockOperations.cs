@@ -1,59 +1,42 @@
 using Deisa.Engine.Head;
+using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
-using Deisa.Protocol.Messages;
-using Deisa.SharedMemory;
+using Deisa.Protocol.BlockFrames;
 
 namespace Deisa.Server;
 
 /// <summary>
-/// What the analytics does for a block send, whichever channel brought it (the gRPC service
-/// or the block channel): admission under back-pressure, a slot of the pool, the commit.
+/// What the analytics does for the calls of a send that the block channel brings: admission
+/// under back-pressure (where the head checks the block), a slot of the pool, the commit.
 /// </summary>
 internal sealed class BlockOperations(HeadActor head, NodeActor node)
 {
-    public async Task<AcquireBlockReply> AcquireAsync(AcquireBlockRequest request, CancellationToken ct) =>
-        ToReply(await RentAsync(RentOf(request), request.TimeoutMs, request.RetiredSeen, ct).ConfigureAwait(false));
+    /// <summary>A slot the rank then writes and commits.</summary>
+    public async Task<SlotFrame> AcquireAsync(BlockSend rent, long timeoutMs, long retiredSeen, CancellationToken ct) =>
+        ToFrame(await RentAsync(rent, timeoutMs, retiredSeen, ct).ConfigureAwait(false));
 
-    public async Task CommitAsync(CommitBlockRequest request)
+    /// <summary>A small block in one call: a slot, <paramref name="data"/> copied into it (read
+    /// until the returned task completes), the commit.</summary>
+    public async Task<SlotFrame> SendAsync(BlockSend rent, long timeoutMs, long retiredSeen, ReadOnlyMemory<byte> data, CancellationToken ct) =>
+        ToFrame(await RentAsync(rent, timeoutMs, retiredSeen, ct, data).ConfigureAwait(false));
+
+    /// <summary>The rank wrote its slot's block (or gives the slot back).</summary>
+    public async Task CommitAsync(CommitFrame commit)
     {
         // Both wait until the head was told: a commit carries no reply on the block channel,
         // and the bridge's next request must reach the head after this news.
-        if (request.Abandon) await node.AbandonAsync(request.Slot, request.Rank).ConfigureAwait(false);
-        else await node.CommitAsync(request.Slot, request.Rank).ConfigureAwait(false);
+        if (commit.Abandon) await node.AbandonAsync(commit.Slot, commit.Rank).ConfigureAwait(false);
+        else await node.CommitAsync(commit.Slot, commit.Rank).ConfigureAwait(false);
     }
-
-    /// <summary>A small block in one call: a slot, the carried bytes copied into it, the commit.</summary>
-    public async Task<AcquireBlockReply> SendAsync(SendBlockRequest request, CancellationToken ct)
-    {
-        var block = request.Block ?? throw DeisaException.Value("a block send carries no block description");
-        if (request.Data.Length != block.Nbytes)
-            throw DeisaException.Value($"array '{block.Array}': block of {request.Data.Length} bytes, announced {block.Nbytes}");
-        return await SendAsync(RentOf(block), block.TimeoutMs, block.RetiredSeen, request.Data.Memory, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>As <see cref="SendAsync(SendBlockRequest, CancellationToken)"/>, the block's bytes
-    /// in <paramref name="data"/> (read until the returned task completes).</summary>
-    public async Task<AcquireBlockReply> SendAsync(RentRequest rent, long timeoutMs, long retiredSeen, ReadOnlyMemory<byte> data, CancellationToken ct) =>
-        ToReply(await RentAsync(rent, timeoutMs, retiredSeen, ct, data).ConfigureAwait(false));
-
-    /// <summary>A send's description, checked where the bridge cannot be trusted to have done it.</summary>
-    public static RentRequest Rent(int rank, string array, long timestep, int dtype, long[] shape, int order, long nbytes)
-    {
-        if (order is not (0 or 1)) throw DeisaException.Value($"array '{array}': unknown memory order {order}");
-        return new RentRequest(rank, array, timestep, (DType)dtype, shape, (MemoryOrder)order, nbytes);
-    }
-
-    private static RentRequest RentOf(AcquireBlockRequest r) => Rent(r.Rank, r.Array, r.Timestep, r.Dtype, r.Shape.ToArray(), r.Order, r.Nbytes);
 
     /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool (into
     /// which <paramref name="data"/>, if given, is written and committed at once).</summary>
-    private async Task<RentedSlot> RentAsync(RentRequest rent, long timeoutMs, long retiredSeen, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
+    private async Task<RentedSlot> RentAsync(BlockSend rent, long timeoutMs, long retiredSeen, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
     {
         var started = DateTime.UtcNow;
         var timeout = Waits.FromMilliseconds(timeoutMs);
-        await head.AdmitAsync(rent.Rank, rent.Array, rent.Timestep, rent.DType, timeout, ct, rent.Shape, rent.NBytes)
-            .ConfigureAwait(false);
+        await head.AdmitAsync(rent, timeout, ct).ConfigureAwait(false);
         try
         {
             // A free slot is granted (and a small block sent) at once, without arming the wait's timeout.
@@ -80,16 +63,9 @@ internal sealed class BlockOperations(HeadActor head, NodeActor node)
 
     /// <summary>The send was announced but gets no slot: the rank may send it again, and its
     /// timestep may close without it.</summary>
-    private void Withdraw(RentRequest rent) => head.Withdraw(rent.Rank, rent.Array, rent.Timestep);
+    private void Withdraw(BlockSend rent) => head.Withdraw(rent.Rank, rent.Array, rent.Timestep);
 
-    private static AcquireBlockReply ToReply(RentedSlot rented)
-    {
-        var reply = new AcquireBlockReply
-        {
-            Slot = rented.Slot.Id, Segment = rented.Slot.Segment.Name, SegmentSize = rented.Slot.Segment.Capacity,
-            Offset = rented.Slot.Offset, RetireAll = rented.Retired is null, RetiredSeq = rented.RetiredSeq,
-        };
-        if (rented.Retired is not null) reply.RetiredSegments.AddRange(rented.Retired);
-        return reply;
-    }
+    private static SlotFrame ToFrame(RentedSlot rented) => new(
+        rented.Slot.Id, rented.Slot.Segment.Name, rented.Slot.Segment.Capacity, rented.Slot.Offset, rented.RetiredSeq,
+        rented.Retired is null, rented.Retired ?? []);
 }

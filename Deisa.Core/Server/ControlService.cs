@@ -2,14 +2,15 @@ using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Deisa.Engine.Head;
+using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
 using Deisa.Protocol.Messages;
 
 namespace Deisa.Server;
 
-/// <summary>The gRPC face of the head and node actors for the bridges.</summary>
-internal sealed class ControlService(HeadActor head, NodeActor node, BlockOperations blocks,
+/// <summary>The gRPC face of the head and node actors for the bridges' control calls (their sends come on the block channel).</summary>
+internal sealed class ControlService(HeadActor head, NodeActor node, BlockChannelServer blocks,
     IHostApplicationLifetime lifetime)
     : Control.ControlBase
 {
@@ -22,7 +23,7 @@ internal sealed class ControlService(HeadActor head, NodeActor node, BlockOperat
         if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);
         var layouts = await registering;
-        var reply = new RegisterReply { PoolBytes = node.PoolBudget };
+        var reply = new RegisterReply { PoolBytes = node.PoolBudget, BlockChannel = blocks.Path };
         foreach (var l in layouts.Values) if (l.DType != DType.Undeclared) reply.Dtypes[l.Name] = (int)l.DType;
         return reply;
     }
@@ -38,18 +39,6 @@ internal sealed class ControlService(HeadActor head, NodeActor node, BlockOperat
             head.RankLost(request.Rank);
             node.AbandonRank(request.Rank);
         }
-    }
-
-    public override Task<AcquireBlockReply> AcquireBlock(AcquireBlockRequest request, ServerCallContext context) =>
-        blocks.AcquireAsync(request, context.CancellationToken);
-
-    public override Task<AcquireBlockReply> SendBlock(SendBlockRequest request, ServerCallContext context) =>
-        blocks.SendAsync(request, context.CancellationToken);
-
-    public override async Task<Empty> CommitBlock(CommitBlockRequest request, ServerCallContext context)
-    {
-        await blocks.CommitAsync(request);
-        return new Empty();
     }
 
     public override async Task<GetFeedbackReply> GetFeedback(GetFeedbackRequest request, ServerCallContext context)
@@ -76,11 +65,7 @@ internal sealed class ControlService(HeadActor head, NodeActor node, BlockOperat
 
     public override async Task<StatusReply> Status(Empty request, ServerCallContext context)
     {
-        var status = await head.StatusAsync();
-        var pool = await node.UsageAsync();
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-            RunStatusJson.Write(w, status, pool);
-        return new StatusReply { Json = System.Text.Encoding.UTF8.GetString(ms.ToArray()) };
+        var status = await head.StatusAsync() with { Pool = await node.UsageAsync() };
+        return new StatusReply { Json = JsonSerializer.Serialize(status, StatusJson.Default.RunStatus) };
     }
 }

@@ -14,8 +14,6 @@ namespace Deisa.Server;
 /// </summary>
 internal sealed class SessionInterceptor(SessionToken token) : Interceptor
 {
-    public const string Header = "deisa-token";
-
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         Check(context);
@@ -32,7 +30,7 @@ internal sealed class SessionInterceptor(SessionToken token) : Interceptor
 
     private void Check(ServerCallContext context)
     {
-        var presented = context.RequestHeaders.GetValue(Header) ?? "";
+        var presented = context.RequestHeaders.GetValue(SessionHeaders.Token) ?? "";
         if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), token.Bytes))
             throw new RpcException(new Status(StatusCode.Unauthenticated, "missing or wrong session token"));
     }

@@ -1,6 +1,5 @@
 using Deisa.Model;
 using Deisa.Platform;
-using Deisa.Protocol;
 
 namespace Deisa.SharedMemory;
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Deisa.Model;
 
 namespace Deisa.SharedMemory;
@@ -17,12 +18,13 @@ public sealed class SegmentPool : IDisposable
     private readonly List<Segment> _free = new();
     private readonly List<(long Seq, string Name)> _retired = new();
     private readonly List<long> _reserving = new(); // capacities of reserved segments not created yet
+    private readonly ConcurrentDictionary<string, Segment> _byName = new(StringComparer.Ordinal); // read from any thread
     private long _nextSegment, _nextSlot, _retiredSeq;
 
     /// <summary>Creates an empty pool; segments are named <c>{prefix}-{n}</c>.</summary>
     public SegmentPool(string prefix, long budget)
     {
-        if (budget <= 0) throw DeisaException.Value($"pool_size must be positive (got {budget})");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget); // PoolSize.Resolve checks it for users
         _prefix = prefix;
         Budget = budget;
     }
@@ -71,6 +73,7 @@ public sealed class SegmentPool : IDisposable
             }
             if (Allocated + need > Budget) return null;
             best = Segment.Create($"{_prefix}-{_nextSegment++}", need);
+            _byName[best.Name] = best;
             Allocated += need;
             SegmentCount++;
         }
@@ -99,6 +102,7 @@ public sealed class SegmentPool : IDisposable
     {
         _reserving.Remove(segment.Capacity);
         _free.Add(segment);
+        _byName[segment.Name] = segment;
     }
 
     /// <summary>A reserved segment that will not come (its creation failed, or the run ended).</summary>
@@ -131,8 +135,13 @@ public sealed class SegmentPool : IDisposable
         return _retired.Where(r => r.Seq > seq).Select(r => r.Name).ToList();
     }
 
+    /// <summary>Where segment <paramref name="name"/> is mapped in this process; null if the pool
+    /// does not have it. Unlike the rest of the pool, safe from any thread.</summary>
+    public nint? AddressOf(string name) => _byName.TryGetValue(name, out var s) ? s.Address : null;
+
     private void Destroy(Segment s)
     {
+        _byName.TryRemove(s.Name, out _);
         Allocated -= s.Capacity;
         SegmentCount--;
         s.Dispose();

@@ -1,4 +1,3 @@
-using Deisa.Protocol;
 namespace Deisa.SharedMemory;
 
 /// <summary>The place of one block in shared memory: a segment and a byte range in it.</summary>

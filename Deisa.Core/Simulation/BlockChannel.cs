@@ -1,15 +1,14 @@
 using System.Net.Sockets;
-using Google.Protobuf;
 using Deisa.Model;
-using Deisa.Protocol;
-using Deisa.Protocol.Messages;
-using Deisa.Server;
+using Deisa.Protocol.BlockFrames;
 
 namespace Deisa.Simulation;
 
 /// <summary>
-/// A bridge's end of the block channel (see <see cref="BlockChannelServer"/>): blocking calls
-/// on a plain Unix socket, made on the simulation's own thread, one at a time.
+/// A bridge's end of its node's block channel (frames in <see cref="BlockFrame"/>): blocking
+/// calls on a plain Unix socket, made on the simulation's own thread, one at a time. A socket
+/// that fails is the analytics gone (<see cref="DeisaStatus.AnalyticsLost"/>); a refusal is the
+/// analytics' error.
 /// </summary>
 internal sealed class BlockChannel : IDisposable
 {
@@ -18,20 +17,24 @@ internal sealed class BlockChannel : IDisposable
 
     private BlockChannel(Socket socket) => _socket = socket;
 
-    /// <summary>Connects and presents the token; null when the analytics has no block channel
-    /// (a TCP address, or one it could not open), and the bridge uses gRPC for every call.</summary>
-    public static BlockChannel? TryConnect(string address, string token, int rank)
+    /// <summary>Connects to the block channel at <paramref name="path"/> and presents the token.</summary>
+    public static BlockChannel Connect(string path, string token, int rank)
     {
-        if (Address.Parse(address, allowRemote: true).UnixPath is not { } path) return null;
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try { socket.Connect(new UnixDomainSocketEndPoint(BlockChannelServer.PathFor(path))); }
-        catch (SocketException)
+        try { socket.Connect(new UnixDomainSocketEndPoint(path)); }
+        catch (SocketException e)
         {
             socket.Dispose();
-            return null;
+            throw new DeisaException(DeisaStatus.AnalyticsLost,
+                $"rank {rank} cannot reach its node's block channel {path} ({e.Message}); blocks travel through shared memory, so a rank runs on the node of the analytics it sends to");
         }
         var channel = new BlockChannel(socket);
-        try { channel.Call(BlockFrame.Hello, new BlockChannelHello { Token = token, Rank = rank }, Empty.Parser); }
+        try
+        {
+            var w = new FrameWriter(channel._buffer, BlockFrameKind.Hello);
+            new HelloFrame(rank, token).Write(ref w);
+            channel.Call(ref w);
+        }
         catch
         {
             channel.Dispose();
@@ -40,60 +43,69 @@ internal sealed class BlockChannel : IDisposable
         return channel;
     }
 
-    /// <summary>A message that gets no reply (a commit): sent, and the bridge goes on.</summary>
-    public void Post(byte kind, IMessage message)
+    /// <summary>A slot for a block of <paramref name="nbytes"/> the rank then writes and commits.</summary>
+    public SlotFrame Acquire(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+        MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen)
     {
-        try { Write(kind, message); }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException) { throw Lost(e); }
+        var w = new FrameWriter(_buffer, BlockFrameKind.Acquire);
+        BlockRequestFrame.Write(ref w, rank, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false);
+        return SlotFrame.Read(Call(ref w).Span);
     }
 
-    private void Write(byte kind, IMessage message) => SendAll(BlockFrame.Write(ref _buffer, kind, message));
-
-    private void SendAll(int n)
-    {
-        for (int sent = 0; sent < n;) sent += _socket.Send(_buffer, sent, n - sent, SocketFlags.None);
-    }
-
-    /// <summary>One request and its reply; a refusal comes back as the analytics' <see cref="DeisaException"/>.</summary>
-    public T Call<T>(byte kind, IMessage request, MessageParser<T> parser) where T : IMessage<T>
-    {
-        try
-        {
-            Write(kind, request);
-            return ReadReply(parser);
-        }
-        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
-    }
-
-    /// <summary>A small block's send (<see cref="BlockSendFrame"/>): its bytes go from
-    /// <paramref name="data"/> into the frame, the reply grants and commits its slot.</summary>
-    public AcquireBlockReply Send(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+    /// <summary>A small block in one call: its bytes go from <paramref name="data"/> into the
+    /// frame; the answer is the slot they were written to, already committed.</summary>
+    public SlotFrame Send(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
         MemoryOrder order, long timeoutMs, long retiredSeen, ReadOnlySpan<byte> data)
     {
-        try
-        {
-            int n = BlockSendFrame.Write(ref _buffer, rank, name, timestep, dtype, shape, order, timeoutMs, retiredSeen, data);
-            SendAll(n);
-            return ReadReply(AcquireBlockReply.Parser);
-        }
+        var w = new FrameWriter(_buffer, BlockFrameKind.Send);
+        BlockRequestFrame.Write(ref w, rank, name, timestep, dtype, shape, order, data.Length, timeoutMs, retiredSeen, data, withData: true);
+        return SlotFrame.Read(Call(ref w).Span);
+    }
+
+    /// <summary>The block of <paramref name="slot"/> is written (or, <paramref name="abandon"/>,
+    /// given back): sent without waiting; a refusal answers the next request.</summary>
+    public void Commit(int rank, long slot, bool abandon)
+    {
+        var w = new FrameWriter(_buffer, BlockFrameKind.Commit);
+        new CommitFrame(rank, slot, abandon).Write(ref w);
+        try { Post(ref w); }
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
 
-    private T ReadReply<T>(MessageParser<T> parser) where T : IMessage<T>
+    /// <summary>Returns once every commit sent before was handled (the error of a refused one, if any).</summary>
+    public void Flush()
     {
-        var (replyKind, body) = BlockFrame.Read(_socket, ref _buffer);
-        if (replyKind == 0) throw new EndOfStreamException("the analytics closed the block channel");
-        if (replyKind == BlockFrame.Error)
+        var w = new FrameWriter(_buffer, BlockFrameKind.Flush);
+        Call(ref w);
+    }
+
+    private void Post(ref FrameWriter w)
+    {
+        int n = w.Finish();
+        _buffer = w.Buffer;
+        BlockFrame.Send(_socket, _buffer, n);
+    }
+
+    /// <summary>Sends the frame and returns the body of its answer.</summary>
+    private ReadOnlyMemory<byte> Call(ref FrameWriter w)
+    {
+        try
         {
-            var error = BlockChannelError.Parser.ParseFrom(body.Span);
-            throw new DeisaException((DeisaStatus)error.Status, error.Message);
+            Post(ref w);
+            var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+            return kind switch
+            {
+                BlockFrameKind.Ok => body,
+                BlockFrameKind.Error => throw ErrorFrame.Read(body.Span).ToException(),
+                0 => throw new EndOfStreamException("the analytics closed the block channel"),
+                _ => throw new InvalidDataException($"block channel answer of kind {kind}"),
+            };
         }
-        if (replyKind != BlockFrame.Ok) throw new InvalidDataException($"block channel reply of kind {replyKind}");
-        return parser.ParseFrom(body.Span);
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
 
     private static bool IsLost(Exception e) =>
-        e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException or InvalidProtocolBufferException;
+        e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException;
 
     private static DeisaException Lost(Exception e) =>
         new(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);

@@ -1,5 +1,4 @@
 using Deisa.Model;
-using Deisa.Protocol;
 namespace Deisa.Simulation;
 
 /// <summary>Settings of one rank's bridge.</summary>

@@ -4,7 +4,6 @@ using Grpc.Net.Client;
 using Deisa.Model;
 using Deisa.Protocol;
 using Deisa.Protocol.Messages;
-using Deisa.Server;
 
 namespace Deisa.Simulation;
 
@@ -51,7 +50,7 @@ public sealed class ControlClient : IDisposable
             MaxSendMessageSize = 8 << 20,
         });
         Client = new Control.ControlClient(_channel);
-        _headers = new Metadata { { SessionInterceptor.Header, token } };
+        _headers = new Metadata { { SessionHeaders.Token, token } };
     }
 
     public Control.ControlClient Client { get; }

@@ -1,3 +1,4 @@
+using Deisa.Protocol.BlockFrames;
 using Deisa.SharedMemory;
 
 namespace Deisa.Simulation;
@@ -22,12 +23,14 @@ internal sealed class SegmentCache : IDisposable
         return s;
     }
 
-    public void Retire(IEnumerable<string> names, bool all, string keep, long seq)
+    /// <summary>Unmaps the segments the node destroyed, as a granted slot lists them.</summary>
+    public void Retire(SlotFrame slot)
     {
-        var drop = all ? _mapped.Keys.Where(n => n != keep).ToList() : names.ToList();
+        if (slot.Retired.Count == 0 && !slot.RetireAll) { RetiredSeen = Math.Max(RetiredSeen, slot.RetiredSeq); return; }
+        var drop = slot.RetireAll ? _mapped.Keys.Where(n => n != slot.Segment).ToList() : slot.Retired;
         foreach (var n in drop)
             if (_mapped.Remove(n, out var s)) s.Dispose();
-        RetiredSeen = Math.Max(RetiredSeen, seq);
+        RetiredSeen = Math.Max(RetiredSeen, slot.RetiredSeq);
     }
 
     public void Dispose()

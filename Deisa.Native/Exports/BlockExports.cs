@@ -8,7 +8,7 @@ namespace Deisa.Native.Exports;
 internal static unsafe class BlockExports
 {
     [UnmanagedCallersOnly(EntryPoint = "deisa_block_info")]
-    public static int Info(nint block, int* dtype, int* order, int* ndim, long* shape, int capacity) =>
+    public static int Info(nint block, int* dtype, int* order, int* ndim, long* shape, long capacity) =>
         NativeCall.Run(() =>
         {
             var b = HandleTable.Get<BlockBuffer>(block, "block");

@@ -33,8 +33,9 @@ internal static unsafe class BridgeExports
         NativeCall.Run(() =>
         {
             var b = HandleTable.Get<Bridge>(bridge, B);
-            b.DeclareArray(NativeCall.Utf8(name, "name"), NativeCall.Int64s(globalShape, ndim, "global_shape"),
-                NativeCall.Int64s(chunkShape, ndim, "chunk_shape"), NativeCall.Int64s(position, ndim, "chunk_position"),
+            var array = NativeCall.Utf8(name, "name");
+            b.DeclareArray(array, NativeCall.Int64s(globalShape, ndim, $"array '{array}': global_shape"),
+                NativeCall.Int64s(chunkShape, ndim, $"array '{array}': chunk_shape"), NativeCall.Int64s(position, ndim, $"array '{array}': chunk_position"),
                 (DType)dtype, (MemoryOrder)order);
         });
 
@@ -49,28 +50,11 @@ internal static unsafe class BridgeExports
             var array = NativeCall.Utf8(name, "name");
             if (data == null && nbytes > 0) throw new DeisaException(DeisaStatus.InvalidHandle, "data is NULL");
             if (nbytes < 0) throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes must not be negative (got {nbytes})");
-            if (nbytes > int.MaxValue)
-                throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes {nbytes} is more than deisa_bridge_send takes ({int.MaxValue} bytes); write larger blocks with deisa_bridge_acquire");
-            if (order is not (0 or 1)) throw new DeisaException(DeisaStatus.Value, $"array '{array}': order must be DEISA_ORDER_C or DEISA_ORDER_FORTRAN (got {order})");
-            var dims = NativeCall.Int64s(shape, ndim, "shape");
-            var type = CheckDType(array, dtype);
-            if (type == DType.Undeclared) throw new DeisaException(DeisaStatus.Type, $"array '{array}': a block needs its dtype (got DEISA_DTYPE_UNDECLARED)");
-            // The arguments must agree with each other before they are compared with the declaration.
-            if (!dims.AsSpan().ContainsAnyInRange(long.MinValue, -1L)) // no negative length
-            {
-                long expected;
-                try { expected = checked(Shape.Count(dims) * DTypes.ItemSize(type)); }
-                catch (OverflowException) { throw new DeisaException(DeisaStatus.Value, $"array '{array}': shape {Shape.Format(dims)} is too large"); }
-                if (nbytes != expected)
-                    throw new DeisaException(DeisaStatus.Value, $"array '{array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(dims)} of {DTypes.NumpyName(type)}");
-            }
-            b.Send(array, new ReadOnlySpan<byte>(data, (int)nbytes), type, dims, (MemoryOrder)order, timestep);
+            if (nbytes > AbiConstants.MaxSendBytes)
+                throw new DeisaException(DeisaStatus.Value, $"array '{array}': nbytes {nbytes} is more than deisa_bridge_send takes ({AbiConstants.MaxSendBytes} bytes); write larger blocks with deisa_bridge_acquire");
+            // The analytics checks the block (shape, dtype, order, size) against the declaration.
+            b.Send(array, new ReadOnlySpan<byte>(data, (int)nbytes), (DType)dtype, NativeCall.Int64s(shape, ndim, "shape"), (MemoryOrder)order, timestep);
         });
-
-    /// <summary>A dtype code of the C ABI: DEISA_DTYPE_UNDECLARED or a defined element type.</summary>
-    private static DType CheckDType(string array, int dtype) =>
-        dtype == 0 || DTypes.IsDefined((DType)dtype) ? (DType)dtype
-        : throw new DeisaException(DeisaStatus.Type, $"array '{array}': unknown dtype code {dtype}");
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_acquire")]
     public static int Acquire(nint bridge, byte* name, long timestep, int dtype, void** data, long* nbytes, nint* block) =>
@@ -82,7 +66,7 @@ internal static unsafe class BridgeExports
             var h = NativeCall.Out(block, "block (out)");
             *d = null; *n = 0; *h = 0;
             var array = NativeCall.Utf8(name, "name");
-            var buffer = b.Acquire(array, timestep, CheckDType(array, dtype));
+            var buffer = b.Acquire(array, timestep, (DType)dtype);
             *d = (void*)buffer.Address;
             *n = buffer.NBytes;
             *h = HandleTable.Add(buffer);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Deisa.Model;
 
 namespace Deisa.Native.Exports;
 
@@ -23,5 +24,22 @@ internal static unsafe class CommonExports
     [UnmanagedCallersOnly(EntryPoint = "deisa_version")]
     public static byte* Version() => s_version;
 
-    private static readonly byte* s_version = NativeCall.AllocUtf8("0.1.0");
+    private static readonly byte* s_version = NativeCall.AllocUtf8(AbiConstants.Version);
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_status_string")]
+    public static byte* StatusString(int status) =>
+        (byte*)((uint)status < (uint)s_statusStrings.Length - 1 ? s_statusStrings[status] : s_statusStrings[^1]);
+
+    /// <summary>Each status code's text (static storage), then the text of a code that is none.</summary>
+    private static readonly nint[] s_statusStrings = Enumerable.Range(0, (int)Enum.GetValues<DeisaStatus>().Max() + 1)
+        .Select(i => AbiConstants.StatusMessage((DeisaStatus)i) ?? "unknown status")
+        .Append("unknown status").Select(m => (nint)NativeCall.AllocUtf8(m)).ToArray();
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_size_parse")]
+    public static int SizeParse(byte* text, long* bytes) => NativeCall.Run(() =>
+    {
+        var o = NativeCall.Out(bytes, "bytes (out)");
+        *o = 0;
+        *o = ByteSize.Parse(NativeCall.Utf8(text, "text"), null);
+    });
 }

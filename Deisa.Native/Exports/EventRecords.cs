@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Deisa.Engine.Head;
+using Deisa.Engine.Messages;
 using Deisa.Model;
 
 namespace Deisa.Native.Exports;
@@ -13,9 +14,6 @@ namespace Deisa.Native.Exports;
 /// </summary>
 internal static class EventRecords
 {
-    /// <summary>The record kinds (deisa_event_kind).</summary>
-    public const int ArrayKind = 1, CallbackKind = 2, DropKind = 3, TimestepDoneKind = 4, FailedKind = 5, EndKind = 6;
-
     /// <summary>The bytes of <paramref name="e"/>'s record (a multiple of 8).</summary>
     public static int SizeOf(AnalyticsEvent e) => e switch
     {
@@ -30,8 +28,9 @@ internal static class EventRecords
     };
 
     /// <summary>Writes <paramref name="e"/>'s record at the start of <paramref name="into"/>;
-    /// false (nothing written) if it does not fit. <paramref name="size"/> is its size either way.</summary>
-    public static bool TryWrite(Span<byte> into, AnalyticsEvent e, out int size)
+    /// false (nothing written) if it does not fit. <paramref name="size"/> is its size either way.
+    /// <paramref name="addressOf"/> gives where a block lies in this process.</summary>
+    public static bool TryWrite(Span<byte> into, AnalyticsEvent e, Func<BlockLocation, nint> addressOf, out int size)
     {
         size = SizeOf(e);
         if (size > into.Length) return false;
@@ -39,7 +38,7 @@ internal static class EventRecords
         switch (e)
         {
             case ArrayReady a:
-                w.Int32(ArrayKind); w.Int32(size);
+                w.Kind(EventKind.Array); w.Int32(size);
                 w.Int64(a.Timestep);
                 w.Int32((int)a.DType); w.Int32(a.GlobalShape.Length);
                 w.Int32(a.Blocks.Count); w.Int32(Encoding.UTF8.GetByteCount(a.Name));
@@ -52,13 +51,13 @@ internal static class EventRecords
                 for (int i = 0; i < a.Blocks.Count; i++)
                 {
                     var b = a.Blocks[i];
-                    w.Int64(b.Lease); w.Int64((long)b.Address); w.Int64(b.NBytes); w.Int64((long)b.Rank);
-                    w.Int64(b.Order == MemoryOrder.Fortran ? 1 : 0);
+                    w.Int64(b.Lease); w.Int64(addressOf(b.Location)); w.Int64(b.NBytes); w.Int64(b.Rank);
+                    w.Int64((long)b.Order);
                     w.Int64s(b.Shape);
                 }
                 break;
             case CallbackDue c:
-                w.Int32(CallbackKind); w.Int32(size);
+                w.Kind(EventKind.Callback); w.Int32(size);
                 w.Int64(c.Timestep);
                 w.Int32(c.CallbackId); w.Int32(c.Windows.Count);
                 foreach (var (_, timesteps) in c.Windows)
@@ -68,22 +67,22 @@ internal static class EventRecords
                 }
                 break;
             case ArrayDropped d:
-                w.Int32(DropKind); w.Int32(size);
+                w.Kind(EventKind.Drop); w.Int32(size);
                 w.Int64(d.Timestep);
                 w.Int32(Encoding.UTF8.GetByteCount(d.Name)); w.Int32(0);
                 w.Text(d.Name);
                 break;
             case TimestepDone t:
-                w.Int32(TimestepDoneKind); w.Int32(size);
+                w.Kind(EventKind.TimestepDone); w.Int32(size);
                 w.Int64(t.Timestep);
                 break;
             case RunFailed f:
-                w.Int32(FailedKind); w.Int32(size);
+                w.Kind(EventKind.Failed); w.Int32(size);
                 w.Int32((int)f.Status); w.Int32(Encoding.UTF8.GetByteCount(f.Message));
                 w.Text(f.Message);
                 break;
             default:
-                w.Int32(EndKind); w.Int32(size);
+                w.Kind(EventKind.End); w.Int32(size);
                 break;
         }
         return true;
@@ -110,6 +109,8 @@ internal static class EventRecords
     {
         private readonly Span<byte> _into = into;
         private int _at;
+
+        public void Kind(EventKind kind) => Int32((int)kind);
 
         public void Int32(int v)
         {

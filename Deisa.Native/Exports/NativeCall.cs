@@ -81,10 +81,10 @@ internal static unsafe class NativeCall
     public static void** Out(void** p, string what) =>
         p == null ? throw new DeisaException(DeisaStatus.InvalidHandle, $"{what} is NULL") : p;
 
-    /// <summary>An array of int64 of length n, copied.</summary>
+    /// <summary>An array of int64 of length n (a number of dimensions), copied.</summary>
     public static long[] Int64s(long* p, int n, string what)
     {
-        if (n < 1 || n > 32) throw new DeisaException(DeisaStatus.Value, $"ndim must be between 1 and 32 (got {n})");
+        Shape.CheckDimensions(n, what);
         if (p == null) throw new DeisaException(DeisaStatus.InvalidHandle, $"{what} is NULL");
         return new ReadOnlySpan<long>(p, n).ToArray();
     }

@@ -1,5 +1,5 @@
 # Version of the Deisa package config: compatible within the same major version.
-set(PACKAGE_VERSION "0.1.0")
+set(PACKAGE_VERSION "@DEISA_VERSION@")
 if(PACKAGE_FIND_VERSION VERSION_GREATER PACKAGE_VERSION)
   set(PACKAGE_VERSION_COMPATIBLE FALSE)
 elseif(NOT PACKAGE_FIND_VERSION_MAJOR STREQUAL "0")

@@ -3,16 +3,20 @@
 !
 !   use deisa
 !   type(deisa_bridge) :: bridge
-!   call deisa_bridge_open(bridge, rank, world_size, ierr)
-!   call deisa_bridge_declare_array(bridge, "temperature", [nx, ny], [bx, by], [px, py], ierr)
+!   type(deisa_bridge_options) :: options          ! optional: options%timeout = 60d0, ...
+!   integer(int64) :: t                             ! timesteps are integer(int64)
+!   call deisa_bridge_open(bridge, rank, world_size, options, ierr)
+!   call deisa_bridge_declare_array(bridge, "temperature", [nx, ny], [bx, by], [px, py], DEISA_FLOAT64, ierr)
 !   call deisa_bridge_connect(bridge, ierr)
 !   call deisa_bridge_send(bridge, "temperature", field, t, ierr)   ! any kind, any rank
-!   call deisa_bridge_close(bridge, ierr)
+!   call deisa_bridge_close(bridge, t, ierr)
 !   call deisa_bridge_free(bridge, ierr)
 !
 ! Every subroutine ends with `integer, intent(out) :: ierr` (DEISA_OK = 0 or a DEISA_ERR_*
-! code); deisa_last_error() returns the message of the last failed call on this thread.
-! Optional settings follow ierr and are passed by keyword (timeout=60d0, order=...).
+! code), and nothing follows it; deisa_last_error() returns the message of the last failed call
+! on this thread. What is optional is a separate form of the call (with or without the options,
+! the dtype, the timestep), so no argument can take ierr's place: timesteps are integer(int64),
+! dtypes type(deisa_dtype), and a call given them in another order does not compile.
 ! Shapes and positions are given in Fortran's index order: a block a(i, j) is seen by the
 ! analytics as arr[i-1, j-1], without a transpose and without a copy. Block positions in the
 ! block grid count from 0, as MPI Cartesian coordinates do.
@@ -22,7 +26,7 @@ module deisa
   implicit none
   private
 
-  ! Status codes (deisa.h)
+  ! Status returned by every call: DEISA_OK or an error code; deisa_status_string gives its text. (deisa_status_code in deisa.h)
   integer, parameter, public :: DEISA_OK = 0
   integer, parameter, public :: DEISA_ERR_VALUE = 1
   integer, parameter, public :: DEISA_ERR_TYPE = 2
@@ -31,37 +35,80 @@ module deisa
   integer, parameter, public :: DEISA_ERR_STATE = 5
   integer, parameter, public :: DEISA_ERR_ANALYTICS_LOST = 6
   integer, parameter, public :: DEISA_ERR_INTERNAL = 7
+  integer, parameter, public :: DEISA_PENDING = 8
   integer, parameter, public :: DEISA_ERR_HANDLE = 9
 
-  ! Element types
-  integer, parameter, public :: DEISA_DTYPE_UNDECLARED = 0
-  integer, parameter, public :: DEISA_BOOL = 1
-  integer, parameter, public :: DEISA_INT8 = 2
-  integer, parameter, public :: DEISA_INT16 = 3
-  integer, parameter, public :: DEISA_INT32 = 4
-  integer, parameter, public :: DEISA_INT64 = 5
-  integer, parameter, public :: DEISA_UINT8 = 6
-  integer, parameter, public :: DEISA_UINT16 = 7
-  integer, parameter, public :: DEISA_UINT32 = 8
-  integer, parameter, public :: DEISA_UINT64 = 9
-  integer, parameter, public :: DEISA_FLOAT32 = 10
-  integer, parameter, public :: DEISA_FLOAT64 = 11
-  integer, parameter, public :: DEISA_COMPLEX64 = 12
-  integer, parameter, public :: DEISA_COMPLEX128 = 13
+  ! Element type of an array. (deisa_dtype in deisa.h)
+  type, public :: deisa_dtype
+    integer(c_int) :: code = 0
+  end type deisa_dtype
+  type(deisa_dtype), parameter, public :: DEISA_DTYPE_UNDECLARED = deisa_dtype(0)
+  type(deisa_dtype), parameter, public :: DEISA_BOOL = deisa_dtype(1)
+  type(deisa_dtype), parameter, public :: DEISA_INT8 = deisa_dtype(2)
+  type(deisa_dtype), parameter, public :: DEISA_INT16 = deisa_dtype(3)
+  type(deisa_dtype), parameter, public :: DEISA_INT32 = deisa_dtype(4)
+  type(deisa_dtype), parameter, public :: DEISA_INT64 = deisa_dtype(5)
+  type(deisa_dtype), parameter, public :: DEISA_UINT8 = deisa_dtype(6)
+  type(deisa_dtype), parameter, public :: DEISA_UINT16 = deisa_dtype(7)
+  type(deisa_dtype), parameter, public :: DEISA_UINT32 = deisa_dtype(8)
+  type(deisa_dtype), parameter, public :: DEISA_UINT64 = deisa_dtype(9)
+  type(deisa_dtype), parameter, public :: DEISA_FLOAT32 = deisa_dtype(10)
+  type(deisa_dtype), parameter, public :: DEISA_FLOAT64 = deisa_dtype(11)
+  type(deisa_dtype), parameter, public :: DEISA_COMPLEX64 = deisa_dtype(12)
+  type(deisa_dtype), parameter, public :: DEISA_COMPLEX128 = deisa_dtype(13)
 
-  ! Memory order of a block
+  ! Memory order of a block. A Fortran block a(i, j) is seen by the analytics as arr[i-1, j-1]: shapes and positions are given in the simulation's own index order. (deisa_order in deisa.h)
   integer, parameter, public :: DEISA_ORDER_C = 0
   integer, parameter, public :: DEISA_ORDER_FORTRAN = 1
 
-  ! What a bridge does when the analytics goes away
+  ! What a bridge does when the analytics goes away. (deisa_on_failure in deisa.h)
   integer, parameter, public :: DEISA_ON_FAILURE_WARN = 0
   integer, parameter, public :: DEISA_ON_FAILURE_RAISE = 1
+
+  ! When a callback runs for a timestep. (deisa_when in deisa.h)
+  integer, parameter, public :: DEISA_WHEN_AND = 0
+  integer, parameter, public :: DEISA_WHEN_OR = 1
+
+  ! Kind of a feedback value. (deisa_feedback_kind in deisa.h)
+  integer, parameter, public :: DEISA_FEEDBACK_NONE = 0
+  integer, parameter, public :: DEISA_FEEDBACK_BOOL = 1
+  integer, parameter, public :: DEISA_FEEDBACK_INT64 = 2
+  integer, parameter, public :: DEISA_FEEDBACK_FLOAT64 = 3
+  integer, parameter, public :: DEISA_FEEDBACK_STRING = 4
+  integer, parameter, public :: DEISA_FEEDBACK_BYTES = 5
+  integer, parameter, public :: DEISA_FEEDBACK_NDARRAY = 6
+
+  ! Kind of a packed event record (deisa_analytics_read_events). (deisa_event_kind in deisa.h)
+  integer, parameter, public :: DEISA_EVENT_ARRAY = 1
+  integer, parameter, public :: DEISA_EVENT_CALLBACK = 2
+  integer, parameter, public :: DEISA_EVENT_DROP = 3
+  integer, parameter, public :: DEISA_EVENT_TIMESTEP_DONE = 4
+  integer, parameter, public :: DEISA_EVENT_FAILED = 5
+  integer, parameter, public :: DEISA_EVENT_END = 6
+
+  ! Limits (deisa.h)
+  integer, parameter, public :: DEISA_MAX_NDIM = 32
+  integer(int64), parameter, public :: DEISA_MAX_ELEMENTS = 288230376151711744_int64
+  integer, parameter, public :: DEISA_MAX_SEND_BYTES = 2147483647
+  integer, parameter, public :: DEISA_MAX_FEEDBACK_ARRAY_BYTES = 1048576
+  integer, parameter, public :: DEISA_MAX_FEEDBACK_BYTES = 1052672
+  integer, parameter, public :: DEISA_MAX_WAIT_S = 3600
 
   !> One simulation rank's connection to the analytics.
   type, public :: deisa_bridge
     private
     type(c_ptr) :: handle = c_null_ptr
   end type deisa_bridge
+
+  !> Settings of deisa_bridge_open: the analytics' address (else the rendezvous directory
+  !> tells it), the rendezvous directory (else $DEISA_RENDEZVOUS, else .deisa), the timeout of
+  !> every wait in seconds (0: none) and what to do when the analytics goes away.
+  type, public :: deisa_bridge_options
+    character(len=:), allocatable :: address
+    character(len=:), allocatable :: rendezvous
+    real(real64) :: timeout = 300.0_real64
+    integer :: on_analytics_failure = DEISA_ON_FAILURE_WARN
+  end type deisa_bridge_options
 
   !> A block being written in shared memory (zero-copy send).
   type, public :: deisa_block
@@ -139,7 +186,7 @@ module deisa
       type(c_ptr), value :: block
       integer(c_int), intent(out) :: dtype, order, ndim
       integer(c_int64_t), dimension(*), intent(out) :: shape
-      integer(c_int), value :: capacity
+      integer(c_int64_t), value :: capacity
     end function c_block_info
 
     integer(c_int) function c_block_commit(block) bind(C, name="deisa_block_commit")
@@ -223,27 +270,36 @@ module deisa
       type(c_ptr), value :: s
     end function c_strlen
   end interface
+  !> Creates the bridge of `rank` in a world of `world_size` ranks, with default settings or
+  !> those of `options` (type(deisa_bridge_options)). Nothing is connected yet.
+  interface deisa_bridge_open
+    module procedure open_with_defaults, open_with_options
+  end interface deisa_bridge_open
+  !> The simulation is finished on this rank (idempotent); `timestep`, if given, is the
+  !> timestep it ended at.
+  interface deisa_bridge_close
+    module procedure close_now, close_at
+  end interface deisa_bridge_close
   !> Declares this rank's block of array `name`: global shape, block shape and block position
-  !> (0-based) in Fortran index order, as integer(int32) or integer(int64) arrays; optional
-  !> `dtype` (default: decided by the first block sent) and `order` (default Fortran).
+  !> (0-based) in Fortran index order, as integer(int32) or integer(int64) arrays; with a
+  !> `dtype` (DEISA_FLOAT64, ...) or without (the first block sent decides it).
   interface deisa_bridge_declare_array
-    module procedure declare_array_int32, declare_array_int64
+    module procedure declare_array_int32, declare_array_int32_typed, declare_array_int64
+    module procedure declare_array_int64_typed
   end interface deisa_bridge_declare_array
   !> Sends this rank's block `data` (an array of any rank of integer(int8|16|32|64),
-  !> real(real32|real64) or complex) of array `name` at `timestep`; one copy into shared
-  !> memory, and a non-contiguous section is made contiguous by the compiler first.
+  !> real(real32|real64) or complex) of array `name` at `timestep` (integer(int64)); one copy
+  !> into shared memory, and a non-contiguous section is made contiguous by the compiler first.
   interface deisa_bridge_send
-    module procedure send_int8_t32, send_int8_t64, send_int16_t32
-    module procedure send_int16_t64, send_int32_t32, send_int32_t64
-    module procedure send_int64_t32, send_int64_t64, send_real32_t32
-    module procedure send_real32_t64, send_real64_t32, send_real64_t64
-    module procedure send_complex64_t32, send_complex64_t64, send_complex128_t32
-    module procedure send_complex128_t64
+    module procedure send_int8, send_int16, send_int32
+    module procedure send_int64, send_real32, send_real64
+    module procedure send_complex64, send_complex128
   end interface deisa_bridge_send
   !> Zero-copy send, step 1: a buffer in shared memory for this rank's block of `name` at
-  !> `timestep`. Point at it with deisa_block_data, fill it, then deisa_block_commit.
+  !> `timestep` (integer(int64)), of the declared dtype or of `dtype`. Point at it with
+  !> deisa_block_data, fill it, then deisa_block_commit.
   interface deisa_bridge_acquire
-    module procedure acquire_t32, acquire_t64
+    module procedure acquire, acquire_typed
   end interface deisa_bridge_acquire
   !> A pointer (rank 1 to 7, the block's kind) over the shared-memory buffer of `block`,
   !> shaped as the declared block: write the block through it before committing.
@@ -268,14 +324,12 @@ module deisa
     module procedure block_data_complex128_3d, block_data_complex128_4d, block_data_complex128_5d
     module procedure block_data_complex128_6d, block_data_complex128_7d
   end interface deisa_block_data
-  !> Feedback `key` set by the analytics for `timestep` into `value` (integer, real or
-  !> character); `found` is .false. (and `value` unchanged) when none was set. Every rank
-  !> asking the same question gets the same answer.
+  !> Feedback `key` set by the analytics for `timestep` (integer(int64)) into `value` (integer,
+  !> real or character); `found` is .false. (and `value` unchanged) when none was set. Every
+  !> rank asking the same question gets the same answer.
   interface deisa_bridge_get
-    module procedure get_int32_t32, get_int32_t64, get_int64_t32
-    module procedure get_int64_t64, get_real32_t32, get_real32_t64
-    module procedure get_real64_t32, get_real64_t64, get_string_t32
-    module procedure get_string_t64
+    module procedure get_int32, get_int64, get_real32
+    module procedure get_real64, get_string
   end interface deisa_bridge_get
 contains
 
@@ -285,32 +339,29 @@ contains
     message = from_c(c_last_error())
   end function deisa_last_error
 
-  !> Version of libdeisa.so, e.g. "0.1.0".
+  !> Version of libdeisa.so (DEISA_VERSION of deisa.h).
   function deisa_version() result(version)
     character(len=:), allocatable :: version
     version = from_c(c_version())
   end function deisa_version
 
-  !> Creates the bridge of `rank` in a world of `world_size` ranks. Without `address` the
-  !> analytics is found in the rendezvous directory (`rendezvous`, else $DEISA_RENDEZVOUS,
-  !> else .deisa). `timeout` (seconds, default 300, 0 = none) bounds every wait.
-  subroutine deisa_bridge_open(bridge, rank, world_size, ierr, address, rendezvous, timeout, &
-      on_analytics_failure)
+  subroutine open_with_defaults(bridge, rank, world_size, ierr)
     type(deisa_bridge), intent(out) :: bridge
     integer, intent(in) :: rank, world_size
     integer, intent(out) :: ierr
-    character(len=*), intent(in), optional :: address, rendezvous
-    real(real64), intent(in), optional :: timeout
-    integer, intent(in), optional :: on_analytics_failure
-    real(c_double) :: t
-    integer(c_int) :: policy
-    t = 300.0_c_double
-    if (present(timeout)) t = real(timeout, c_double)
-    policy = DEISA_ON_FAILURE_WARN
-    if (present(on_analytics_failure)) policy = int(on_analytics_failure, c_int)
-    ierr = c_bridge_open(int(rank, c_int), int(world_size, c_int), c_text(address), &
-                         c_text(rendezvous), t, policy, bridge%handle)
-  end subroutine deisa_bridge_open
+    type(deisa_bridge_options) :: defaults
+    call open_with_options(bridge, rank, world_size, defaults, ierr)
+  end subroutine open_with_defaults
+
+  subroutine open_with_options(bridge, rank, world_size, options, ierr)
+    type(deisa_bridge), intent(out) :: bridge
+    integer, intent(in) :: rank, world_size
+    type(deisa_bridge_options), intent(in) :: options
+    integer, intent(out) :: ierr
+    ierr = c_bridge_open(int(rank, c_int), int(world_size, c_int), c_text_of(options%address), &
+                         c_text_of(options%rendezvous), real(options%timeout, c_double), &
+                         int(options%on_analytics_failure, c_int), bridge%handle)
+  end subroutine open_with_options
 
   !> Finds the analytics and registers this rank; returns once every rank registered and the
   !> layouts of all blocks are valid.
@@ -347,28 +398,18 @@ contains
     lost = l /= 0
   end subroutine deisa_bridge_analytics_lost
 
-  !> The simulation is finished on this rank (idempotent); `timestep` (an integer of any kind),
-  !> if given, is the timestep it ended at.
-  subroutine deisa_bridge_close(bridge, ierr, timestep)
+  subroutine close_now(bridge, ierr)
     type(deisa_bridge), intent(in) :: bridge
     integer, intent(out) :: ierr
-    class(*), intent(in), optional :: timestep
-    integer(c_int64_t) :: t
-    if (.not. present(timestep)) then
-      ierr = c_bridge_close(bridge%handle, 0_c_int, 0_c_int64_t)
-      return
-    end if
-    select type (timestep)
-    type is (integer(int32))
-      t = timestep
-    type is (integer(int64))
-      t = timestep
-    class default
-      ierr = fail(DEISA_ERR_TYPE, "deisa_bridge_close: timestep must be an integer(int32) or integer(int64)")
-      return
-    end select
-    ierr = c_bridge_close(bridge%handle, 1_c_int, t)
-  end subroutine deisa_bridge_close
+    ierr = c_bridge_close(bridge%handle, 0_c_int, 0_c_int64_t)
+  end subroutine close_now
+
+  subroutine close_at(bridge, timestep, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    integer(int64), intent(in) :: timestep
+    integer, intent(out) :: ierr
+    ierr = c_bridge_close(bridge%handle, 1_c_int, int(timestep, c_int64_t))
+  end subroutine close_at
 
   !> Closes the bridge if needed and frees it; `bridge` is reset.
   subroutine deisa_bridge_free(bridge, ierr)
@@ -387,16 +428,16 @@ contains
     c = trim(s) // c_null_char
   end function c_string
 
-  !> An optional text argument: absent becomes "" (which the C ABI reads as "not given").
-  pure function c_text(s) result(c)
-    character(len=*), intent(in), optional :: s
+  !> An optional text setting: unallocated becomes "" (which the C ABI reads as "not given").
+  pure function c_text_of(s) result(c)
+    character(len=:), allocatable, intent(in) :: s
     character(kind=c_char, len=:), allocatable :: c
-    if (present(s)) then
+    if (allocated(s)) then
       c = c_string(s)
     else
       c = c_null_char
     end if
-  end function c_text
+  end function c_text_of
 
   !> A Fortran copy of a NUL-terminated C string (NULL gives "").
   function from_c(p) result(s)
@@ -456,13 +497,12 @@ contains
                          shape, DEISA_ORDER_FORTRAN, int(timestep, c_int64_t))
   end subroutine send_raw
 
-  subroutine declare_raw(bridge, name, global_shape, chunk_shape, chunk_position, dtype, order, ierr)
+  subroutine declare_raw(bridge, name, global_shape, chunk_shape, chunk_position, dtype, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
-    integer, intent(in), optional :: dtype, order
+    type(deisa_dtype), intent(in) :: dtype
     integer, intent(out) :: ierr
-    integer(c_int) :: d, o
     integer :: n
     n = size(global_shape)
     if (size(chunk_shape) /= n .or. size(chunk_position) /= n) then
@@ -471,22 +511,18 @@ contains
         itoa(size(chunk_shape, kind=int64)) // ", " // itoa(size(chunk_position, kind=int64)) // ")")
       return
     end if
-    d = DEISA_DTYPE_UNDECLARED
-    if (present(dtype)) d = int(dtype, c_int)
-    o = DEISA_ORDER_FORTRAN
-    if (present(order)) o = int(order, c_int)
     ierr = c_bridge_declare_array(bridge%handle, c_string(name), int(n, c_int), &
-      int(global_shape, c_int64_t), int(chunk_shape, c_int64_t), int(chunk_position, c_int64_t), d, o)
+      int(global_shape, c_int64_t), int(chunk_shape, c_int64_t), int(chunk_position, c_int64_t), &
+      dtype%code, DEISA_ORDER_FORTRAN)
   end subroutine declare_raw
 
-  subroutine acquire_raw(bridge, name, timestep, block, ierr, dtype)
+  subroutine acquire_raw(bridge, name, timestep, dtype, block, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: timestep
+    type(deisa_dtype), intent(in) :: dtype
     type(deisa_block), intent(inout) :: block
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype
-    integer(c_int) :: d
     integer(c_int64_t) :: nbytes
     if (c_associated(block%handle)) then
       ierr = fail(DEISA_ERR_STATE, "block of array '" // block%array // "' is still open: commit or " // &
@@ -494,9 +530,7 @@ contains
       return
     end if
     call reset_block(block)
-    d = DEISA_DTYPE_UNDECLARED
-    if (present(dtype)) d = int(dtype, c_int)
-    ierr = c_bridge_acquire(bridge%handle, c_string(name), int(timestep, c_int64_t), d, &
+    ierr = c_bridge_acquire(bridge%handle, c_string(name), int(timestep, c_int64_t), dtype%code, &
                             block%data, nbytes, block%handle)
     if (ierr /= DEISA_OK) then
       call reset_block(block)
@@ -504,7 +538,7 @@ contains
     end if
     block%array = trim(name)
     ierr = c_block_info(block%handle, block%dtype, block%order, block%ndim, block%shape, &
-                        int(size(block%shape), c_int))
+                        size(block%shape, kind=c_int64_t))
   end subroutine acquire_raw
 
   !> Checks that `block` can be seen as a pointer of this dtype and rank; gives its shape.
@@ -540,205 +574,142 @@ contains
     ierr = DEISA_OK
   end function check_block
 
-  subroutine declare_array_int32(bridge, name, global_shape, chunk_shape, chunk_position, ierr, dtype, order)
+  subroutine declare_array_int32(bridge, name, global_shape, chunk_shape, chunk_position, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int32), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype, order
     call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
-                     int(chunk_position, int64), dtype, order, ierr)
+                     int(chunk_position, int64), DEISA_DTYPE_UNDECLARED, ierr)
   end subroutine declare_array_int32
 
-  subroutine declare_array_int64(bridge, name, global_shape, chunk_shape, chunk_position, ierr, dtype, order)
+  subroutine declare_array_int32_typed(bridge, name, global_shape, chunk_shape, chunk_position, dtype, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    character(len=*), intent(in) :: name
+    integer(int32), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
+    type(deisa_dtype), intent(in) :: dtype
+    integer, intent(out) :: ierr
+    call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
+                     int(chunk_position, int64), dtype, ierr)
+  end subroutine declare_array_int32_typed
+
+  subroutine declare_array_int64(bridge, name, global_shape, chunk_shape, chunk_position, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype, order
     call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
-                     int(chunk_position, int64), dtype, order, ierr)
+                     int(chunk_position, int64), DEISA_DTYPE_UNDECLARED, ierr)
   end subroutine declare_array_int64
 
-  subroutine send_int8_t32(bridge, name, data, timestep, ierr)
+  subroutine declare_array_int64_typed(bridge, name, global_shape, chunk_shape, chunk_position, dtype, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
-    integer(int8), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
+    integer(int64), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
+    type(deisa_dtype), intent(in) :: dtype
     integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT8, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int8_t32
+    call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
+                     int(chunk_position, int64), dtype, ierr)
+  end subroutine declare_array_int64_typed
 
-  subroutine send_int8_t64(bridge, name, data, timestep, ierr)
+  subroutine send_int8(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int8), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT8, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int8_t64
+                  DEISA_INT8%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_int8
 
-  subroutine send_int16_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    integer(int16), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT16, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int16_t32
-
-  subroutine send_int16_t64(bridge, name, data, timestep, ierr)
+  subroutine send_int16(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int16), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT16, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int16_t64
+                  DEISA_INT16%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_int16
 
-  subroutine send_int32_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    integer(int32), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT32, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int32_t32
-
-  subroutine send_int32_t64(bridge, name, data, timestep, ierr)
+  subroutine send_int32(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int32), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT32, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int32_t64
+                  DEISA_INT32%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_int32
 
-  subroutine send_int64_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    integer(int64), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int64_t32
-
-  subroutine send_int64_t64(bridge, name, data, timestep, ierr)
+  subroutine send_int64(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_INT64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_int64_t64
+                  DEISA_INT64%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_int64
 
-  subroutine send_real32_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    real(real32), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_FLOAT32, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_real32_t32
-
-  subroutine send_real32_t64(bridge, name, data, timestep, ierr)
+  subroutine send_real32(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     real(real32), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_FLOAT32, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_real32_t64
+                  DEISA_FLOAT32%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_real32
 
-  subroutine send_real64_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    real(real64), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_FLOAT64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_real64_t32
-
-  subroutine send_real64_t64(bridge, name, data, timestep, ierr)
+  subroutine send_real64(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     real(real64), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_FLOAT64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_real64_t64
+                  DEISA_FLOAT64%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_real64
 
-  subroutine send_complex64_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    complex(real32), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_COMPLEX64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_complex64_t32
-
-  subroutine send_complex64_t64(bridge, name, data, timestep, ierr)
+  subroutine send_complex64(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     complex(real32), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_COMPLEX64, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_complex64_t64
+                  DEISA_COMPLEX64%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_complex64
 
-  subroutine send_complex128_t32(bridge, name, data, timestep, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    complex(real64), dimension(..), contiguous, target, intent(in) :: data
-    integer(int32), intent(in) :: timestep
-    integer, intent(out) :: ierr
-    call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_COMPLEX128, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_complex128_t32
-
-  subroutine send_complex128_t64(bridge, name, data, timestep, ierr)
+  subroutine send_complex128(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     complex(real64), dimension(..), contiguous, target, intent(in) :: data
     integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  DEISA_COMPLEX128, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
-  end subroutine send_complex128_t64
+                  DEISA_COMPLEX128%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
+  end subroutine send_complex128
 
-  subroutine acquire_t32(bridge, name, timestep, block, ierr, dtype)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: name
-    integer(int32), intent(in) :: timestep
-    type(deisa_block), intent(inout) :: block
-    integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype
-    call acquire_raw(bridge, name, int(timestep, int64), block, ierr, dtype)
-  end subroutine acquire_t32
-
-  subroutine acquire_t64(bridge, name, timestep, block, ierr, dtype)
+  subroutine acquire(bridge, name, timestep, block, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: timestep
     type(deisa_block), intent(inout) :: block
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype
-    call acquire_raw(bridge, name, int(timestep, int64), block, ierr, dtype)
-  end subroutine acquire_t64
+    call acquire_raw(bridge, name, timestep, DEISA_DTYPE_UNDECLARED, block, ierr)
+  end subroutine acquire
+
+  subroutine acquire_typed(bridge, name, timestep, dtype, block, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    character(len=*), intent(in) :: name
+    integer(int64), intent(in) :: timestep
+    type(deisa_dtype), intent(in) :: dtype
+    type(deisa_block), intent(inout) :: block
+    integer, intent(out) :: ierr
+    call acquire_raw(bridge, name, timestep, dtype, block, ierr)
+  end subroutine acquire_typed
 
   subroutine block_data_int8_1d(block, data, ierr)
     type(deisa_block), intent(in) :: block
@@ -746,7 +717,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 1, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 1, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_1d
 
@@ -756,7 +727,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 2, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 2, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_2d
 
@@ -766,7 +737,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 3, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 3, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_3d
 
@@ -776,7 +747,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 4, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 4, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_4d
 
@@ -786,7 +757,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 5, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 5, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_5d
 
@@ -796,7 +767,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 6, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 6, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_6d
 
@@ -806,7 +777,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_INT8, 7, "integer(int8)", shape)
+    ierr = check_block(block, DEISA_INT8%code, 7, "integer(int8)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int8_7d
 
@@ -816,7 +787,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 1, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 1, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_1d
 
@@ -826,7 +797,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 2, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 2, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_2d
 
@@ -836,7 +807,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 3, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 3, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_3d
 
@@ -846,7 +817,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 4, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 4, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_4d
 
@@ -856,7 +827,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 5, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 5, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_5d
 
@@ -866,7 +837,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 6, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 6, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_6d
 
@@ -876,7 +847,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_INT16, 7, "integer(int16)", shape)
+    ierr = check_block(block, DEISA_INT16%code, 7, "integer(int16)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int16_7d
 
@@ -886,7 +857,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 1, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 1, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_1d
 
@@ -896,7 +867,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 2, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 2, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_2d
 
@@ -906,7 +877,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 3, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 3, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_3d
 
@@ -916,7 +887,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 4, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 4, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_4d
 
@@ -926,7 +897,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 5, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 5, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_5d
 
@@ -936,7 +907,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 6, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 6, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_6d
 
@@ -946,7 +917,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_INT32, 7, "integer(int32)", shape)
+    ierr = check_block(block, DEISA_INT32%code, 7, "integer(int32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int32_7d
 
@@ -956,7 +927,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 1, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 1, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_1d
 
@@ -966,7 +937,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 2, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 2, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_2d
 
@@ -976,7 +947,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 3, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 3, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_3d
 
@@ -986,7 +957,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 4, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 4, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_4d
 
@@ -996,7 +967,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 5, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 5, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_5d
 
@@ -1006,7 +977,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 6, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 6, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_6d
 
@@ -1016,7 +987,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_INT64, 7, "integer(int64)", shape)
+    ierr = check_block(block, DEISA_INT64%code, 7, "integer(int64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_int64_7d
 
@@ -1026,7 +997,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 1, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 1, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_1d
 
@@ -1036,7 +1007,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 2, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 2, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_2d
 
@@ -1046,7 +1017,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 3, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 3, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_3d
 
@@ -1056,7 +1027,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 4, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 4, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_4d
 
@@ -1066,7 +1037,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 5, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 5, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_5d
 
@@ -1076,7 +1047,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 6, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 6, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_6d
 
@@ -1086,7 +1057,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT32, 7, "real(real32)", shape)
+    ierr = check_block(block, DEISA_FLOAT32%code, 7, "real(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real32_7d
 
@@ -1096,7 +1067,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 1, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 1, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_1d
 
@@ -1106,7 +1077,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 2, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 2, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_2d
 
@@ -1116,7 +1087,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 3, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 3, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_3d
 
@@ -1126,7 +1097,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 4, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 4, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_4d
 
@@ -1136,7 +1107,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 5, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 5, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_5d
 
@@ -1146,7 +1117,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 6, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 6, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_6d
 
@@ -1156,7 +1127,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_FLOAT64, 7, "real(real64)", shape)
+    ierr = check_block(block, DEISA_FLOAT64%code, 7, "real(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_real64_7d
 
@@ -1166,7 +1137,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 1, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 1, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_1d
 
@@ -1176,7 +1147,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 2, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 2, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_2d
 
@@ -1186,7 +1157,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 3, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 3, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_3d
 
@@ -1196,7 +1167,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 4, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 4, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_4d
 
@@ -1206,7 +1177,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 5, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 5, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_5d
 
@@ -1216,7 +1187,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 6, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 6, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_6d
 
@@ -1226,7 +1197,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX64, 7, "complex(real32)", shape)
+    ierr = check_block(block, DEISA_COMPLEX64%code, 7, "complex(real32)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex64_7d
 
@@ -1236,7 +1207,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(1)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 1, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 1, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_1d
 
@@ -1246,7 +1217,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(2)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 2, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 2, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_2d
 
@@ -1256,7 +1227,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(3)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 3, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 3, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_3d
 
@@ -1266,7 +1237,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(4)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 4, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 4, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_4d
 
@@ -1276,7 +1247,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(5)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 5, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 5, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_5d
 
@@ -1286,7 +1257,7 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(6)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 6, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 6, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_6d
 
@@ -1296,34 +1267,11 @@ contains
     integer, intent(out) :: ierr
     integer(int64) :: shape(7)
     nullify(data)
-    ierr = check_block(block, DEISA_COMPLEX128, 7, "complex(real64)", shape)
+    ierr = check_block(block, DEISA_COMPLEX128%code, 7, "complex(real64)", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine block_data_complex128_7d
 
-  subroutine get_int32_t32(bridge, key, timestep, value, found, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: key
-    integer(int32), intent(in) :: timestep
-    integer(int32), intent(inout) :: value
-    logical, intent(out) :: found
-    integer, intent(out) :: ierr
-    integer(c_int) :: f
-    integer(c_int64_t) :: v
-    v = 0
-    f = 0
-    ierr = c_bridge_get_int64(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
-    found = ierr == DEISA_OK .and. f /= 0
-    if (.not. found) return
-    if (v < -huge(value) - 1 .or. v > huge(value)) then
-      ierr = fail(DEISA_ERR_VALUE, "feedback '" // trim(key) // "' at timestep " // itoa(int(timestep, int64)) // &
-        " is " // itoa(v) // ", out of the range of a integer(int32)")
-      found = .false.
-      return
-    end if
-    value = int(v, kind(value))
-  end subroutine get_int32_t32
-
-  subroutine get_int32_t64(bridge, key, timestep, value, found, ierr)
+  subroutine get_int32(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
     integer(int64), intent(in) :: timestep
@@ -1344,32 +1292,9 @@ contains
       return
     end if
     value = int(v, kind(value))
-  end subroutine get_int32_t64
+  end subroutine get_int32
 
-  subroutine get_int64_t32(bridge, key, timestep, value, found, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: key
-    integer(int32), intent(in) :: timestep
-    integer(int64), intent(inout) :: value
-    logical, intent(out) :: found
-    integer, intent(out) :: ierr
-    integer(c_int) :: f
-    integer(c_int64_t) :: v
-    v = 0
-    f = 0
-    ierr = c_bridge_get_int64(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
-    found = ierr == DEISA_OK .and. f /= 0
-    if (.not. found) return
-    if (v < -huge(value) - 1 .or. v > huge(value)) then
-      ierr = fail(DEISA_ERR_VALUE, "feedback '" // trim(key) // "' at timestep " // itoa(int(timestep, int64)) // &
-        " is " // itoa(v) // ", out of the range of a integer(int64)")
-      found = .false.
-      return
-    end if
-    value = int(v, kind(value))
-  end subroutine get_int64_t32
-
-  subroutine get_int64_t64(bridge, key, timestep, value, found, ierr)
+  subroutine get_int64(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
     integer(int64), intent(in) :: timestep
@@ -1390,25 +1315,9 @@ contains
       return
     end if
     value = int(v, kind(value))
-  end subroutine get_int64_t64
+  end subroutine get_int64
 
-  subroutine get_real32_t32(bridge, key, timestep, value, found, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: key
-    integer(int32), intent(in) :: timestep
-    real(real32), intent(inout) :: value
-    logical, intent(out) :: found
-    integer, intent(out) :: ierr
-    integer(c_int) :: f
-    real(c_double) :: v
-    v = 0
-    f = 0
-    ierr = c_bridge_get_double(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
-    found = ierr == DEISA_OK .and. f /= 0
-    if (found) value = real(v, kind(value))
-  end subroutine get_real32_t32
-
-  subroutine get_real32_t64(bridge, key, timestep, value, found, ierr)
+  subroutine get_real32(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
     integer(int64), intent(in) :: timestep
@@ -1422,25 +1331,9 @@ contains
     ierr = c_bridge_get_double(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
     found = ierr == DEISA_OK .and. f /= 0
     if (found) value = real(v, kind(value))
-  end subroutine get_real32_t64
+  end subroutine get_real32
 
-  subroutine get_real64_t32(bridge, key, timestep, value, found, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: key
-    integer(int32), intent(in) :: timestep
-    real(real64), intent(inout) :: value
-    logical, intent(out) :: found
-    integer, intent(out) :: ierr
-    integer(c_int) :: f
-    real(c_double) :: v
-    v = 0
-    f = 0
-    ierr = c_bridge_get_double(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
-    found = ierr == DEISA_OK .and. f /= 0
-    if (found) value = real(v, kind(value))
-  end subroutine get_real64_t32
-
-  subroutine get_real64_t64(bridge, key, timestep, value, found, ierr)
+  subroutine get_real64(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
     integer(int64), intent(in) :: timestep
@@ -1454,38 +1347,9 @@ contains
     ierr = c_bridge_get_double(bridge%handle, c_string(key), int(timestep, c_int64_t), v, f)
     found = ierr == DEISA_OK .and. f /= 0
     if (found) value = real(v, kind(value))
-  end subroutine get_real64_t64
+  end subroutine get_real64
 
-  subroutine get_string_t32(bridge, key, timestep, value, found, ierr)
-    type(deisa_bridge), intent(in) :: bridge
-    character(len=*), intent(in) :: key
-    integer(int32), intent(in) :: timestep
-    character(len=*), intent(inout) :: value
-    logical, intent(out) :: found
-    integer, intent(out) :: ierr
-    integer(c_int) :: f
-    character(kind=c_char) :: buffer(len(value) + 1)
-    integer(c_int64_t) :: length
-    integer :: i
-    f = 0
-    value = ""
-    length = 0
-    ierr = c_bridge_get_string(bridge%handle, c_string(key), int(timestep, c_int64_t), buffer, &
-                               int(len(value) + 1, c_int64_t), length, f)
-    found = ierr == DEISA_OK .and. f /= 0
-    if (.not. found) return
-    if (length > len(value)) then
-      ierr = fail(DEISA_ERR_VALUE, "feedback '" // trim(key) // "' at timestep " // itoa(int(timestep, int64)) // &
-        " has " // itoa(length) // " characters; the variable holds " // itoa(int(len(value), int64)))
-      found = .false.
-      return
-    end if
-    do i = 1, int(length)
-      value(i:i) = buffer(i)
-    end do
-  end subroutine get_string_t32
-
-  subroutine get_string_t64(bridge, key, timestep, value, found, ierr)
+  subroutine get_string(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
     integer(int64), intent(in) :: timestep
@@ -1512,5 +1376,5 @@ contains
     do i = 1, int(length)
       value(i:i) = buffer(i)
     end do
-  end subroutine get_string_t64
+  end subroutine get_string
 end module deisa

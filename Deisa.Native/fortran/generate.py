@@ -1,29 +1,25 @@
 #!/usr/bin/env python3
-"""Writes deisa.f90, the Fortran module over libdeisa.so's C ABI.
+"""The text of deisa.f90, the Fortran module over libdeisa.so's C ABI.
 
 Fortran has no templates: the generic interfaces (send for every kind, block pointers for
-every kind and rank, feedback values) are expanded here. Edit this file, then run
-``python3 Deisa.Native/fortran/generate.py``; a test checks deisa.f90 is up to date.
+every kind and rank, feedback values) are expanded here, and the parameters (status codes,
+dtypes, memory orders, ...) come from the ABI's one source, ../abi/deisa_abi.json. Edit this
+file or that one, then run ``python3 Deisa.Native/abi/generate.py``, which writes deisa.f90
+with every other generated file; the build and a test fail while one is stale.
 """
 
+import json
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TARGET = HERE / "deisa.f90"
+ABI = json.loads((HERE.parent / "abi" / "deisa_abi.json").read_text())
 
-# (suffix, Fortran type, deisa dtype constant)
-KINDS = [
-    ("int8", "integer(int8)", "DEISA_INT8"),
-    ("int16", "integer(int16)", "DEISA_INT16"),
-    ("int32", "integer(int32)", "DEISA_INT32"),
-    ("int64", "integer(int64)", "DEISA_INT64"),
-    ("real32", "real(real32)", "DEISA_FLOAT32"),
-    ("real64", "real(real64)", "DEISA_FLOAT64"),
-    ("complex64", "complex(real32)", "DEISA_COMPLEX64"),
-    ("complex128", "complex(real64)", "DEISA_COMPLEX128"),
-]
+# (suffix, Fortran type, deisa dtype constant): the dtypes the ABI gives a Fortran type
+KINDS = [(v["numpy"].replace("float", "real"), v["fortran"], v["c"])
+         for e in ABI["enums"] if e["c_type"] == "deisa_dtype" for v in e["values"] if "fortran" in v]
 POINTER_RANKS = range(1, 8)  # Fortran 2008 allows 15; 7 is the classic maximum
-TIMESTEP_KINDS = [("t32", "integer(int32)"), ("t64", "integer(int64)")]
 FEEDBACK = [  # (suffix, Fortran type of value, how it is read)
     ("int32", "integer(int32)", "int"),
     ("int64", "integer(int64)", "int"),
@@ -38,16 +34,20 @@ HEADER = """\
 !
 !   use deisa
 !   type(deisa_bridge) :: bridge
-!   call deisa_bridge_open(bridge, rank, world_size, ierr)
-!   call deisa_bridge_declare_array(bridge, "temperature", [nx, ny], [bx, by], [px, py], ierr)
+!   type(deisa_bridge_options) :: options          ! optional: options%timeout = 60d0, ...
+!   integer(int64) :: t                             ! timesteps are integer(int64)
+!   call deisa_bridge_open(bridge, rank, world_size, options, ierr)
+!   call deisa_bridge_declare_array(bridge, "temperature", [nx, ny], [bx, by], [px, py], DEISA_FLOAT64, ierr)
 !   call deisa_bridge_connect(bridge, ierr)
 !   call deisa_bridge_send(bridge, "temperature", field, t, ierr)   ! any kind, any rank
-!   call deisa_bridge_close(bridge, ierr)
+!   call deisa_bridge_close(bridge, t, ierr)
 !   call deisa_bridge_free(bridge, ierr)
 !
 ! Every subroutine ends with `integer, intent(out) :: ierr` (DEISA_OK = 0 or a DEISA_ERR_*
-! code); deisa_last_error() returns the message of the last failed call on this thread.
-! Optional settings follow ierr and are passed by keyword (timeout=60d0, order=...).
+! code), and nothing follows it; deisa_last_error() returns the message of the last failed call
+! on this thread. What is optional is a separate form of the call (with or without the options,
+! the dtype, the timestep), so no argument can take ierr's place: timesteps are integer(int64),
+! dtypes type(deisa_dtype), and a call given them in another order does not compile.
 ! Shapes and positions are given in Fortran's index order: a block a(i, j) is seen by the
 ! analytics as arr[i-1, j-1], without a transpose and without a copy. Block positions in the
 ! block grid count from 0, as MPI Cartesian coordinates do.
@@ -57,46 +57,22 @@ module deisa
   implicit none
   private
 
-  ! Status codes (deisa.h)
-  integer, parameter, public :: DEISA_OK = 0
-  integer, parameter, public :: DEISA_ERR_VALUE = 1
-  integer, parameter, public :: DEISA_ERR_TYPE = 2
-  integer, parameter, public :: DEISA_ERR_CONTRACT = 3
-  integer, parameter, public :: DEISA_ERR_TIMEOUT = 4
-  integer, parameter, public :: DEISA_ERR_STATE = 5
-  integer, parameter, public :: DEISA_ERR_ANALYTICS_LOST = 6
-  integer, parameter, public :: DEISA_ERR_INTERNAL = 7
-  integer, parameter, public :: DEISA_ERR_HANDLE = 9
-
-  ! Element types
-  integer, parameter, public :: DEISA_DTYPE_UNDECLARED = 0
-  integer, parameter, public :: DEISA_BOOL = 1
-  integer, parameter, public :: DEISA_INT8 = 2
-  integer, parameter, public :: DEISA_INT16 = 3
-  integer, parameter, public :: DEISA_INT32 = 4
-  integer, parameter, public :: DEISA_INT64 = 5
-  integer, parameter, public :: DEISA_UINT8 = 6
-  integer, parameter, public :: DEISA_UINT16 = 7
-  integer, parameter, public :: DEISA_UINT32 = 8
-  integer, parameter, public :: DEISA_UINT64 = 9
-  integer, parameter, public :: DEISA_FLOAT32 = 10
-  integer, parameter, public :: DEISA_FLOAT64 = 11
-  integer, parameter, public :: DEISA_COMPLEX64 = 12
-  integer, parameter, public :: DEISA_COMPLEX128 = 13
-
-  ! Memory order of a block
-  integer, parameter, public :: DEISA_ORDER_C = 0
-  integer, parameter, public :: DEISA_ORDER_FORTRAN = 1
-
-  ! What a bridge does when the analytics goes away
-  integer, parameter, public :: DEISA_ON_FAILURE_WARN = 0
-  integer, parameter, public :: DEISA_ON_FAILURE_RAISE = 1
-
+@PARAMETERS@
   !> One simulation rank's connection to the analytics.
   type, public :: deisa_bridge
     private
     type(c_ptr) :: handle = c_null_ptr
   end type deisa_bridge
+
+  !> Settings of deisa_bridge_open: the analytics' address (else the rendezvous directory
+  !> tells it), the rendezvous directory (else $DEISA_RENDEZVOUS, else .deisa), the timeout of
+  !> every wait in seconds (0: none) and what to do when the analytics goes away.
+  type, public :: deisa_bridge_options
+    character(len=:), allocatable :: address
+    character(len=:), allocatable :: rendezvous
+    real(real64) :: timeout = 300.0_real64
+    integer :: on_analytics_failure = DEISA_ON_FAILURE_WARN
+  end type deisa_bridge_options
 
   !> A block being written in shared memory (zero-copy send).
   type, public :: deisa_block
@@ -174,7 +150,7 @@ module deisa
       type(c_ptr), value :: block
       integer(c_int), intent(out) :: dtype, order, ndim
       integer(c_int64_t), dimension(*), intent(out) :: shape
-      integer(c_int), value :: capacity
+      integer(c_int64_t), value :: capacity
     end function c_block_info
 
     integer(c_int) function c_block_commit(block) bind(C, name="deisa_block_commit")
@@ -267,32 +243,29 @@ FOOTER_HELPERS = """
     message = from_c(c_last_error())
   end function deisa_last_error
 
-  !> Version of libdeisa.so, e.g. "0.1.0".
+  !> Version of libdeisa.so (DEISA_VERSION of deisa.h).
   function deisa_version() result(version)
     character(len=:), allocatable :: version
     version = from_c(c_version())
   end function deisa_version
 
-  !> Creates the bridge of `rank` in a world of `world_size` ranks. Without `address` the
-  !> analytics is found in the rendezvous directory (`rendezvous`, else $DEISA_RENDEZVOUS,
-  !> else .deisa). `timeout` (seconds, default 300, 0 = none) bounds every wait.
-  subroutine deisa_bridge_open(bridge, rank, world_size, ierr, address, rendezvous, timeout, &
-      on_analytics_failure)
+  subroutine open_with_defaults(bridge, rank, world_size, ierr)
     type(deisa_bridge), intent(out) :: bridge
     integer, intent(in) :: rank, world_size
     integer, intent(out) :: ierr
-    character(len=*), intent(in), optional :: address, rendezvous
-    real(real64), intent(in), optional :: timeout
-    integer, intent(in), optional :: on_analytics_failure
-    real(c_double) :: t
-    integer(c_int) :: policy
-    t = 300.0_c_double
-    if (present(timeout)) t = real(timeout, c_double)
-    policy = DEISA_ON_FAILURE_WARN
-    if (present(on_analytics_failure)) policy = int(on_analytics_failure, c_int)
-    ierr = c_bridge_open(int(rank, c_int), int(world_size, c_int), c_text(address), &
-                         c_text(rendezvous), t, policy, bridge%handle)
-  end subroutine deisa_bridge_open
+    type(deisa_bridge_options) :: defaults
+    call open_with_options(bridge, rank, world_size, defaults, ierr)
+  end subroutine open_with_defaults
+
+  subroutine open_with_options(bridge, rank, world_size, options, ierr)
+    type(deisa_bridge), intent(out) :: bridge
+    integer, intent(in) :: rank, world_size
+    type(deisa_bridge_options), intent(in) :: options
+    integer, intent(out) :: ierr
+    ierr = c_bridge_open(int(rank, c_int), int(world_size, c_int), c_text_of(options%address), &
+                         c_text_of(options%rendezvous), real(options%timeout, c_double), &
+                         int(options%on_analytics_failure, c_int), bridge%handle)
+  end subroutine open_with_options
 
   !> Finds the analytics and registers this rank; returns once every rank registered and the
   !> layouts of all blocks are valid.
@@ -329,28 +302,18 @@ FOOTER_HELPERS = """
     lost = l /= 0
   end subroutine deisa_bridge_analytics_lost
 
-  !> The simulation is finished on this rank (idempotent); `timestep` (an integer of any kind),
-  !> if given, is the timestep it ended at.
-  subroutine deisa_bridge_close(bridge, ierr, timestep)
+  subroutine close_now(bridge, ierr)
     type(deisa_bridge), intent(in) :: bridge
     integer, intent(out) :: ierr
-    class(*), intent(in), optional :: timestep
-    integer(c_int64_t) :: t
-    if (.not. present(timestep)) then
-      ierr = c_bridge_close(bridge%handle, 0_c_int, 0_c_int64_t)
-      return
-    end if
-    select type (timestep)
-    type is (integer(int32))
-      t = timestep
-    type is (integer(int64))
-      t = timestep
-    class default
-      ierr = fail(DEISA_ERR_TYPE, "deisa_bridge_close: timestep must be an integer(int32) or integer(int64)")
-      return
-    end select
-    ierr = c_bridge_close(bridge%handle, 1_c_int, t)
-  end subroutine deisa_bridge_close
+    ierr = c_bridge_close(bridge%handle, 0_c_int, 0_c_int64_t)
+  end subroutine close_now
+
+  subroutine close_at(bridge, timestep, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    integer(int64), intent(in) :: timestep
+    integer, intent(out) :: ierr
+    ierr = c_bridge_close(bridge%handle, 1_c_int, int(timestep, c_int64_t))
+  end subroutine close_at
 
   !> Closes the bridge if needed and frees it; `bridge` is reset.
   subroutine deisa_bridge_free(bridge, ierr)
@@ -369,16 +332,16 @@ FOOTER_HELPERS = """
     c = trim(s) // c_null_char
   end function c_string
 
-  !> An optional text argument: absent becomes "" (which the C ABI reads as "not given").
-  pure function c_text(s) result(c)
-    character(len=*), intent(in), optional :: s
+  !> An optional text setting: unallocated becomes "" (which the C ABI reads as "not given").
+  pure function c_text_of(s) result(c)
+    character(len=:), allocatable, intent(in) :: s
     character(kind=c_char, len=:), allocatable :: c
-    if (present(s)) then
+    if (allocated(s)) then
       c = c_string(s)
     else
       c = c_null_char
     end if
-  end function c_text
+  end function c_text_of
 
   !> A Fortran copy of a NUL-terminated C string (NULL gives "").
   function from_c(p) result(s)
@@ -438,13 +401,12 @@ FOOTER_HELPERS = """
                          shape, DEISA_ORDER_FORTRAN, int(timestep, c_int64_t))
   end subroutine send_raw
 
-  subroutine declare_raw(bridge, name, global_shape, chunk_shape, chunk_position, dtype, order, ierr)
+  subroutine declare_raw(bridge, name, global_shape, chunk_shape, chunk_position, dtype, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
-    integer, intent(in), optional :: dtype, order
+    type(deisa_dtype), intent(in) :: dtype
     integer, intent(out) :: ierr
-    integer(c_int) :: d, o
     integer :: n
     n = size(global_shape)
     if (size(chunk_shape) /= n .or. size(chunk_position) /= n) then
@@ -453,22 +415,18 @@ FOOTER_HELPERS = """
         itoa(size(chunk_shape, kind=int64)) // ", " // itoa(size(chunk_position, kind=int64)) // ")")
       return
     end if
-    d = DEISA_DTYPE_UNDECLARED
-    if (present(dtype)) d = int(dtype, c_int)
-    o = DEISA_ORDER_FORTRAN
-    if (present(order)) o = int(order, c_int)
     ierr = c_bridge_declare_array(bridge%handle, c_string(name), int(n, c_int), &
-      int(global_shape, c_int64_t), int(chunk_shape, c_int64_t), int(chunk_position, c_int64_t), d, o)
+      int(global_shape, c_int64_t), int(chunk_shape, c_int64_t), int(chunk_position, c_int64_t), &
+      dtype%code, DEISA_ORDER_FORTRAN)
   end subroutine declare_raw
 
-  subroutine acquire_raw(bridge, name, timestep, block, ierr, dtype)
+  subroutine acquire_raw(bridge, name, timestep, dtype, block, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer(int64), intent(in) :: timestep
+    type(deisa_dtype), intent(in) :: dtype
     type(deisa_block), intent(inout) :: block
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype
-    integer(c_int) :: d
     integer(c_int64_t) :: nbytes
     if (c_associated(block%handle)) then
       ierr = fail(DEISA_ERR_STATE, "block of array '" // block%array // "' is still open: commit or " // &
@@ -476,9 +434,7 @@ FOOTER_HELPERS = """
       return
     end if
     call reset_block(block)
-    d = DEISA_DTYPE_UNDECLARED
-    if (present(dtype)) d = int(dtype, c_int)
-    ierr = c_bridge_acquire(bridge%handle, c_string(name), int(timestep, c_int64_t), d, &
+    ierr = c_bridge_acquire(bridge%handle, c_string(name), int(timestep, c_int64_t), dtype%code, &
                             block%data, nbytes, block%handle)
     if (ierr /= DEISA_OK) then
       call reset_block(block)
@@ -486,7 +442,7 @@ FOOTER_HELPERS = """
     end if
     block%array = trim(name)
     ierr = c_block_info(block%handle, block%dtype, block%order, block%ndim, block%shape, &
-                        int(size(block%shape), c_int))
+                        size(block%shape, kind=c_int64_t))
   end subroutine acquire_raw
 
   !> Checks that `block` can be seen as a pointer of this dtype and rank; gives its shape.
@@ -527,18 +483,17 @@ FOOTER_HELPERS = """
 def send_specifics():
     names, bodies = [], []
     for k, ftype, dtype in KINDS:
-        for ts, ttype in TIMESTEP_KINDS:
-            n = f"send_{k}_{ts}"
-            names.append(n)
-            bodies.append(f"""
+        n = f"send_{k}"
+        names.append(n)
+        bodies.append(f"""
   subroutine {n}(bridge, name, data, timestep, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     {ftype}, dimension(..), contiguous, target, intent(in) :: data
-    {ttype}, intent(in) :: timestep
+    integer(int64), intent(in) :: timestep
     integer, intent(out) :: ierr
     call send_raw(bridge, name, c_loc(data), int(storage_size(data) / 8, c_int64_t) * size(data, kind=c_int64_t), &
-                  {dtype}, rank(data), shape(data, kind=c_int64_t), int(timestep, int64), ierr)
+                  {dtype}%code, rank(data), shape(data, kind=c_int64_t), timestep, ierr)
   end subroutine {n}
 """)
     return names, bodies
@@ -548,38 +503,51 @@ def declare_specifics():
     names, bodies = [], []
     for k in ("int32", "int64"):
         n = f"declare_array_{k}"
-        names.append(n)
+        names += [n, f"{n}_typed"]
         bodies.append(f"""
-  subroutine {n}(bridge, name, global_shape, chunk_shape, chunk_position, ierr, dtype, order)
+  subroutine {n}(bridge, name, global_shape, chunk_shape, chunk_position, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
     integer({k}), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype, order
     call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
-                     int(chunk_position, int64), dtype, order, ierr)
+                     int(chunk_position, int64), DEISA_DTYPE_UNDECLARED, ierr)
   end subroutine {n}
+
+  subroutine {n}_typed(bridge, name, global_shape, chunk_shape, chunk_position, dtype, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    character(len=*), intent(in) :: name
+    integer({k}), intent(in) :: global_shape(:), chunk_shape(:), chunk_position(:)
+    type(deisa_dtype), intent(in) :: dtype
+    integer, intent(out) :: ierr
+    call declare_raw(bridge, name, int(global_shape, int64), int(chunk_shape, int64), &
+                     int(chunk_position, int64), dtype, ierr)
+  end subroutine {n}_typed
 """)
     return names, bodies
 
 
 def acquire_specifics():
-    names, bodies = [], []
-    for ts, ttype in TIMESTEP_KINDS:
-        n = f"acquire_{ts}"
-        names.append(n)
-        bodies.append(f"""
-  subroutine {n}(bridge, name, timestep, block, ierr, dtype)
+    return ["acquire", "acquire_typed"], ["""
+  subroutine acquire(bridge, name, timestep, block, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: name
-    {ttype}, intent(in) :: timestep
+    integer(int64), intent(in) :: timestep
     type(deisa_block), intent(inout) :: block
     integer, intent(out) :: ierr
-    integer, intent(in), optional :: dtype
-    call acquire_raw(bridge, name, int(timestep, int64), block, ierr, dtype)
-  end subroutine {n}
-""")
-    return names, bodies
+    call acquire_raw(bridge, name, timestep, DEISA_DTYPE_UNDECLARED, block, ierr)
+  end subroutine acquire
+
+  subroutine acquire_typed(bridge, name, timestep, dtype, block, ierr)
+    type(deisa_bridge), intent(in) :: bridge
+    character(len=*), intent(in) :: name
+    integer(int64), intent(in) :: timestep
+    type(deisa_dtype), intent(in) :: dtype
+    type(deisa_block), intent(inout) :: block
+    integer, intent(out) :: ierr
+    call acquire_raw(bridge, name, timestep, dtype, block, ierr)
+  end subroutine acquire_typed
+"""]
 
 
 def data_specifics():
@@ -596,7 +564,7 @@ def data_specifics():
     integer, intent(out) :: ierr
     integer(int64) :: shape({r})
     nullify(data)
-    ierr = check_block(block, {dtype}, {r}, "{ftype}", shape)
+    ierr = check_block(block, {dtype}%code, {r}, "{ftype}", shape)
     if (ierr == DEISA_OK) call c_f_pointer(block%data, data, shape)
   end subroutine {n}
 """)
@@ -606,8 +574,8 @@ def data_specifics():
 def get_specifics():
     names, bodies = [], []
     for k, vtype, how in FEEDBACK:
-        for ts, ttype in TIMESTEP_KINDS:
-            n = f"get_{k}_{ts}"
+        if True:  # one specific per kind of value
+            n = f"get_{k}"
             names.append(n)
             if how == "int":
                 read = f"""    integer(c_int64_t) :: v
@@ -654,7 +622,7 @@ def get_specifics():
   subroutine {n}(bridge, key, timestep, value, found, ierr)
     type(deisa_bridge), intent(in) :: bridge
     character(len=*), intent(in) :: key
-    {ttype}, intent(in) :: timestep
+    integer(int64), intent(in) :: timestep
     {vtype}, intent(inout) :: value
     logical, intent(out) :: found
     integer, intent(out) :: ierr
@@ -673,31 +641,61 @@ def generic(name, doc, specifics):
     return "\n".join(lines) + "\n"
 
 
+def parameters():
+    """The ABI's constants as public parameters (the status codes, then every enum, then the
+    limits). Element types are of a type of their own, type(deisa_dtype), as mpi_f08's
+    datatypes are: an argument that takes one cannot take another integer (such as ierr)."""
+    lines = []
+    for e in [ABI["status"]] + ABI["enums"]:
+        lines.append(f"  ! {e['doc']} ({e['c_type']} in deisa.h)")
+        if e["c_type"] == "deisa_dtype":
+            lines += ["  type, public :: deisa_dtype", "    integer(c_int) :: code = 0", "  end type deisa_dtype"]
+            lines += [f"  type(deisa_dtype), parameter, public :: {v['c']} = deisa_dtype({v['value']})" for v in e["values"]]
+        else:
+            lines += [f"  integer, parameter, public :: {v['c']} = {v['value']}" for v in e["values"]]
+        lines.append("")
+    lines.append("  ! Limits (deisa.h)")
+    for x in ABI["limits"]:
+        kind = "(int64)" if x["value"] > 2**31 - 1 else ""
+        suffix = "_int64" if kind else ""
+        lines.append(f"  integer{kind}, parameter, public :: {x['c']} = {x['value']}{suffix}")
+    return "\n".join(lines) + "\n\n"
+
+
 def module():
-    parts = [HEADER]
+    parts = [HEADER.replace("@PARAMETERS@\n", parameters())]
     groups = [
+        ("deisa_bridge_open",
+         ["Creates the bridge of `rank` in a world of `world_size` ranks, with default settings or",
+          "those of `options` (type(deisa_bridge_options)). Nothing is connected yet."],
+         (["open_with_defaults", "open_with_options"], [])),
+        ("deisa_bridge_close",
+         ["The simulation is finished on this rank (idempotent); `timestep`, if given, is the",
+          "timestep it ended at."],
+         (["close_now", "close_at"], [])),
         ("deisa_bridge_declare_array",
          ["Declares this rank's block of array `name`: global shape, block shape and block position",
-          "(0-based) in Fortran index order, as integer(int32) or integer(int64) arrays; optional",
-          "`dtype` (default: decided by the first block sent) and `order` (default Fortran)."],
+          "(0-based) in Fortran index order, as integer(int32) or integer(int64) arrays; with a",
+          "`dtype` (DEISA_FLOAT64, ...) or without (the first block sent decides it)."],
          declare_specifics()),
         ("deisa_bridge_send",
          ["Sends this rank's block `data` (an array of any rank of integer(int8|16|32|64),",
-          "real(real32|real64) or complex) of array `name` at `timestep`; one copy into shared",
-          "memory, and a non-contiguous section is made contiguous by the compiler first."],
+          "real(real32|real64) or complex) of array `name` at `timestep` (integer(int64)); one copy",
+          "into shared memory, and a non-contiguous section is made contiguous by the compiler first."],
          send_specifics()),
         ("deisa_bridge_acquire",
          ["Zero-copy send, step 1: a buffer in shared memory for this rank's block of `name` at",
-          "`timestep`. Point at it with deisa_block_data, fill it, then deisa_block_commit."],
+          "`timestep` (integer(int64)), of the declared dtype or of `dtype`. Point at it with",
+          "deisa_block_data, fill it, then deisa_block_commit."],
          acquire_specifics()),
         ("deisa_block_data",
          ["A pointer (rank 1 to 7, the block's kind) over the shared-memory buffer of `block`,",
           "shaped as the declared block: write the block through it before committing."],
          data_specifics()),
         ("deisa_bridge_get",
-         ["Feedback `key` set by the analytics for `timestep` into `value` (integer, real or",
-          "character); `found` is .false. (and `value` unchanged) when none was set. Every rank",
-          "asking the same question gets the same answer."],
+         ["Feedback `key` set by the analytics for `timestep` (integer(int64)) into `value` (integer,",
+          "real or character); `found` is .false. (and `value` unchanged) when none was set. Every",
+          "rank asking the same question gets the same answer."],
          get_specifics()),
     ]
     for name, doc, (names, _) in groups:
@@ -710,17 +708,5 @@ def module():
     return "".join(parts)
 
 
-def main():
-    target = HERE / "deisa.f90"
-    text = module()
-    if "--check" in sys.argv:
-        if target.read_text() != text:
-            print(f"{target} is out of date: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(f"deisa.f90 is written by ../abi/generate.py (python3 {HERE.parent / 'abi' / 'generate.py'})")

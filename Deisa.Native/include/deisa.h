@@ -4,8 +4,11 @@
  * Conventions (as in sqlite3.h / duckdb.h):
  *   - Handles are opaque; each one created by a deisa_*_open / _start / _acquire call is
  *     released by exactly one matching _free / _commit / _abandon call.
- *   - Every function returns an int status: DEISA_OK (0) or one of the DEISA_ERR_* codes.
- *     The message of the last failed call on the calling thread is deisa_last_error().
+ *   - Every function returns an int status: DEISA_OK (0) or one of the DEISA_ERR_* codes of
+ *     enum deisa_status_code. The message of the last failed call on the calling thread is
+ *     deisa_last_error(); deisa_status_string() says what a code means.
+ *   - Codes are typed enums (deisa_dtype, deisa_order, ...); sizes, lengths and capacities are
+ *     int64_t, numbers of dimensions and of inputs int.
  *   - No call ever aborts or crashes the host on bad input: a NULL, a freed or wrong handle,
  *     a bad shape or a bad code is an error status with a message naming what is wrong.
  *     A handle used after its free, or a handle of another kind (a deisa_bridge* cast to a
@@ -31,61 +34,91 @@
 extern "C" {
 #endif
 
-/* ---------------------------------------------------------------- status codes */
+/* BEGIN GENERATED from Deisa.Native/abi/deisa_abi.json by generate.py: do not edit */
 
-#define DEISA_OK                 0 /* success */
-#define DEISA_ERR_VALUE          1 /* bad value: shape, position, timestep order, layout */
-#define DEISA_ERR_TYPE           2 /* bad type or dtype */
-#define DEISA_ERR_CONTRACT       3 /* an array or key that was never declared */
-#define DEISA_ERR_TIMEOUT        4 /* a wait ran past its timeout */
-#define DEISA_ERR_STATE          5 /* not valid now (after close; logical flow of data violated) */
-#define DEISA_ERR_ANALYTICS_LOST 6 /* the analytics went away */
-#define DEISA_ERR_INTERNAL       7 /* unexpected failure inside Deisa; see the message */
-#define DEISA_PENDING            8 /* not an error: nothing happened within the wait; call again */
-#define DEISA_ERR_HANDLE         9 /* NULL or invalid handle or pointer argument */
+#define DEISA_VERSION "0.2.0"
 
-/* ---------------------------------------------------------------- element types */
+/* Status returned by every call: DEISA_OK or an error code; deisa_status_string gives its text. */
+typedef enum deisa_status_code {
+    DEISA_OK = 0,                  /* success */
+    DEISA_ERR_VALUE = 1,           /* bad value: shape, position, timestep order, layout */
+    DEISA_ERR_TYPE = 2,            /* bad type or dtype */
+    DEISA_ERR_CONTRACT = 3,        /* an array or key that was never declared */
+    DEISA_ERR_TIMEOUT = 4,         /* a wait ran past its timeout */
+    DEISA_ERR_STATE = 5,           /* not valid now (after close, or the logical flow of data was violated) */
+    DEISA_ERR_ANALYTICS_LOST = 6,  /* the analytics went away */
+    DEISA_ERR_INTERNAL = 7,        /* unexpected failure inside Deisa */
+    DEISA_PENDING = 8,             /* not an error: nothing happened within the wait; call again */
+    DEISA_ERR_HANDLE = 9           /* NULL or invalid handle or pointer argument */
+} deisa_status_code;
 
+/* Element type of an array. */
 typedef enum deisa_dtype {
-    DEISA_DTYPE_UNDECLARED = 0, /* decided by the first block sent at each timestep */
-    DEISA_BOOL = 1,
-    DEISA_INT8 = 2,
-    DEISA_INT16 = 3,
-    DEISA_INT32 = 4,
-    DEISA_INT64 = 5,
-    DEISA_UINT8 = 6,
-    DEISA_UINT16 = 7,
-    DEISA_UINT32 = 8,
-    DEISA_UINT64 = 9,
-    DEISA_FLOAT32 = 10,
-    DEISA_FLOAT64 = 11,
-    DEISA_COMPLEX64 = 12,
-    DEISA_COMPLEX128 = 13
+    DEISA_DTYPE_UNDECLARED = 0,  /* decided by the first block sent at each timestep */
+    DEISA_BOOL = 1,              /* bool */
+    DEISA_INT8 = 2,              /* int8 */
+    DEISA_INT16 = 3,             /* int16 */
+    DEISA_INT32 = 4,             /* int32 */
+    DEISA_INT64 = 5,             /* int64 */
+    DEISA_UINT8 = 6,             /* uint8 */
+    DEISA_UINT16 = 7,            /* uint16 */
+    DEISA_UINT32 = 8,            /* uint32 */
+    DEISA_UINT64 = 9,            /* uint64 */
+    DEISA_FLOAT32 = 10,          /* float32 */
+    DEISA_FLOAT64 = 11,          /* float64 */
+    DEISA_COMPLEX64 = 12,        /* complex64 */
+    DEISA_COMPLEX128 = 13        /* complex128 */
 } deisa_dtype;
 
-/* Memory order of a block. A Fortran block a(i, j) is seen by the analytics as
- * arr[i-1, j-1]: shapes and positions are given in the simulation's own index order. */
+/* Memory order of a block. A Fortran block a(i, j) is seen by the analytics as arr[i-1, j-1]:
+ * shapes and positions are given in the simulation's own index order. */
 typedef enum deisa_order {
-    DEISA_ORDER_C = 0,      /* row-major: the last index varies fastest */
-    DEISA_ORDER_FORTRAN = 1 /* column-major: the first index varies fastest */
+    DEISA_ORDER_C = 0,        /* row-major: the last index varies fastest */
+    DEISA_ORDER_FORTRAN = 1   /* column-major: the first index varies fastest */
 } deisa_order;
 
 /* What a bridge does when the analytics goes away. */
 typedef enum deisa_on_failure {
-    DEISA_ON_FAILURE_WARN = 0, /* warn once; later sends are no-ops, feedback is "not found" */
-    DEISA_ON_FAILURE_RAISE = 1 /* every later call returns DEISA_ERR_ANALYTICS_LOST */
+    DEISA_ON_FAILURE_WARN = 0,   /* warn once; later sends are no-ops, feedback is "not found" */
+    DEISA_ON_FAILURE_RAISE = 1   /* every later call returns DEISA_ERR_ANALYTICS_LOST */
 } deisa_on_failure;
+
+/* When a callback runs for a timestep. */
+typedef enum deisa_when {
+    DEISA_WHEN_AND = 0,  /* as soon as every input array is complete at the timestep */
+    DEISA_WHEN_OR = 1    /* when the timestep closes, if at least one input has a new value */
+} deisa_when;
 
 /* Kind of a feedback value. */
 typedef enum deisa_feedback_kind {
-    DEISA_FEEDBACK_NONE = 0,
-    DEISA_FEEDBACK_BOOL = 1,    /* 1 byte, 0 or 1 */
-    DEISA_FEEDBACK_INT64 = 2,   /* 8 bytes, little-endian */
-    DEISA_FEEDBACK_FLOAT64 = 3, /* 8 bytes, IEEE double */
-    DEISA_FEEDBACK_STRING = 4,  /* UTF-8, not NUL-terminated */
-    DEISA_FEEDBACK_BYTES = 5,
-    DEISA_FEEDBACK_NDARRAY = 6  /* a numpy array in .npy format */
+    DEISA_FEEDBACK_NONE = 0,     /* no bytes */
+    DEISA_FEEDBACK_BOOL = 1,     /* 1 byte, 0 or 1 */
+    DEISA_FEEDBACK_INT64 = 2,    /* 8 bytes, little-endian */
+    DEISA_FEEDBACK_FLOAT64 = 3,  /* 8 bytes, IEEE double */
+    DEISA_FEEDBACK_STRING = 4,   /* UTF-8, not NUL-terminated */
+    DEISA_FEEDBACK_BYTES = 5,    /* bytes as they are */
+    DEISA_FEEDBACK_NDARRAY = 6   /* a numpy array in .npy format */
 } deisa_feedback_kind;
+
+/* Kind of a packed event record (deisa_analytics_read_events). */
+typedef enum deisa_event_kind {
+    DEISA_EVENT_ARRAY = 1,          /* an array is complete at a timestep */
+    DEISA_EVENT_CALLBACK = 2,       /* a callback is due, with its windows */
+    DEISA_EVENT_DROP = 3,           /* no window holds an (array, timestep) any more */
+    DEISA_EVENT_TIMESTEP_DONE = 4,  /* every callback due at a timestep was announced */
+    DEISA_EVENT_FAILED = 5,         /* the run cannot go on */
+    DEISA_EVENT_END = 6             /* every bridge closed and every timestep was processed */
+} deisa_event_kind;
+
+/* Limits. */
+#define DEISA_MAX_NDIM                 32 /* most dimensions an array may have (numpy's limit) */
+#define DEISA_MAX_ELEMENTS             (INT64_C(1) << 58) /* most elements an array may have (2^58): its bytes always fit in an int64_t */
+#define DEISA_MAX_SEND_BYTES           2147483647 /* most bytes of one deisa_bridge_send (larger blocks: deisa_bridge_acquire) */
+#define DEISA_MAX_FEEDBACK_ARRAY_BYTES 1048576 /* most bytes of the data of a numpy array sent as feedback (1 MiB) */
+#define DEISA_MAX_FEEDBACK_BYTES       1052672 /* most bytes of one feedback value (an array's data and its .npy header included) */
+#define DEISA_MAX_WAIT_S               3600 /* longest wait of one deisa_analytics_read_events call, in seconds */
+
+/* END GENERATED */
 
 typedef struct deisa_bridge deisa_bridge;     /* one simulation rank's connection */
 typedef struct deisa_block deisa_block;       /* a block being written in shared memory */
@@ -108,8 +141,20 @@ int deisa_string_free(char *s);
  * message). For language bindings that detect an error themselves, e.g. the Fortran module. */
 int deisa_set_last_error(int status, const char *message);
 
-/* Library version, e.g. "0.1.0" (static storage). */
+/* What a status code means, e.g. "a wait ran past its timeout" (static storage; "unknown
+ * status" for a code that is none). Leaves the last-error message as it is. */
+const char *deisa_status_string(int status);
+
+/* Library version, DEISA_VERSION of the header it was built with (static storage). */
 const char *deisa_version(void);
+
+/* Bytes of a size written as text, as Dask's parse_bytes reads it: a number (decimal point
+ * and exponent allowed), an optional unit (B, kB, MB, GB, TB, PB: powers of 1000; KiB, MiB,
+ * GiB, TiB, PiB: powers of 1024; k, M, G, T, P and Ki, Mi, Gi, Ti, Pi alike; any case;
+ * spaces ignored), truncated to an integer; a unit alone means one of it. DEISA_ERR_VALUE
+ * names the text when it is not a size or not positive. Pool sizes and $DEISA_POOL_SIZE
+ * are read this way. */
+int deisa_size_parse(const char *text, int64_t *bytes);
 
 /* ---------------------------------------------------------------- simulation side */
 
@@ -119,16 +164,16 @@ const char *deisa_version(void);
  * bounds every wait (0 = no limit). Nothing is connected until deisa_bridge_connect or the
  * first send. Free with deisa_bridge_free. */
 int deisa_bridge_open(int rank, int world_size, const char *address, const char *rendezvous,
-                      double timeout_s, int on_analytics_failure, deisa_bridge **bridge);
+                      double timeout_s, deisa_on_failure on_analytics_failure, deisa_bridge **bridge);
 
 /* Declares this rank's block of array `name`: global shape, block (chunk) shape and block
- * position in the block grid, each of `ndim` values (1 to 32) in the simulation's index
- * order; `dtype` (DEISA_DTYPE_UNDECLARED lets each timestep's first block decide) and
- * `order`. An array has at most 2^58 elements. Call before deisa_bridge_connect
+ * position in the block grid, each of `ndim` values (1 to DEISA_MAX_NDIM) in the
+ * simulation's index order; `dtype` (DEISA_DTYPE_UNDECLARED lets each timestep's first block
+ * decide) and `order`. An array has at most DEISA_MAX_ELEMENTS elements. Call before deisa_bridge_connect
  * (DEISA_ERR_STATE after it, or after close). */
 int deisa_bridge_declare_array(deisa_bridge *bridge, const char *name, int ndim,
                                const int64_t *global_shape, const int64_t *chunk_shape,
-                               const int64_t *chunk_position, int dtype, int order);
+                               const int64_t *chunk_position, deisa_dtype dtype, deisa_order order);
 
 /* Finds the analytics and registers this rank. Collective over the world without MPI:
  * returns once every rank registered and the layouts are valid (DEISA_ERR_VALUE names the
@@ -142,10 +187,11 @@ int deisa_bridge_connect(deisa_bridge *bridge);
  * (never drops data) while the analytics is max_simulation_ahead timesteps behind or the
  * shared-memory pool is full. Timesteps must not decrease; an (array, timestep) is sent once.
  * `dtype` must be a defined type (not DEISA_DTYPE_UNDECLARED) and nbytes must equal the
- * elements of `shape` times the dtype's size. At most 2^31-1 bytes per call (larger blocks:
- * deisa_bridge_acquire). */
+ * elements of `shape` times the dtype's size. At most DEISA_MAX_SEND_BYTES per call (larger
+ * blocks: deisa_bridge_acquire). */
 int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, int64_t nbytes,
-                      int dtype, int ndim, const int64_t *shape, int order, int64_t timestep);
+                      deisa_dtype dtype, int ndim, const int64_t *shape, deisa_order order,
+                      int64_t timestep);
 
 /* Zero-copy send, step 1: a buffer in shared memory for this rank's block of `name` at
  * `timestep`. `dtype` may be DEISA_DTYPE_UNDECLARED if the array declared one. Write the
@@ -154,19 +200,18 @@ int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, 
  * or until the bridge is closed: closing gives open buffers back unsent (their commit is
  * then DEISA_ERR_STATE, their abandon DEISA_OK). While a buffer is open, a send or acquire
  * of a later timestep is DEISA_ERR_STATE. */
-int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timestep, int dtype,
-                         void **data, int64_t *nbytes, deisa_block **block);
+int deisa_bridge_acquire(deisa_bridge *bridge, const char *name, int64_t timestep,
+                         deisa_dtype dtype, void **data, int64_t *nbytes, deisa_block **block);
 
 /* What the buffer of `block` holds: its dtype, memory order, number of dimensions and shape
  * (the declared chunk shape, in the simulation's index order). dtype, order and shape may be
  * NULL; shape, if given, has room for `capacity` values (DEISA_ERR_VALUE if fewer than *ndim). */
-int deisa_block_info(deisa_block *block, int *dtype, int *order, int *ndim, int64_t *shape,
-                     int capacity);
+int deisa_block_info(deisa_block *block, deisa_dtype *dtype, deisa_order *order, int *ndim,
+                     int64_t *shape, int64_t capacity);
 
-/* Zero-copy send, step 2: sends the written block and frees the handle. On the local
- * (Unix socket) path it returns without waiting for the analytics to acknowledge: if the
- * analytics then refuses the commit, the next call on this bridge (a send, an acquire or
- * the close) returns that error. */
+/* Zero-copy send, step 2: sends the written block and frees the handle. It returns without
+ * waiting for the analytics to acknowledge: if the analytics then refuses the commit, the
+ * next call on this bridge (a send, an acquire or the close) returns that error. */
 int deisa_block_commit(deisa_block *block);
 
 /* Gives the buffer back without sending; frees the handle. */
@@ -196,8 +241,8 @@ int deisa_feedback_count(deisa_feedback *feedback, int64_t *count);
 /* Entry `index` (0 <= index < count, else DEISA_ERR_VALUE): its timestep (INT64_MIN for a
  * single-timestep answer), kind and bytes (valid until deisa_feedback_free). Every
  * out-parameter is required; a failed call writes none of them. */
-int deisa_feedback_entry(deisa_feedback *feedback, int64_t index, int64_t *timestep, int *kind,
-                         const void **data, int64_t *nbytes);
+int deisa_feedback_entry(deisa_feedback *feedback, int64_t index, int64_t *timestep,
+                         deisa_feedback_kind *kind, const void **data, int64_t *nbytes);
 int deisa_feedback_free(deisa_feedback *feedback); /* NULL is accepted */
 
 /* 1 in *lost once the analytics went away. */
@@ -213,8 +258,8 @@ int deisa_bridge_close(deisa_bridge *bridge, int has_timestep, int64_t timestep)
 int deisa_bridge_free(deisa_bridge *bridge);
 
 /* ---------------------------------------------------------------- analytics side
- * Used by the Python package; C programs rarely need it. Events are JSON objects, or packed
- * records (deisa_analytics_read_events). */
+ * Used by the Python package; C programs rarely need it. Events come as packed records
+ * (deisa_analytics_read_events). */
 
 /* Starts the analytics of a run: listens on `address` (NULL = a Unix socket in the
  * rendezvous directory) and publishes the rendezvous record. pool_bytes 0 = default
@@ -224,55 +269,57 @@ int deisa_bridge_free(deisa_bridge *bridge);
 int deisa_analytics_start(const char *address, const char *rendezvous, int max_simulation_ahead,
                           int feedback_queue_size, int64_t pool_bytes, double timeout_s,
                           deisa_analytics **analytics);
+/* Checks the settings of deisa_analytics_start as it does (max_simulation_ahead and
+ * feedback_queue_size at least 1, pool_bytes not negative, timeout_s a number, a valid
+ * address), without starting anything. For bindings that take the settings early. */
+int deisa_analytics_check(const char *address, const char *rendezvous, int max_simulation_ahead,
+                          int feedback_queue_size, int64_t pool_bytes, double timeout_s);
 /* {"session", "address", "rendezvous", "pool_bytes"} as JSON. */
 int deisa_analytics_info(deisa_analytics *analytics, char **json);
-/* Registers a callback on n_inputs arrays with their window sizes; when: 0 = AND, 1 = OR. */
+/* Checks a callback's registration, as deisa_analytics_add_callback does, without a run: at
+ * least one input, each array once, non-empty names, windows of at least one timestep, a
+ * defined `when`. For bindings that register callbacks before the analytics starts. */
+int deisa_callback_check(const char *name, int n_inputs, const char *const *arrays,
+                         const int *window_sizes, deisa_when when);
+/* Checks one window, as deisa_callback_check does for each input: a non-empty array name
+ * and at least one timestep. */
+int deisa_window_check(const char *array, int size);
+/* Registers a callback on n_inputs arrays with their window sizes (checked as by
+ * deisa_callback_check); *id is its index, in registration order. */
 int deisa_analytics_add_callback(deisa_analytics *analytics, const char *name, int n_inputs,
-                                 const char *const *arrays, const int *window_sizes, int when,
-                                 int *id);
+                                 const char *const *arrays, const int *window_sizes,
+                                 deisa_when when, int *id);
 /* Waits for every rank to register; returns the layouts as JSON. DEISA_ERR_CONTRACT if a
  * callback asks for an array no rank declared. */
 int deisa_analytics_wait_for_simulation(deisa_analytics *analytics, char **json);
-/* The next event as JSON ("kind": "array", "callback", "drop", "timestep_done", "failed",
- * "end"), or DEISA_PENDING (and *json NULL) after wait_s seconds without one (wait_s <= 0
- * polls; at most 3600; NaN is DEISA_ERR_VALUE). */
-int deisa_analytics_next_event(deisa_analytics *analytics, double wait_s, char **json);
-/* As deisa_analytics_next_event, then every event already queued behind the first, without
- * waiting for more: a JSON array of one or more events, in order (an array's event and the
- * callbacks it makes due come in one call). The run's last event ("end" or "failed") ends
- * the array. */
-int deisa_analytics_next_events(deisa_analytics *analytics, double wait_s, char **json);
-/* As deisa_analytics_next_events, as packed records written into `buffer` (capacity bytes)
- * instead of JSON: as many whole records as fit, in order; *length is the bytes written
- * (0 with DEISA_PENDING). A first record larger than capacity stays queued: DEISA_ERR_VALUE,
- * and *length is the capacity it needs. capacity < 0 is DEISA_ERR_VALUE; buffer may be NULL
- * only with capacity 0.
+/* The run's next events as packed records written into `buffer` (capacity bytes): waits up to
+ * wait_s seconds (<= 0 polls, at most DEISA_MAX_WAIT_S, NaN is DEISA_ERR_VALUE) for the first,
+ * then takes every one already queued behind it that fits, in order (an array's event and
+ * the callbacks it makes due come in one call; the run's last event, end or failed, ends a
+ * batch). *length is the bytes written; with DEISA_PENDING (no event within the wait) it is 0.
+ * A first record larger than capacity stays queued: DEISA_ERR_VALUE, and *length is the
+ * capacity it needs. capacity < 0 is DEISA_ERR_VALUE; buffer may be NULL only with
+ * capacity 0.
  *
  * Records are in native byte order, each a multiple of 8 bytes long (every field aligned
  * when the buffer is 8-byte aligned), and start with an int32 kind and the int32 size of the
  * whole record. Names and messages are UTF-8, not NUL-terminated, zero-padded to 8 bytes.
- *   DEISA_EVENT_ARRAY: int64 timestep; int32 dtype (deisa_dtype), ndim, n_blocks, name_bytes;
- *       name; int64 n_chunks[ndim]; int64 chunk sizes, dimension after dimension;
- *       int64 position[n_blocks][ndim] (in the block grid); then a row per block, in the
- *       same order: int64 lease, address, nbytes, rank, order (deisa_order), shape[ndim].
- *       From dtype to the rows, the record is the same at every timestep of an array
- *       whose dtype does not change.
- *   DEISA_EVENT_CALLBACK: int64 timestep; int32 callback id, n_inputs; then per input, in
- *       the order given to add_callback: int64 count, timesteps[count] (oldest first)
- *   DEISA_EVENT_DROP: int64 timestep; int32 name_bytes, 0; name
- *   DEISA_EVENT_TIMESTEP_DONE: int64 timestep
- *   DEISA_EVENT_FAILED: int32 status, message_bytes; message
- *   DEISA_EVENT_END: nothing more
- * The events are those of next_event's JSON ("array", "callback", "drop", "timestep_done",
- * "failed", "end"), with the same meaning. */
-typedef enum deisa_event_kind {
-    DEISA_EVENT_ARRAY = 1,
-    DEISA_EVENT_CALLBACK = 2,
-    DEISA_EVENT_DROP = 3,
-    DEISA_EVENT_TIMESTEP_DONE = 4,
-    DEISA_EVENT_FAILED = 5,
-    DEISA_EVENT_END = 6
-} deisa_event_kind;
+ *   DEISA_EVENT_ARRAY (an array is complete at a timestep; the analytics holds a lease on
+ *       each block until it releases it): int64 timestep; int32 dtype (deisa_dtype), ndim,
+ *       n_blocks, name_bytes; name; int64 n_chunks[ndim]; int64 chunk sizes, dimension after
+ *       dimension; int64 position[n_blocks][ndim] (in the block grid); then a row per block,
+ *       in the same order: int64 lease, address (in this process), nbytes, rank, order
+ *       (deisa_order), shape[ndim]. From dtype to the rows, the record is the same at every
+ *       timestep of an array whose dtype does not change.
+ *   DEISA_EVENT_CALLBACK (run a callback): int64 timestep; int32 callback id, n_inputs; then
+ *       per input, in the order given to add_callback: int64 count, timesteps[count] (its
+ *       window, oldest first)
+ *   DEISA_EVENT_DROP (no window holds the array at the timestep any more: release its
+ *       blocks once no view of them is alive): int64 timestep; int32 name_bytes, 0; name
+ *   DEISA_EVENT_TIMESTEP_DONE (every callback due at the timestep was announced: call
+ *       deisa_analytics_finish_timestep once they ran): int64 timestep
+ *   DEISA_EVENT_FAILED (the run cannot go on): int32 status, message_bytes; message
+ *   DEISA_EVENT_END (every bridge closed, every timestep processed): nothing more */
 int deisa_analytics_read_events(deisa_analytics *analytics, double wait_s, void *buffer,
                                 int64_t capacity, int64_t *length);
 /* Every callback announced for `timestep` has run. A timestep that is not waiting for this
@@ -283,7 +330,7 @@ int deisa_analytics_finish_timestep(deisa_analytics *analytics, int64_t timestep
 int deisa_analytics_release_block(deisa_analytics *analytics, int64_t lease);
 /* Feedback for the simulation; per key, timesteps strictly increase. */
 int deisa_analytics_set_feedback(deisa_analytics *analytics, const char *key, int64_t timestep,
-                                 int kind, const void *data, int64_t nbytes);
+                                 deisa_feedback_kind kind, const void *data, int64_t nbytes);
 /* Ends the run: removes its socket, rendezvous record and shared memory. NULL is accepted. */
 int deisa_analytics_free(deisa_analytics *analytics);
 

@@ -25,12 +25,14 @@ program heat2d_simulation
                                                       0.72_real64, 0.25_real64, 0.05_real64], [3, 3])
 
   integer :: steps, substeps, global(2), dims(2), coords(2), block(2), offset(2)
-  integer :: rank, nranks, ierr, t, i
+  integer :: rank, nranks, ierr, i
+  integer(int64) :: t
   real(real64) :: timeout, heating, factor
   real(real64), allocatable :: u(:, :), source(:, :)
   logical :: found
   type(MPI_Comm) :: cart
   type(deisa_bridge) :: bridge
+  type(deisa_bridge_options) :: options
 
   call MPI_Init()
   call parse_args(steps, global, substeps, timeout)
@@ -58,14 +60,15 @@ program heat2d_simulation
     flush (output_unit)
   end if
 
-  call deisa_bridge_open(bridge, rank, nranks, ierr, timeout=timeout)
+  options%timeout = timeout
+  call deisa_bridge_open(bridge, rank, nranks, options, ierr)
   call check(ierr, "open")
-  call deisa_bridge_declare_array(bridge, "temperature", global, block, coords, ierr, dtype=DEISA_FLOAT64)
+  call deisa_bridge_declare_array(bridge, "temperature", global, block, coords, DEISA_FLOAT64, ierr)
   call check(ierr, "declare_array")
   call deisa_bridge_connect(bridge, ierr)
   call check(ierr, "connect")
 
-  do t = 0, steps - 1
+  do t = 0, steps - 1_int64
     ! The interior is a non-contiguous section: the compiler makes it contiguous, then Deisa
     ! copies it once into shared memory.
     call deisa_bridge_send(bridge, "temperature", u(1:block(1), 1:block(2)), t, ierr)

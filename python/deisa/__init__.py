@@ -9,11 +9,11 @@ Bridge`` does not load Dask (about 100 MB of resident memory per rank).
 
 import importlib
 
+from ._abi import VERSION as __version__
 from .bridge import Bridge
 from .errors import AnalyticsLostError, ContractError
 
 __all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "AnalyticsLostError", "to_hdf5"]
-__version__ = "0.1.0"
 
 _LAZY = {"Deisa": ".analytics", "DeisaArray": ".array", "to_hdf5": ".array", "Window": ".window"}
 

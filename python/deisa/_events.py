@@ -8,10 +8,9 @@ import ctypes
 import struct
 
 from . import _native
+from ._abi import (ERR_VALUE, EVENT_ARRAY as ARRAY, EVENT_CALLBACK as CALLBACK, EVENT_DROP as DROP, EVENT_END as END,
+                   EVENT_FAILED as FAILED, EVENT_TIMESTEP_DONE as TIMESTEP_DONE, PENDING)
 from .dtypes import dtype_of
-from .errors import PENDING, VALUE
-
-ARRAY, CALLBACK, DROP, TIMESTEP_DONE, FAILED, END = 1, 2, 3, 4, 5, 6
 
 _HEADER = struct.Struct("=ii")          # kind, size of the record
 _ARRAY = struct.Struct("=iiqiiii")      # kind, size, timestep, dtype, ndim, n_blocks, name_bytes
@@ -53,7 +52,7 @@ class EventReader:
         while True:
             status = self._read(self._handle, wait, self._buffer, self._capacity, self._length_ref)
             if status:
-                if status == VALUE and self._length.value > self._capacity:
+                if status == ERR_VALUE and self._length.value > self._capacity:
                     self._grow(max(self._length.value, 2 * self._capacity))  # the event stays queued
                     wait = 0.0
                     continue

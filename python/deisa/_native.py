@@ -1,11 +1,13 @@
 """ctypes binding to libdeisa.so, the Native AOT build of the C# core (see deisa.h)."""
 
 import ctypes
+import numbers
 import os
 import threading
 from pathlib import Path
 
-from .errors import OK, PENDING, exception_for
+from ._abi import OK, PENDING
+from .errors import exception_for
 
 _HERE = Path(__file__).resolve().parent
 _lib = None
@@ -29,6 +31,8 @@ def _declare(lib):
         "deisa_last_error": (ctypes.c_void_p, []),
         "deisa_string_free": (ctypes.c_int, [ctypes.c_void_p]),
         "deisa_version": (ctypes.c_char_p, []),
+        "deisa_status_string": (ctypes.c_char_p, [ctypes.c_int]),
+        "deisa_size_parse": (ctypes.c_int, [ctypes.c_char_p, c_int64_p]),
         # simulation side
         "deisa_bridge_open": (ctypes.c_int, [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_char_p,
                                              ctypes.c_double, ctypes.c_int, ctypes.POINTER(handle)]),
@@ -53,13 +57,16 @@ def _declare(lib):
         # analytics side
         "deisa_analytics_start": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
                                                  ctypes.c_int64, ctypes.c_double, ctypes.POINTER(handle)]),
+        "deisa_analytics_check": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                                                 ctypes.c_int64, ctypes.c_double]),
         "deisa_analytics_info": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+        "deisa_callback_check": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int, c_char_pp, ctypes.POINTER(ctypes.c_int),
+                                                ctypes.c_int]),
+        "deisa_window_check": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_int]),
         "deisa_analytics_add_callback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int, c_char_pp,
                                                         ctypes.POINTER(ctypes.c_int), ctypes.c_int,
                                                         ctypes.POINTER(ctypes.c_int)]),
         "deisa_analytics_wait_for_simulation": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
-        "deisa_analytics_next_event": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
-        "deisa_analytics_next_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.POINTER(ctypes.c_void_p)]),
         "deisa_analytics_read_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
                                                        c_int64_p]),
         "deisa_analytics_finish_timestep": (ctypes.c_int, [handle, ctypes.c_int64]),
@@ -118,6 +125,25 @@ def rendezvous_dir(explicit=None):
     """The rendezvous directory, resolved here: the .NET runtime reads the environment once
     when the library loads, and a process may change it afterwards."""
     return os.path.abspath(explicit or os.environ.get("DEISA_RENDEZVOUS") or ".deisa")
+
+
+def seconds(timeout, what="timeout"):
+    """A timeout in seconds for the C ABI. Python has no "no limit" value (the C ABI's 0), so
+    a timeout must be a positive number here."""
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"{what} must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def size_bytes(text, what):
+    """Bytes of a size written as text ("80MiB", "2 GB"), read by the core's one size parser;
+    ValueError names ``what`` the size is for."""
+    n = ctypes.c_int64()
+    try:
+        check(lib().deisa_size_parse(text.encode("utf-8"), ctypes.byref(n)))
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
+    return n.value
 
 
 def int64_array(values):

@@ -8,6 +8,7 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
+from ._abi import ORDERS
 from ._native import memory
 
 
@@ -141,7 +142,7 @@ class Block:
                 if view is None:
                     table = self.table
                     _, address, nbytes, _, order, *shape = table.row(self.index)
-                    view = self._view = np.ndarray(tuple(shape), table.dtype, order="CF"[order],
+                    view = self._view = np.ndarray(tuple(shape), table.dtype, order=ORDERS[order],
                                                    buffer=memory(address, nbytes))
         return view
 

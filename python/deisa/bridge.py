@@ -10,14 +10,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _native, feedback
+from ._abi import OK, ON_FAILURE, ORDER_C, ORDER_FORTRAN
 from .dtypes import code_of
-from .errors import OK
 
 _KEYS = ("global_shape", "chunk_shape", "chunk_position")
 _OPTIONAL = ("dtype",)
 _DEFAULT_TIMEOUT = 300.0
-_ORDER_C, _ORDER_F = 0, 1
-_POLICIES = {"warn": 0, "raise": 1}
 
 
 def _int_tuple(name, key, value):
@@ -38,6 +36,9 @@ def _int_tuple(name, key, value):
 
 
 def _validate_metadata(arrays_metadata):
+    """The arrays' metadata as the C ABI takes it: {name: (global, chunk, position, dtype code,
+    numpy dtype)}. Python's types are checked here; the core checks the values (sizes,
+    positions, the block grid) when the arrays are declared."""
     if not isinstance(arrays_metadata, Mapping):
         raise TypeError(f"arrays_metadata must be a mapping of array name to metadata, got {type(arrays_metadata).__name__}")
     arrays = {}
@@ -55,16 +56,9 @@ def _validate_metadata(arrays_metadata):
         if missing:
             raise ValueError(f"arrays_metadata['{name}'] is missing {missing}")
         g, c, p = (_int_tuple(name, k, meta[k]) for k in _KEYS)
-        if not (len(g) == len(c) == len(p)):
-            raise ValueError(f"array '{name}': global_shape {g}, chunk_shape {c} and chunk_position {p} must have the same length")
-        if len(g) == 0:
-            raise ValueError(f"array '{name}': global_shape must have at least one dimension")
-        if any(x <= 0 for x in g):
-            raise ValueError(f"array '{name}': global_shape {g} must be positive")
-        if any(x <= 0 for x in c):
-            raise ValueError(f"array '{name}': chunk_shape {c} must be positive")
-        if any(x < 0 for x in p):
-            raise ValueError(f"array '{name}': chunk_position {p} must not be negative")
+        if not (len(g) == len(c) == len(p)):  # the C ABI takes one number of dimensions for the three
+            raise ValueError(f"array '{name}': global_shape, chunk_shape and chunk_position must have the same length "
+                             f"(got {len(g)}, {len(c)} and {len(p)})")
         dtype = meta.get("dtype")
         code = 0 if dtype is None else code_of(dtype, f"array '{name}': dtype")
         arrays[name] = (g, c, p, code, None if dtype is None else np.dtype(dtype))
@@ -88,10 +82,8 @@ class Bridge:
             raise ValueError("comm is required")
         if not (hasattr(comm, "Get_rank") and hasattr(comm, "Get_size")):
             raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}")
-        if on_analytics_failure not in _POLICIES:
+        if on_analytics_failure not in ON_FAILURE:
             raise ValueError(f"on_analytics_failure must be 'warn' or 'raise', got {on_analytics_failure!r}")
-        if not isinstance(timeout, numbers.Real) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.rank = int(comm.Get_rank())
         self.world_size = int(comm.Get_size())
         self.arrays_metadata = _validate_metadata(arrays_metadata)
@@ -101,13 +93,13 @@ class Bridge:
         h = _native.handle()
         _native.check(lib.deisa_bridge_open(self.rank, self.world_size, _native.text(address),
                                             _native.text(_native.rendezvous_dir(rendezvous)),
-                                            float(timeout), _POLICIES[on_analytics_failure], ctypes.byref(h)))
+                                            _native.seconds(timeout), ON_FAILURE[on_analytics_failure], ctypes.byref(h)))
         self._handle = h
         self._finalizer = weakref.finalize(self, _free_bridge, h.value)
         atexit.register(_close_at_exit, weakref.ref(self))
         for name, (g, c, p, code, _) in self.arrays_metadata.items():
             _native.check(lib.deisa_bridge_declare_array(h, name.encode(), len(g), _native.int64_array(g),
-                                                         _native.int64_array(c), _native.int64_array(p), code, _ORDER_C))
+                                                         _native.int64_array(c), _native.int64_array(p), code, ORDER_C))
         _native.check(lib.deisa_bridge_connect(h))
 
     # -- sending -------------------------------------------------------------------------
@@ -129,7 +121,7 @@ class Bridge:
                 data = ctypes.byref(ctypes.c_char.from_buffer(chunk))  # cheaper than chunk.ctypes
             except (TypeError, ValueError):  # a read-only or empty block
                 data = chunk.ctypes.data
-            status = plan.send(self._handle, plan.name, data, plan.nbytes, plan.code, plan.ndim, plan.c_shape, _ORDER_C,
+            status = plan.send(self._handle, plan.name, data, plan.nbytes, plan.code, plan.ndim, plan.c_shape, ORDER_C,
                                timestep)
             if status != OK:
                 _native.check(status)
@@ -140,19 +132,17 @@ class Bridge:
         chunk = np.asarray(chunk)
         code = code_of(chunk.dtype, f"array '{name}': block dtype")
         meta = self.arrays_metadata.get(name)
-        if meta is not None and tuple(chunk.shape) != meta[1]:
-            raise ValueError(f"array '{name}': block shape {tuple(chunk.shape)} does not match chunk_shape {meta[1]}")
         if chunk.flags.c_contiguous:
-            order = _ORDER_C
+            order = ORDER_C
         elif chunk.flags.f_contiguous:
-            order = _ORDER_F
+            order = ORDER_FORTRAN
         else:
-            chunk, order = np.ascontiguousarray(chunk), _ORDER_C
+            chunk, order = np.ascontiguousarray(chunk), ORDER_C
         shape = _native.int64_array(chunk.shape) if chunk.ndim else _native.int64_array([1])
         lib = _native.lib()
         _native.check(lib.deisa_bridge_send(self._handle, name.encode(), chunk.ctypes.data, chunk.nbytes, code,
                                             max(chunk.ndim, 1), shape, order, t))
-        if order == _ORDER_C and meta is not None:
+        if order == ORDER_C and meta is not None:
             self._plans[name] = _SendPlan(lib.deisa_bridge_send, name, chunk, code, shape)
 
     def buffer(self, array_name, timestep, dtype=None):

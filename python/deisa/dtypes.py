@@ -1,22 +1,10 @@
-"""numpy dtypes and the core's dtype codes (deisa_dtype in deisa.h)."""
+"""numpy dtypes and the core's dtype codes (deisa_dtype in deisa.h, _abi.DTYPES)."""
 
 import numpy as np
 
-_CODES = {
-    np.dtype(np.bool_): 1,
-    np.dtype(np.int8): 2,
-    np.dtype(np.int16): 3,
-    np.dtype(np.int32): 4,
-    np.dtype(np.int64): 5,
-    np.dtype(np.uint8): 6,
-    np.dtype(np.uint16): 7,
-    np.dtype(np.uint32): 8,
-    np.dtype(np.uint64): 9,
-    np.dtype(np.float32): 10,
-    np.dtype(np.float64): 11,
-    np.dtype(np.complex64): 12,
-    np.dtype(np.complex128): 13,
-}
+from ._abi import DTYPES
+
+_CODES = {np.dtype(name): code for code, (name, _) in DTYPES.items()}
 _DTYPES = {code: dt for dt, code in _CODES.items()}
 
 

@@ -1,4 +1,6 @@
-"""Exceptions raised by Deisa, and the mapping from the core's status codes to them."""
+"""Exceptions raised by Deisa, and the exception of each of the core's status codes."""
+
+from . import _abi
 
 
 class ContractError(Exception):
@@ -9,28 +11,9 @@ class AnalyticsLostError(ConnectionError):
     """The analytics went away while the simulation was running."""
 
 
-# Status codes of the C ABI (deisa.h, DeisaStatus in the core).
-OK = 0
-VALUE = 1
-TYPE = 2
-CONTRACT = 3
-TIMEOUT = 4
-STATE = 5
-ANALYTICS_LOST = 6
-INTERNAL = 7
-PENDING = 8
-INVALID_HANDLE = 9
-
-_EXCEPTIONS = {
-    VALUE: ValueError,
-    TYPE: TypeError,
-    CONTRACT: ContractError,
-    TIMEOUT: TimeoutError,
-    STATE: RuntimeError,
-    ANALYTICS_LOST: AnalyticsLostError,
-    INTERNAL: RuntimeError,
-    INVALID_HANDLE: ValueError,
-}
+_CLASSES = {"ContractError": ContractError, "AnalyticsLostError": AnalyticsLostError, "ValueError": ValueError,
+            "TypeError": TypeError, "TimeoutError": TimeoutError, "RuntimeError": RuntimeError}
+_EXCEPTIONS = {status: _CLASSES[name] for status, name in _abi.STATUS_EXCEPTIONS.items()}
 
 
 def exception_for(status, message):

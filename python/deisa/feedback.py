@@ -6,12 +6,13 @@ import struct
 
 import numpy as np
 
-NONE, BOOL, INT64, FLOAT64, STRING, BYTES, NDARRAY = range(7)
-MAX_ARRAY_BYTES = 1 << 20
+from ._abi import (FEEDBACK_BOOL as BOOL, FEEDBACK_BYTES as BYTES, FEEDBACK_FLOAT64 as FLOAT64, FEEDBACK_INT64 as INT64,
+                   FEEDBACK_NDARRAY as NDARRAY, FEEDBACK_NONE as NONE, FEEDBACK_STRING as STRING)
 
 
 def encode(value):
-    """(kind, bytes) for a feedback value; TypeError for types that cannot travel."""
+    """(kind, bytes) for a feedback value; TypeError for types that cannot travel (the core
+    checks the rest, such as the size of the bytes)."""
     if value is None:
         return NONE, b""
     if isinstance(value, (bool, np.bool_)):
@@ -30,8 +31,6 @@ def encode(value):
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise TypeError("feedback arrays must not hold Python objects")
-        if value.nbytes > MAX_ARRAY_BYTES:
-            raise ValueError(f"feedback array of {value.nbytes} bytes is larger than the 1 MiB limit")
         buf = io.BytesIO()
         np.save(buf, value, allow_pickle=False)
         return NDARRAY, buf.getvalue()

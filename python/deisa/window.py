@@ -1,5 +1,7 @@
 """Window: one input of an analytics callback."""
 
+from . import _native
+
 
 class Window:
     """An input array of a callback and how many timesteps of it the callback sees.
@@ -16,8 +18,9 @@ class Window:
             raise TypeError(f"Window name must be a non-empty str, got {name!r}")
         if isinstance(size, bool) or not isinstance(size, int):
             raise TypeError(f"Window('{name}'): size must be an int, got {type(size).__name__}")
-        if size < 1:
-            raise ValueError(f"Window('{name}'): size must be at least 1, got {size}")
+        if not -(1 << 31) <= size < (1 << 31):
+            raise ValueError(f"Window('{name}'): size {size} does not fit in an int")
+        _native.check(_native.lib().deisa_window_check(name.encode("utf-8"), size))  # the core's rules
         if preprocess is not None and not callable(preprocess):
             raise TypeError(f"Window('{name}'): preprocess must be callable")
         self.name = name

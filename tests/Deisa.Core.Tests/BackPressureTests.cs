@@ -174,7 +174,7 @@ public class BackPressureTests
 
         var write = run.WriteAsync(0, "a", 2);
         var usage = await run.UsageAsync();
-        Assert.Equal((1, 2), (usage.Waiting, usage.Blocks));
+        Assert.Equal((1, 2), (usage.WaitingSends, usage.Blocks));
         Assert.False(write.IsCompleted);
 
         run.Head.FinishTimestep(0);

@@ -63,9 +63,9 @@ public class CompletenessTests
         foreach (var b in ready.Blocks)
         {
             Assert.Equal([b.Rank / 2, (long)(b.Rank % 2)], b.Position);
-            Assert.Equal([Run.ValueOf(b.Rank, 7)], Run.Ints(b));
+            Assert.Equal([Run.ValueOf(b.Rank, 7)], run.Ints(b));
         }
-        Assert.Equal(4 * 700 + (0 + 1 + 2 + 3), ready.Blocks.Sum(b => Run.Ints(b)[0])); // sum over ranks of 100 t + r
+        Assert.Equal(4 * 700 + (0 + 1 + 2 + 3), ready.Blocks.Sum(b => run.Ints(b)[0])); // sum over ranks of 100 t + r
         Assert.Equal(7, (await run.ExpectAsync<CallbackDue>()).Timestep);
     }
 

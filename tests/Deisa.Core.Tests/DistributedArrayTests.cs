@@ -19,6 +19,16 @@ public sealed unsafe class DistributedArrayTests : IDisposable
         foreach (var p in _memory) NativeMemory.Free((void*)p);
     }
 
+    /// <summary>A block whose memory is <paramref name="mem"/>: its segment names it.</summary>
+    private BlockView View(long[] position, long[] shape, MemoryOrder order, long lease, void* mem, long nbytes, int rank)
+    {
+        _memory.Add((nint)mem);
+        return new BlockView(position, shape, order, new BlockLocation(lease, $"memory-{_memory.Count - 1}", 0, nbytes), rank);
+    }
+
+    /// <summary>Where a test block lies (its segment is the index of its memory).</summary>
+    private nint AddressOf(BlockLocation block) => _memory[int.Parse(block.Segment["memory-".Length..])] + (nint)block.Offset;
+
     /// <summary>Value of global element (i, j) at timestep t.</summary>
     private static double V(long t, long i, long j) => t * 1000 + i * 10 + j;
 
@@ -38,11 +48,10 @@ public sealed unsafe class DistributedArrayTests : IDisposable
                 long i0 = pi == 0 ? 0 : 3, j0 = pj == 0 ? 0 : 1;
                 var order = pi == pj ? MemoryOrder.Fortran : MemoryOrder.C;
                 var mem = (double*)NativeMemory.Alloc((nuint)(rows * cols * sizeof(double)));
-                _memory.Add((nint)mem);
                 for (long i = 0; i < rows; i++)
                     for (long j = 0; j < cols; j++)
                         mem[order == MemoryOrder.C ? i * cols + j : i + j * rows] = V(t, i0 + i, j0 + j);
-                blocks.Add(new BlockView([pi, pj], [rows, cols], order, 100 + rank, (nint)mem, rows * cols * 8, rank));
+                blocks.Add(View([pi, pj], [rows, cols], order, 100 + rank, mem, rows * cols * 8, rank));
             }
         blocks.Reverse(); // arrival order is not grid order
         return new ArrayReady(name, t, dtype, [5, 4], chunks, blocks);
@@ -51,7 +60,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void Blocks_are_in_grid_order_with_their_global_offsets_and_ranks()
     {
-        var a = new DistributedArray(Ready());
+        var a = new DistributedArray(Ready(), AddressOf);
         Assert.Equal([5L, 4L], a.GlobalShape);
         Assert.Equal(20, a.Length);
         Assert.Equal([[0L, 0L], [0L, 1L], [1L, 0L], [1L, 1L]], a.Blocks.Select(b => b.Position.ToArray()));
@@ -66,7 +75,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void A_fortran_block_is_a_strided_view_with_the_simulations_index_order()
     {
-        var a = new DistributedArray(Ready());
+        var a = new DistributedArray(Ready(), AddressOf);
         var block = a.BlockAt(0, 0); // 3x1, Fortran
         var wide = a.BlockAt(1, 1);  // 2x3, Fortran, not square
         var view = wide.AsTensorSpan<double>();
@@ -88,7 +97,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void The_whole_array_assembles_in_C_order_and_GetValue_reads_global_indices()
     {
-        var a = new DistributedArray(Ready());
+        var a = new DistributedArray(Ready(), AddressOf);
         var all = a.ToArray<double>();
         for (int i = 0; i < 5; i++)
             for (int j = 0; j < 4; j++)
@@ -107,7 +116,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void Reductions_cover_every_block()
     {
-        var a = new DistributedArray(Ready());
+        var a = new DistributedArray(Ready(), AddressOf);
         var expected = Enumerable.Range(0, 5).SelectMany(i => Enumerable.Range(0, 4).Select(j => V(7, i, j))).ToArray();
         Assert.Equal(expected.Sum(), a.Sum<double>());
         Assert.Equal(expected.Min(), a.Min<double>());
@@ -119,10 +128,9 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     public void Integer_mean_does_not_overflow_and_min_max_work_on_int32()
     {
         var mem = (int*)NativeMemory.Alloc(4 * sizeof(int));
-        _memory.Add((nint)mem);
         int[] values = [int.MaxValue, int.MaxValue, -5, 1];
         for (int k = 0; k < 4; k++) mem[k] = values[k];
-        var a = new DistributedArray(new ArrayReady("counts", 0, DType.Int32, [4], [[4]], [new BlockView([0], [4], MemoryOrder.C, 1, (nint)mem, 16, 0)]));
+        var a = new DistributedArray(new ArrayReady("counts", 0, DType.Int32, [4], [[4]], [View([0], [4], MemoryOrder.C, 1, mem, 16, 0)]), AddressOf);
         Assert.Equal(values.Select(v => (double)v).Average(), a.Mean<int>());
         Assert.Equal(-5, a.Min<int>());
         Assert.Equal(int.MaxValue, a.Max<int>());
@@ -133,7 +141,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     {
         var ready = Ready();
         ((double*)_memory[2])[1] = double.NaN;
-        var a = new DistributedArray(ready);
+        var a = new DistributedArray(ready, AddressOf);
         Assert.True(double.IsNaN(a.Min<double>()));
         Assert.True(double.IsNaN(a.Max<double>()));
     }
@@ -141,7 +149,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void Another_element_type_is_refused_naming_the_array_and_both_types()
     {
-        var a = new DistributedArray(Ready(t: 3, name: "temperature"));
+        var a = new DistributedArray(Ready(t: 3, name: "temperature"), AddressOf);
         var e = Assert.Throws<DeisaException>(() => a.Sum<float>());
         Assert.Equal(DeisaStatus.Type, e.Status);
         Assert.Contains("'temperature'", e.Message);
@@ -159,7 +167,7 @@ public sealed unsafe class DistributedArrayTests : IDisposable
     [Fact]
     public void Release_gives_every_lease_back_once_and_the_views_then_refuse()
     {
-        var a = new DistributedArray(Ready());
+        var a = new DistributedArray(Ready(), AddressOf);
         var released = new List<long>();
         a.Release(released.Add);
         a.Release(released.Add);

@@ -90,7 +90,7 @@ public class FeedbackTests
     [InlineData(-1)]
     public void AQueueSizeBelowOneIsRefused(int size)
     {
-        var e = Assert.Throws<DeisaException>(() => new FeedbackStore(size));
+        var e = Assert.Throws<DeisaException>(() => new AnalyticsOptions { FeedbackQueueSize = size }.Validate());
         Assert.Contains("feedback_queue_size", e.Message);
     }
 
@@ -99,10 +99,26 @@ public class FeedbackTests
     {
         var store = new FeedbackStore(16);
         Assert.Equal(DeisaStatus.Type, Assert.Throws<DeisaException>(() => store.Set("k", 0, new FeedbackValue((FeedbackKind)99, []))).Status);
-        Assert.Equal(DeisaStatus.Value, Assert.Throws<DeisaException>(() => store.Set("k", 0, new FeedbackValue(FeedbackKind.Bytes, new byte[FeedbackValue.MaxBytes + 1]))).Status);
+        Assert.Equal(DeisaStatus.Value, Assert.Throws<DeisaException>(() => store.Set("k", 0, new FeedbackValue(FeedbackKind.Bytes, new byte[AbiConstants.MaxFeedbackBytes + 1]))).Status);
         Assert.Equal(DeisaStatus.Value, Assert.Throws<DeisaException>(() => store.Set("k", 0, new FeedbackValue(FeedbackKind.Int64, new byte[4]))).Status);
         Assert.Equal(DeisaStatus.Value, Assert.Throws<DeisaException>(() => store.Set("", 0, FeedbackValue.Of(1L))).Status);
-        store.Set("k", 0, new FeedbackValue(FeedbackKind.NdArray, new byte[1 << 20])); // 1 MiB numpy array
+        store.Set("k", 0, new FeedbackValue(FeedbackKind.NdArray, Npy(1 << 20))); // 1 MiB numpy array
+        var e = Assert.Throws<DeisaException>(() => store.Set("k", 1, new FeedbackValue(FeedbackKind.NdArray, Npy((1 << 20) + 1))));
+        Assert.Contains("1 MiB", e.Message);
+        e = Assert.Throws<DeisaException>(() => store.Set("k", 1, new FeedbackValue(FeedbackKind.NdArray, new byte[64])));
+        Assert.Contains(".npy", e.Message);
+    }
+
+    /// <summary>A numpy array of <paramref name="bytes"/> uint8 in .npy format (version 1).</summary>
+    private static byte[] Npy(int bytes)
+    {
+        var header = $"{{'descr': '|u1', 'fortran_order': False, 'shape': ({bytes},), }}".PadRight(117) + "\n";
+        var npy = new byte[10 + header.Length + bytes];
+        "NUMPY"u8.CopyTo(npy.AsSpan(1));
+        npy[0] = 0x93; npy[6] = 1; npy[7] = 0;
+        BitConverter.GetBytes((ushort)header.Length).CopyTo(npy, 8);
+        System.Text.Encoding.ASCII.GetBytes(header).CopyTo(npy, 10);
+        return npy;
     }
 
     [Fact]

@@ -2,6 +2,7 @@ global using Xunit;
 global using System.Runtime.InteropServices;
 global using Deisa.Analytics;
 global using Deisa.Engine.Head;
+global using Deisa.Engine.Messages;
 global using Deisa.Engine.Node;
 global using Deisa.Hosting;
 global using Deisa.Model;

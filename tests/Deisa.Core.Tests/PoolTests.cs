@@ -12,7 +12,7 @@ public class PoolTests : IAsyncLifetime
 {
     private const long Page = 4096;
     private readonly string _prefix = Shm.NewPrefix();
-    private readonly RecordingSink _sink = new();
+    private readonly RecordingHead _sink = new();
     private NodeActor _node = null!;
 
     public Task InitializeAsync()
@@ -28,7 +28,7 @@ public class PoolTests : IAsyncLifetime
         Shm.AssertNone(_prefix);
     }
 
-    private static RentRequest Request(int rank, long t, long nbytes = Page, string array = "a") =>
+    private static BlockSend Request(int rank, long t, long nbytes = Page, string array = "a") =>
         new(rank, array, t, DType.UInt8, [nbytes], MemoryOrder.C, nbytes);
 
     private Task<RentedSlot> RentAsync(int rank, long t, long nbytes = Page, CancellationToken ct = default) =>
@@ -46,14 +46,14 @@ public class PoolTests : IAsyncLifetime
 
         var c = RentAsync(0, 1);
         var usage = await Usage();
-        Assert.Equal((2 * Page, 2, 1), (usage.InUse, usage.Blocks, usage.Waiting));
+        Assert.Equal((2 * Page, 2, 1), (usage.InUse, usage.Blocks, usage.WaitingSends));
         Assert.False(c.IsCompleted);
 
         _node.Release(a.Slot.Id); // the head / analytics let go of the block of rank 0
         var rented = await c.WaitAsync(Run.Timeout);
         Assert.Equal(a.Slot.Segment.Name, rented.Slot.Segment.Name); // the freed segment is reused
         Assert.NotEqual(a.Slot.Id, rented.Slot.Id);
-        Assert.Equal(0, (await Usage()).Waiting);
+        Assert.Equal(0, (await Usage()).WaitingSends);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class PoolTests : IAsyncLifetime
         _node.Release(12345);
         _node.Abandon(12345, 1);
         var usage = await Usage();
-        Assert.Equal(2, usage.Waiting);
+        Assert.Equal(2, usage.WaitingSends);
         Assert.False(first.IsCompleted);
         Assert.False(second.IsCompleted); // FIFO: the small request waits behind the large one
 
@@ -76,7 +76,7 @@ public class PoolTests : IAsyncLifetime
         var r1 = await first.WaitAsync(Run.Timeout);
         Assert.Equal(2 * Page, r1.Slot.Segment.Capacity);
         Assert.False(second.IsCompleted);
-        Assert.Equal(1, (await Usage()).Waiting);
+        Assert.Equal(1, (await Usage()).WaitingSends);
 
         _node.Abandon(r1.Slot.Id, 1); // the bridge gave up writing: the slot goes back
         await second.WaitAsync(Run.Timeout);
@@ -88,11 +88,11 @@ public class PoolTests : IAsyncLifetime
         var held = await RentAsync(0, 0, 2 * Page).WaitAsync(Run.Timeout);
         using var cts = new CancellationTokenSource();
         var waiting = RentAsync(1, 0, Page, cts.Token);
-        Assert.Equal(1, (await Usage()).Waiting);
+        Assert.Equal(1, (await Usage()).WaitingSends);
 
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(Run.Timeout));
-        Assert.Equal(0, (await Usage()).Waiting);
+        Assert.Equal(0, (await Usage()).WaitingSends);
         _node.Abandon(held.Slot.Id, 0);
         Assert.Equal(0, (await Usage()).InUse);
     }
@@ -108,7 +108,7 @@ public class PoolTests : IAsyncLifetime
         Assert.Contains($"pool of {2 * Page} bytes", e.Message);
         Assert.Contains("pool_size", e.Message);
         var usage = await Usage();
-        Assert.Equal((0, 0L), (usage.Waiting, usage.Allocated));
+        Assert.Equal((0, 0L), (usage.WaitingSends, usage.Allocated));
     }
 
     [Fact]
@@ -138,7 +138,7 @@ public class PoolTests : IAsyncLifetime
         await _node.CommitAsync(a.Slot.Id, 1).WaitAsync(Run.Timeout);
         await Assert.ThrowsAsync<DeisaException>(() => _node.CommitAsync(a.Slot.Id, 1).WaitAsync(Run.Timeout));
         var arrival = Assert.Single(_sink.Arrivals);
-        Assert.Equal((1, "a", 7L, a.Slot.Id), (arrival.Rank, arrival.Array, arrival.Timestep, arrival.Slot.Id));
+        Assert.Equal((1, "a", 7L, a.Slot.Id), (arrival.Rank, arrival.Array, arrival.Timestep, arrival.Location.Lease));
     }
 
     [Fact]

@@ -151,7 +151,7 @@ public class RegistrationTests
     {
         await using var run = Run.Start();
         Assert.Equal(DeisaStatus.Value, (await Assert.ThrowsAsync<DeisaException>(() => run.CallbackAsync(FiringRule.And))).Status);
-        Assert.Contains("given twice", (await Assert.ThrowsAsync<DeisaException>(() => run.AndAsync("a", "a"))).Message);
+        Assert.Contains("more than once", (await Assert.ThrowsAsync<DeisaException>(() => run.AndAsync("a", "a"))).Message);
         Assert.Contains("at least 1", (await Assert.ThrowsAsync<DeisaException>(() => run.CallbackAsync(FiringRule.Or, new WindowSpec("a", 0)))).Message);
         Assert.Contains("AND or OR", (await Assert.ThrowsAsync<DeisaException>(() => run.CallbackAsync((FiringRule)7, new WindowSpec("a")))).Message);
     }

@@ -76,7 +76,7 @@ public class ReleaseTests
         Assert.Empty(run.Held); // every delivered array was dropped before the end
         Assert.Equal(events.OfType<ArrayReady>().Count(), events.OfType<ArrayDropped>().Count());
         var usage = await run.UsageAsync();
-        Assert.Equal((0L, 0, 0), (usage.InUse, usage.Blocks, usage.Waiting));
+        Assert.Equal((0L, 0, 0), (usage.InUse, usage.Blocks, usage.WaitingSends));
     }
 
     [Fact]

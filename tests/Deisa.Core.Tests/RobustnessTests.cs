@@ -15,7 +15,7 @@ public class RobustnessTests
         for (int i = 0; i < 20; i++)
         {
             using var cts = new CancellationTokenSource();
-            var rent = run.Node.RentAsync(new RentRequest(0, "a", i, DType.Int32, [1], MemoryOrder.C, 4), 0, cts.Token);
+            var rent = run.Node.RentAsync(new BlockSend(0, "a", i, DType.Int32, [1], MemoryOrder.C, 4), 0, cts.Token);
             cts.Cancel();
             try
             {
@@ -49,7 +49,7 @@ public class RobustnessTests
         var cb = await run.AndAsync("a");
         await run.RegisterStripsAsync(1, "a");
         await run.AdmitAsync(0, "a", 0).WaitAsync(Run.Timeout);
-        var rented = await run.Node.RentAsync(new RentRequest(0, "a", 0, DType.Int32, [1], MemoryOrder.C, 4), 0, CancellationToken.None).WaitAsync(Run.Timeout);
+        var rented = await run.Node.RentAsync(new BlockSend(0, "a", 0, DType.Int32, [1], MemoryOrder.C, 4), 0, CancellationToken.None).WaitAsync(Run.Timeout);
         run.Node.Abandon(rented.Slot.Id, 0);
         await run.QuiesceAsync();
         await run.SendAsync(0, "a", 0);
@@ -69,7 +69,7 @@ public class RobustnessTests
         var cb = await run.AndAsync("a");
         await run.RegisterAsync(2, r => r == 0 ? [new BlockDeclaration(0, "a", [1], [1], [0])] : [new BlockDeclaration(1, "b", [1], [1], [0])]);
         await run.AdmitAsync(0, "a", 0).WaitAsync(Run.Timeout);
-        var rented = await run.Node.RentAsync(new RentRequest(0, "a", 0, DType.Int32, [1], MemoryOrder.C, 4), 0, CancellationToken.None).WaitAsync(Run.Timeout);
+        var rented = await run.Node.RentAsync(new BlockSend(0, "a", 0, DType.Int32, [1], MemoryOrder.C, 4), 0, CancellationToken.None).WaitAsync(Run.Timeout);
         await run.SendAsync(1, "b", 1);
         await run.AssertQuietAsync();
         await run.Node.CommitAsync(rented.Slot.Id, 0).WaitAsync(Run.Timeout);

@@ -21,6 +21,8 @@
 #define _GNU_SOURCE
 #include <deisa.h>
 
+#include "event_records.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -45,23 +47,6 @@ typedef struct {
 
 static int g_checks, g_failed;
 static int g_verbose; /* -v: print each row's status and message */
-
-static const char *status_name(int s)
-{
-    switch (s) {
-    case DEISA_OK: return "DEISA_OK";
-    case DEISA_ERR_VALUE: return "DEISA_ERR_VALUE";
-    case DEISA_ERR_TYPE: return "DEISA_ERR_TYPE";
-    case DEISA_ERR_CONTRACT: return "DEISA_ERR_CONTRACT";
-    case DEISA_ERR_TIMEOUT: return "DEISA_ERR_TIMEOUT";
-    case DEISA_ERR_STATE: return "DEISA_ERR_STATE";
-    case DEISA_ERR_ANALYTICS_LOST: return "DEISA_ERR_ANALYTICS_LOST";
-    case DEISA_ERR_INTERNAL: return "DEISA_ERR_INTERNAL";
-    case DEISA_PENDING: return "DEISA_PENDING";
-    case DEISA_ERR_HANDLE: return "DEISA_ERR_HANDLE";
-    default: return "unknown status";
-    }
-}
 
 /* One check: prints "ok N - what" or "not ok N - what: detail". */
 static int check(int ok, const char *what, const char *fmt, ...)
@@ -115,9 +100,10 @@ static void run_rows(const char *section, const row *rows, size_t n)
         snprintf(message, sizeof message, "%s", m ? m : "(NULL)");
         int ok = status == r->expect && (r->needle ? contains_all(m, r->needle) : m == NULL);
         int alive = g_alive();
-        if (g_verbose) printf("#   %s: %s\n", status_name(status), message);
-        check(ok && alive, r->what, "got status %d (%s), message %s%s%s; expected %s%s%s%s", status,
-              status_name(status), has_message ? "\"" : "", message, has_message ? "\"" : "", status_name(r->expect),
+        if (g_verbose) printf("#   status %d: %s\n", status, message);
+        check(ok && alive, r->what, "got status %d (%s), message %s%s%s; expected %d (%s)%s%s%s%s", status,
+              deisa_status_string(status), has_message ? "\"" : "", message, has_message ? "\"" : "", r->expect,
+              deisa_status_string(r->expect),
               r->needle ? " with a message containing \"" : " and no message",
               r->needle ? r->needle : "", r->needle ? "\"" : "",
               alive ? "" : "; AND the library no longer answers a good call afterwards");
@@ -186,16 +172,6 @@ static int json_str(const char *json, const char *key, char *out, size_t n)
     return 1;
 }
 
-static int json_i64(const char *json, const char *key, int64_t *v)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    if (!p) return 0;
-    *v = strtoll(p + strlen(pat), NULL, 10);
-    return 1;
-}
-
 /* Prints "# session S" for a started analytics: the caller can check its shared memory is gone. */
 static void note_session(deisa_analytics *a)
 {
@@ -205,27 +181,24 @@ static void note_session(deisa_analytics *a)
     deisa_string_free(json);
 }
 
-static void on_array(pump_t *p, const char *json)
+static void on_array(pump_t *p, const unsigned char *r, int64_t size)
 {
-    char name[128];
-    int64_t t = -1, address = 0, nbytes = 0, lease = 0;
-    json_str(json, "name", name, sizeof name);
-    json_i64(json, "timestep", &t);
-    const char *blocks = strstr(json, "\"blocks\":");
-    if (!blocks || !json_i64(blocks, "address", &address) || !json_i64(blocks, "nbytes", &nbytes) ||
-        !json_i64(blocks, "lease", &lease)) {
+    rec_array ar;
+    if (!rec_array_read(r, size, &ar) || ar.nblocks < 1) {
         p->errors++;
         return;
     }
     p->arrays_seen++;
-    if (strcmp(name, "field") == 0 && t >= 0 && t < 64) {
+    int64_t t = ar.timestep;
+    if (ar.name_bytes == 5 && memcmp(ar.name, "field", 5) == 0 && t >= 0 && t < 64) {
         /* The analytics runs in this process: it can read the block where it lies. */
-        const double *d = (const double *)(intptr_t)address;
+        const double *d = (const double *)(intptr_t)rec_row(r, &ar, 0, ROW_ADDRESS);
         double want[6];
         fill(want, t);
-        p->field_seen[t] = nbytes == sizeof want && memcmp(d, want, sizeof want) == 0 ? 1 : -1;
+        p->field_seen[t] = rec_row(r, &ar, 0, ROW_NBYTES) == sizeof want && memcmp(d, want, sizeof want) == 0 ? 1 : -1;
     }
-    if (deisa_analytics_release_block(p->a, lease) != DEISA_OK) p->errors++;
+    for (int b = 0; b < ar.nblocks; b++)
+        if (deisa_analytics_release_block(p->a, rec_row(r, &ar, b, ROW_LEASE)) != DEISA_OK) p->errors++;
 }
 
 static void *pump_main(void *arg)
@@ -238,25 +211,28 @@ static void *pump_main(void *arg)
         return NULL;
     }
     deisa_string_free(layouts);
+    static int64_t buffer[1 << 13];
     while (!p->stop) {
-        char *json = NULL;
-        int s = deisa_analytics_next_event(p->a, 0.1, &json);
+        int64_t length = 0;
+        int s = deisa_analytics_read_events(p->a, 0.1, buffer, sizeof buffer, &length);
         if (s == DEISA_PENDING) continue;
         if (s != DEISA_OK) { p->errors++; break; }
-        char kind[32] = "";
-        json_str(json, "kind", kind, sizeof kind);
-        if (strcmp(kind, "array") == 0)
-            on_array(p, json);
-        else if (strcmp(kind, "timestep_done") == 0) {
-            int64_t t = 0;
-            json_i64(json, "timestep", &t);
-            if (deisa_analytics_finish_timestep(p->a, t) != DEISA_OK) p->errors++;
-        } else if (strcmp(kind, "failed") == 0) {
-            p->failed = 1;
-            snprintf(p->fail_msg, sizeof p->fail_msg, "%s", json);
-        } else if (strcmp(kind, "end") == 0)
-            p->ended = 1;
-        deisa_string_free(json);
+        const unsigned char *records = (const unsigned char *)buffer;
+        for (int64_t at = 0; at < length; at += rec_size(records + at)) {
+            const unsigned char *r = records + at;
+            switch (rec_kind(r)) {
+            case DEISA_EVENT_ARRAY: on_array(p, r, rec_size(r)); break;
+            case DEISA_EVENT_TIMESTEP_DONE:
+                if (deisa_analytics_finish_timestep(p->a, rec_i64(r, 8)) != DEISA_OK) p->errors++;
+                break;
+            case DEISA_EVENT_FAILED:
+                p->failed = 1;
+                snprintf(p->fail_msg, sizeof p->fail_msg, "status %d: %.*s", rec_i32(r, 8), rec_i32(r, 12), (const char *)r + 16);
+                break;
+            case DEISA_EVENT_END: p->ended = 1; break;
+            default: break;
+            }
+        }
         if (p->failed || p->ended) break;
     }
     return NULL;
@@ -281,7 +257,63 @@ static int common_set_last_error(void) { return deisa_set_last_error(DEISA_ERR_V
 static int common_set_last_error_null(void) { return deisa_set_last_error(DEISA_ERR_STATE, NULL); }
 static int common_set_last_error_ok(void) { return deisa_set_last_error(DEISA_OK, "ignored"); }
 
+/* Every code has its own text; the texts themselves are the ABI description's (checked by the Python test). */
+static int common_status_strings(void)
+{
+    const char *unknown = deisa_status_string(-1);
+    if (!unknown || strcmp(unknown, deisa_status_string(1000)) != 0) return -1;
+    for (int s = DEISA_OK; s <= DEISA_ERR_HANDLE; s++) {
+        const char *text = deisa_status_string(s);
+        if (!text || strlen(text) < 5 || strcmp(text, unknown) == 0) return -1;
+        for (int o = DEISA_OK; o < s; o++)
+            if (strcmp(text, deisa_status_string(o)) == 0) return -1;
+    }
+    return deisa_last_error() == NULL ? DEISA_OK : -1;
+}
+static int64_t g_size;
+static int size_good(void) { return deisa_size_parse("1.5 KiB", &g_size) == DEISA_OK && g_size == 1536 ? DEISA_OK : -1; }
+static int size_null(void) { return deisa_size_parse(NULL, &g_size); }
+static int size_null_out(void) { return deisa_size_parse("80MiB", NULL); }
+static int size_unit(void) { return deisa_size_parse("5 furlongs", &g_size); }
+static int size_number(void) { return deisa_size_parse("1.2.3MB", &g_size); }
+static int size_negative(void) { return deisa_size_parse("-80MiB", &g_size); }
+static int size_utf8(void) { return deisa_size_parse(BAD_UTF8, &g_size); }
+static const char *const g_check_names[2] = {"a", "b"};
+static const char *const g_check_twice[2] = {"a", "a"};
+static const int g_check_sizes[2] = {1, 3};
+static const int g_check_zero[2] = {1, 0};
+static int check_callback_good(void) { return deisa_callback_check("cb", 2, g_check_names, g_check_sizes, DEISA_WHEN_OR); }
+static int check_callback_none(void) { return deisa_callback_check("cb", 0, g_check_names, g_check_sizes, DEISA_WHEN_AND); }
+static int check_callback_twice(void) { return deisa_callback_check("cb", 2, g_check_twice, g_check_sizes, DEISA_WHEN_AND); }
+static int check_callback_window(void) { return deisa_callback_check("cb", 2, g_check_names, g_check_zero, DEISA_WHEN_AND); }
+static int check_callback_when(void) { return deisa_callback_check("cb", 2, g_check_names, g_check_sizes, (deisa_when)5); }
+static int check_callback_null_name(void) { return deisa_callback_check(NULL, 2, g_check_names, g_check_sizes, DEISA_WHEN_AND); }
+static int check_callback_null_arrays(void) { return deisa_callback_check("cb", 2, NULL, g_check_sizes, DEISA_WHEN_AND); }
+static int check_window_good(void) { return deisa_window_check("a", 4); }
+static int check_window_zero(void) { return deisa_window_check("a", 0); }
+static int check_window_empty(void) { return deisa_window_check("", 1); }
+static int check_window_null(void) { return deisa_window_check(NULL, 1); }
+
 static const row common_rows[] = {
+    {"deisa_status_string: a text of its own for each code, \"unknown status\" for others", common_status_strings, DEISA_OK, NULL},
+    {"deisa_size_parse: \"1.5 KiB\" is 1536 bytes", size_good, DEISA_OK, NULL},
+    {"deisa_size_parse: NULL text", size_null, DEISA_ERR_HANDLE, "text is NULL"},
+    {"deisa_size_parse: NULL bytes out-parameter", size_null_out, DEISA_ERR_HANDLE, "bytes (out) is NULL"},
+    {"deisa_size_parse: an unknown unit", size_unit, DEISA_ERR_VALUE, "'5 furlongs'|furlongs|byte unit"},
+    {"deisa_size_parse: not a number", size_number, DEISA_ERR_VALUE, "'1.2.3MB'|number"},
+    {"deisa_size_parse: a negative size", size_negative, DEISA_ERR_VALUE, "'-80MiB'|positive"},
+    {"deisa_size_parse: text not UTF-8", size_utf8, DEISA_ERR_VALUE, "text|UTF-8"},
+    {"deisa_callback_check: a good callback", check_callback_good, DEISA_OK, NULL},
+    {"deisa_callback_check: no input", check_callback_none, DEISA_ERR_VALUE, "'cb'|at least one input"},
+    {"deisa_callback_check: an array twice", check_callback_twice, DEISA_ERR_VALUE, "'cb'|'a'|more than once"},
+    {"deisa_callback_check: a window of 0 timesteps", check_callback_window, DEISA_ERR_VALUE, "'cb'|'b'|at least 1 timestep|got 0"},
+    {"deisa_callback_check: when 5", check_callback_when, DEISA_ERR_VALUE, "'cb'|when|got 5"},
+    {"deisa_callback_check: NULL name", check_callback_null_name, DEISA_ERR_HANDLE, "name is NULL"},
+    {"deisa_callback_check: NULL arrays", check_callback_null_arrays, DEISA_ERR_HANDLE, "arrays is NULL"},
+    {"deisa_window_check: a good window", check_window_good, DEISA_OK, NULL},
+    {"deisa_window_check: 0 timesteps", check_window_zero, DEISA_ERR_VALUE, "'a'|at least 1 timestep|got 0"},
+    {"deisa_window_check: an empty name", check_window_empty, DEISA_ERR_VALUE, "array name"},
+    {"deisa_window_check: NULL array", check_window_null, DEISA_ERR_HANDLE, "array is NULL"},
     {"deisa_string_free(NULL) is accepted", common_string_free_null, DEISA_OK, NULL},
     {"deisa_bridge_free(NULL) is accepted", common_bridge_free_null, DEISA_OK, NULL},
     {"deisa_analytics_free(NULL) is accepted", common_analytics_free_null, DEISA_OK, NULL},
@@ -382,10 +414,10 @@ static const row declare_rows[] = {
     {"deisa_bridge_declare_array: empty name", decl_empty_name, DEISA_ERR_VALUE, "name|non-empty"},
     {"deisa_bridge_declare_array: name not UTF-8", decl_bad_utf8, DEISA_ERR_VALUE, "name|UTF-8"},
     {"deisa_bridge_declare_array: name with an encoded UTF-16 surrogate", decl_surrogate, DEISA_ERR_VALUE, "name|UTF-8"},
-    {"deisa_bridge_declare_array: ndim 0", decl_ndim_0, DEISA_ERR_VALUE, "ndim|got 0"},
-    {"deisa_bridge_declare_array: ndim -1", decl_ndim_neg, DEISA_ERR_VALUE, "ndim|got -1"},
-    {"deisa_bridge_declare_array: ndim 1<<30", decl_ndim_huge, DEISA_ERR_VALUE, "ndim|got 1073741824"},
-    {"deisa_bridge_declare_array: ndim 33", decl_ndim_33, DEISA_ERR_VALUE, "ndim|got 33"},
+    {"deisa_bridge_declare_array: ndim 0", decl_ndim_0, DEISA_ERR_VALUE, "dimensions|got 0"},
+    {"deisa_bridge_declare_array: ndim -1", decl_ndim_neg, DEISA_ERR_VALUE, "dimensions|got -1"},
+    {"deisa_bridge_declare_array: ndim 1<<30", decl_ndim_huge, DEISA_ERR_VALUE, "dimensions|got 1073741824"},
+    {"deisa_bridge_declare_array: ndim 33", decl_ndim_33, DEISA_ERR_VALUE, "dimensions|got 33"},
     {"deisa_bridge_declare_array: NULL global_shape", decl_null_global, DEISA_ERR_HANDLE, "global_shape is NULL"},
     {"deisa_bridge_declare_array: NULL chunk_shape", decl_null_chunk, DEISA_ERR_HANDLE, "chunk_shape is NULL"},
     {"deisa_bridge_declare_array: NULL chunk_position", decl_null_position, DEISA_ERR_HANDLE, "chunk_position is NULL"},
@@ -404,7 +436,7 @@ static const row declare_rows[] = {
     {"deisa_bridge_declare_array: global_shape of 2^124 elements (overflows int64)", decl_overflow, DEISA_ERR_VALUE, "'bad'|too large"},
     {"deisa_bridge_declare_array: 2^60 complex128 elements (bytes overflow int64)", decl_bytes_overflow, DEISA_ERR_VALUE, "'bad'|too large"},
     {"deisa_bridge_declare_array: a good declaration", decl_good, DEISA_OK, NULL},
-    {"deisa_bridge_declare_array: the same name twice", decl_twice, DEISA_ERR_VALUE, "'field'|declared twice"},
+    {"deisa_bridge_declare_array: the same name twice", decl_twice, DEISA_ERR_VALUE, "'field'|twice"},
     {"deisa_bridge_connect: no analytics (timeout 0.5 s)", connect_no_analytics, DEISA_ERR_TIMEOUT, "rank 0|no live analytics"},
     {"deisa_bridge_send: no analytics (the first send connects; timeout 0.5 s)", send_no_analytics, DEISA_ERR_TIMEOUT, "no live analytics"},
     {"deisa_bridge_close: a bridge that never connected", close_b0, DEISA_OK, NULL},
@@ -420,6 +452,9 @@ static const row declare_rows[] = {
 static int64_t g_i64;
 static double g_f64;
 static int g_int;
+static deisa_dtype g_dtype;
+static deisa_order g_order;
+static deisa_feedback_kind g_kind;
 static char g_text[64];
 static void *g_ptr;
 static const void *g_cptr;
@@ -518,7 +553,20 @@ static int start_second(void)
     return s;
 }
 
+static int check_good(void) { return deisa_analytics_check(NULL, g_run, 2, 16, POOL, 30); }
+static int check_ahead_0(void) { return deisa_analytics_check(NULL, g_run, 0, 16, POOL, 30); }
+static int check_queue_0(void) { return deisa_analytics_check(NULL, g_run, 1, 0, POOL, 30); }
+static int check_pool_neg(void) { return deisa_analytics_check(NULL, g_run, 1, 16, -1, 30); }
+static int check_timeout_nan(void) { return deisa_analytics_check(NULL, g_run, 1, 16, POOL, NAN); }
+static int check_bad_address(void) { return deisa_analytics_check("carrier-pigeon://roof", g_run, 1, 16, POOL, 30); }
+
 static const row start_rows[] = {
+    {"deisa_analytics_check: good settings", check_good, DEISA_OK, NULL},
+    {"deisa_analytics_check: max_simulation_ahead 0", check_ahead_0, DEISA_ERR_VALUE, "max_simulation_ahead|got 0"},
+    {"deisa_analytics_check: feedback_queue_size 0", check_queue_0, DEISA_ERR_VALUE, "feedback_queue_size|got 0"},
+    {"deisa_analytics_check: pool_bytes -1", check_pool_neg, DEISA_ERR_VALUE, "pool|-1"},
+    {"deisa_analytics_check: NaN timeout", check_timeout_nan, DEISA_ERR_VALUE, "timeout"},
+    {"deisa_analytics_check: an address of an unknown scheme", check_bad_address, DEISA_ERR_VALUE, "carrier-pigeon://roof"},
     {"deisa_analytics_start: NULL analytics out-parameter", start_null_out, DEISA_ERR_HANDLE, "analytics (out) is NULL"},
     {"deisa_analytics_start: max_simulation_ahead 0", start_ahead_0, DEISA_ERR_VALUE, "max_simulation_ahead|got 0"},
     {"deisa_analytics_start: max_simulation_ahead -2", start_ahead_neg, DEISA_ERR_VALUE, "max_simulation_ahead|got -2"},
@@ -584,14 +632,14 @@ static const row analytics_rows[] = {
     {"deisa_analytics_info: a pointer that is no handle", info_bogus, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_info: a good call", info_good, DEISA_OK, NULL},
     {"deisa_analytics_add_callback: NULL analytics", cb_null_analytics, DEISA_ERR_HANDLE, "analytics is NULL"},
-    {"deisa_analytics_add_callback: n_inputs 0", cb_inputs_0, DEISA_ERR_VALUE, "at least one input|got 0"},
-    {"deisa_analytics_add_callback: n_inputs -1", cb_inputs_neg, DEISA_ERR_VALUE, "at least one input|got -1"},
+    {"deisa_analytics_add_callback: n_inputs 0", cb_inputs_0, DEISA_ERR_VALUE, "at least one input"},
+    {"deisa_analytics_add_callback: n_inputs -1", cb_inputs_neg, DEISA_ERR_VALUE, "n_inputs|got -1"},
     {"deisa_analytics_add_callback: NULL arrays", cb_null_arrays, DEISA_ERR_HANDLE, "arrays is NULL"},
     {"deisa_analytics_add_callback: NULL window_sizes", cb_null_sizes, DEISA_ERR_HANDLE, "window_sizes is NULL"},
     {"deisa_analytics_add_callback: arrays[0] NULL", cb_null_array_name, DEISA_ERR_HANDLE, "arrays[0] is NULL"},
-    {"deisa_analytics_add_callback: empty array name", cb_empty_array_name, DEISA_ERR_VALUE, "'cb'|empty array name"},
+    {"deisa_analytics_add_callback: empty array name", cb_empty_array_name, DEISA_ERR_VALUE, "'cb'|array name"},
     {"deisa_analytics_add_callback: array name not UTF-8", cb_utf8_array_name, DEISA_ERR_VALUE, "arrays[0]|UTF-8"},
-    {"deisa_analytics_add_callback: the same array twice", cb_twice, DEISA_ERR_VALUE, "'field'|given twice"},
+    {"deisa_analytics_add_callback: the same array twice", cb_twice, DEISA_ERR_VALUE, "'field'|more than once"},
     {"deisa_analytics_add_callback: window size 0", cb_window_0, DEISA_ERR_VALUE, "'field'|at least 1 timestep|got 0"},
     {"deisa_analytics_add_callback: window size -4", cb_window_neg, DEISA_ERR_VALUE, "'field'|at least 1 timestep|got -4"},
     {"deisa_analytics_add_callback: when 7", cb_when_7, DEISA_ERR_VALUE, "when|got 7"},
@@ -703,14 +751,16 @@ static int acq_good(int64_t t)
 static int acq_t3(void) { return acq_good(3); }
 static int info_block(void)
 {
-    int dt = -1, order = -1, nd = -1;
+    deisa_dtype dt = DEISA_DTYPE_UNDECLARED;
+    deisa_order order = DEISA_ORDER_FORTRAN;
+    int nd = -1;
     int64_t shape[2] = {0, 0};
     int s = deisa_block_info(g_block, &dt, &order, &nd, shape, 2);
     if (s == DEISA_OK && (dt != DEISA_FLOAT64 || order != DEISA_ORDER_C || nd != 2 || shape[0] != 2 || shape[1] != 3)) return -1;
     return s;
 }
-static int info_block_null(void) { return deisa_block_info(NULL, &g_int, &g_int, &g_int, NULL, 0); }
-static int info_block_null_ndim(void) { return deisa_block_info(g_block, &g_int, &g_int, NULL, NULL, 0); }
+static int info_block_null(void) { return deisa_block_info(NULL, &g_dtype, &g_order, &g_int, NULL, 0); }
+static int info_block_null_ndim(void) { return deisa_block_info(g_block, &g_dtype, &g_order, NULL, NULL, 0); }
 static int info_block_small(void) { int64_t s[1]; return deisa_block_info(g_block, NULL, NULL, &g_int, s, 1); }
 static int info_block_neg(void) { int64_t s[1]; return deisa_block_info(g_block, NULL, NULL, &g_int, s, -1); }
 static int commit_t3(void) { int s = deisa_block_commit(g_block); g_stale_block = g_block; g_block = NULL; return s; }
@@ -755,11 +805,11 @@ static const row send_rows[] = {
     {"deisa_bridge_send: shape (3, 2) for chunk (2, 3)", send_wrong_shape, DEISA_ERR_VALUE, "'field'|(3, 2)|(2, 3)"},
     {"deisa_bridge_send: shape (6,) for chunk (2, 3)", send_wrong_ndim, DEISA_ERR_VALUE, "'field'|(6,)|(2, 3)"},
     {"deisa_bridge_send: shape (2, -3) for chunk (2, 3)", send_negative_length, DEISA_ERR_VALUE, "'field'|(2, -3)|(2, 3)"},
-    {"deisa_bridge_send: ndim 0", send_ndim_0, DEISA_ERR_VALUE, "ndim|got 0"},
-    {"deisa_bridge_send: ndim 1<<30", send_ndim_huge, DEISA_ERR_VALUE, "ndim|got 1073741824"},
+    {"deisa_bridge_send: ndim 0", send_ndim_0, DEISA_ERR_VALUE, "dimensions|got 0"},
+    {"deisa_bridge_send: ndim 1<<30", send_ndim_huge, DEISA_ERR_VALUE, "dimensions|got 1073741824"},
     {"deisa_bridge_send: NULL shape", send_null_shape, DEISA_ERR_HANDLE, "shape is NULL"},
-    {"deisa_bridge_send: order 5", send_order_5, DEISA_ERR_VALUE, "order|got 5"},
-    {"deisa_bridge_send: order -1", send_order_neg, DEISA_ERR_VALUE, "order|got -1"},
+    {"deisa_bridge_send: order 5", send_order_5, DEISA_ERR_VALUE, "memory order|5"},
+    {"deisa_bridge_send: order -1", send_order_neg, DEISA_ERR_VALUE, "memory order|-1"},
     {"deisa_bridge_send: a good send at timestep 0", send_t0, DEISA_OK, NULL},
     {"deisa_bridge_send: the same (array, timestep) twice", send_t0_again, DEISA_ERR_VALUE, "'field'|already sent at timestep 0"},
     {"deisa_bridge_send: a good send at timestep 2", send_t2, DEISA_OK, NULL},
@@ -927,18 +977,18 @@ static int fcount_good(void)
 static int fcount_null(void) { return deisa_feedback_count(NULL, &g_i64); }
 static int fcount_null_out(void) { return deisa_feedback_count(g_fb, NULL); }
 #define ENTRY(f, i, t, k, d, n) deisa_feedback_entry((f), (i), (t), (k), (d), (n))
-static int fentry_neg(void) { return ENTRY(g_fb, -1, &g_i64, &g_int, &g_cptr, &g_i64); }
-static int fentry_past(void) { return ENTRY(g_fb, 2, &g_i64, &g_int, &g_cptr, &g_i64); }
-static int fentry_huge(void) { return ENTRY(g_fb, INT64_C(1) << 40, &g_i64, &g_int, &g_cptr, &g_i64); }
-static int fentry_null(void) { return ENTRY(NULL, 0, &g_i64, &g_int, &g_cptr, &g_i64); }
-static int fentry_null_t(void) { return ENTRY(g_fb, 0, NULL, &g_int, &g_cptr, &g_i64); }
+static int fentry_neg(void) { return ENTRY(g_fb, -1, &g_i64, &g_kind, &g_cptr, &g_i64); }
+static int fentry_past(void) { return ENTRY(g_fb, 2, &g_i64, &g_kind, &g_cptr, &g_i64); }
+static int fentry_huge(void) { return ENTRY(g_fb, INT64_C(1) << 40, &g_i64, &g_kind, &g_cptr, &g_i64); }
+static int fentry_null(void) { return ENTRY(NULL, 0, &g_i64, &g_kind, &g_cptr, &g_i64); }
+static int fentry_null_t(void) { return ENTRY(g_fb, 0, NULL, &g_kind, &g_cptr, &g_i64); }
 static int fentry_null_kind(void) { return ENTRY(g_fb, 0, &g_i64, NULL, &g_cptr, &g_i64); }
-static int fentry_null_data(void) { return ENTRY(g_fb, 0, &g_i64, &g_int, NULL, &g_i64); }
-static int fentry_null_nbytes(void) { return ENTRY(g_fb, 0, &g_i64, &g_int, &g_cptr, NULL); }
+static int fentry_null_data(void) { return ENTRY(g_fb, 0, &g_i64, &g_kind, NULL, &g_i64); }
+static int fentry_null_nbytes(void) { return ENTRY(g_fb, 0, &g_i64, &g_kind, &g_cptr, NULL); }
 static int fentry_good(void)
 {
     int64_t t = -9, n = -1;
-    int kind = -1;
+    deisa_feedback_kind kind = DEISA_FEEDBACK_NONE;
     const void *d = NULL;
     int s = ENTRY(g_fb, 1, &t, &kind, &d, &n);
     double v = 0;
@@ -948,7 +998,7 @@ static int fentry_good(void)
 static int ffree_good(void) { int s = deisa_feedback_free(g_fb); g_stale_feedback = g_fb; g_fb = NULL; return s; }
 static int ffree_twice(void) { return deisa_feedback_free(g_stale_feedback); }
 static int fcount_freed(void) { return deisa_feedback_count(g_stale_feedback, &g_i64); }
-static int fentry_freed(void) { return ENTRY(g_stale_feedback, 0, &g_i64, &g_int, &g_cptr, &g_i64); }
+static int fentry_freed(void) { return ENTRY(g_stale_feedback, 0, &g_i64, &g_kind, &g_cptr, &g_i64); }
 static int lost_null(void) { return deisa_bridge_analytics_lost(g_b, NULL); }
 static int lost_null_bridge(void) { return deisa_bridge_analytics_lost(NULL, &g_int); }
 
@@ -961,7 +1011,7 @@ static const row feedback_rows[] = {
     {"deisa_analytics_set_feedback: kind -1", setf_kind_neg, DEISA_ERR_TYPE, "kind|-1"},
     {"deisa_analytics_set_feedback: an int64 of 3 bytes", setf_short, DEISA_ERR_VALUE, "Int64|8 bytes|got 3"},
     {"deisa_analytics_set_feedback: nbytes -1", setf_nbytes_neg, DEISA_ERR_VALUE, "nbytes|-1"},
-    {"deisa_analytics_set_feedback: nbytes 2 MiB", setf_nbytes_huge, DEISA_ERR_VALUE, "2097152 bytes|1 MiB"},
+    {"deisa_analytics_set_feedback: nbytes 2 MiB", setf_nbytes_huge, DEISA_ERR_VALUE, "2097152 bytes|limit"},
     {"deisa_analytics_set_feedback: NULL data with nbytes 8", setf_null_data, DEISA_ERR_HANDLE, "data is NULL"},
     {"deisa_analytics_set_feedback: 'cooling' = 0.5 at timestep 0", setf_cooling_0, DEISA_OK, NULL},
     {"deisa_analytics_set_feedback: 'cooling' at timestep 0 again", setf_cooling_0_again, DEISA_ERR_VALUE, "'cooling'|already been set for timestep 0"},
@@ -1026,13 +1076,6 @@ static const row feedback_rows[] = {
 /* ------------------------------------------------------------------ the analytics while data flows */
 
 static int cb_after_data(void) { return deisa_analytics_add_callback(g_a, "late", 1, g_names1, g_w1, 0, &g_int); }
-static int next_null_json(void) { return deisa_analytics_next_event(g_a, 0, NULL); }
-static int next_nan(void) { return deisa_analytics_next_event(g_a, NAN, &g_json); }
-static int next_null(void) { return deisa_analytics_next_event(NULL, 0, &g_json); }
-static int nexts_null_json(void) { return deisa_analytics_next_events(g_a, 0, NULL); }
-static int nexts_nan(void) { return deisa_analytics_next_events(g_a, NAN, &g_json); }
-static int nexts_null(void) { return deisa_analytics_next_events(NULL, 0, &g_json); }
-static int nexts_bridge(void) { return deisa_analytics_next_events((deisa_analytics *)g_b, 0, &g_json); }
 static int64_t g_records[64];
 static int reads_null_length(void) { return deisa_analytics_read_events(g_a, 0, g_records, sizeof g_records, NULL); }
 static int reads_nan(void) { return deisa_analytics_read_events(g_a, NAN, g_records, sizeof g_records, &g_i64); }
@@ -1047,13 +1090,6 @@ static int release_bridge(void) { return deisa_analytics_release_block((deisa_an
 
 static const row live_analytics_rows[] = {
     {"deisa_analytics_add_callback: after data started to arrive", cb_after_data, DEISA_ERR_STATE, "'late'|after data started"},
-    {"deisa_analytics_next_event: NULL json out-parameter", next_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
-    {"deisa_analytics_next_event: NaN wait", next_nan, DEISA_ERR_VALUE, "wait"},
-    {"deisa_analytics_next_event: NULL analytics", next_null, DEISA_ERR_HANDLE, "analytics is NULL"},
-    {"deisa_analytics_next_events: NULL json out-parameter", nexts_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
-    {"deisa_analytics_next_events: NaN wait", nexts_nan, DEISA_ERR_VALUE, "wait"},
-    {"deisa_analytics_next_events: NULL analytics", nexts_null, DEISA_ERR_HANDLE, "analytics is NULL"},
-    {"deisa_analytics_next_events: a bridge handle", nexts_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
     {"deisa_analytics_read_events: NULL length out-parameter", reads_null_length, DEISA_ERR_HANDLE, "length (out) is NULL"},
     {"deisa_analytics_read_events: NaN wait", reads_nan, DEISA_ERR_VALUE, "wait"},
     {"deisa_analytics_read_events: NULL analytics", reads_null, DEISA_ERR_HANDLE, "analytics is NULL"},
@@ -1095,8 +1131,6 @@ static int afree_twice(void) { return deisa_analytics_free(g_stale_analytics); }
 static int ainfo_freed(void) { return deisa_analytics_info(g_stale_analytics, &g_json); }
 static int acb_freed(void) { return deisa_analytics_add_callback(g_stale_analytics, "cb", 1, g_names1, g_w1, 0, &g_int); }
 static int await_freed(void) { return deisa_analytics_wait_for_simulation(g_stale_analytics, &g_json); }
-static int anext_freed(void) { return deisa_analytics_next_event(g_stale_analytics, 0, &g_json); }
-static int anexts_freed(void) { return deisa_analytics_next_events(g_stale_analytics, 0, &g_json); }
 static int areads_freed(void) { return deisa_analytics_read_events(g_stale_analytics, 0, g_records, sizeof g_records, &g_i64); }
 static int afinish_freed(void) { return deisa_analytics_finish_timestep(g_stale_analytics, 0); }
 static int arelease_freed(void) { return deisa_analytics_release_block(g_stale_analytics, 1); }
@@ -1110,8 +1144,6 @@ static const row free_rows[] = {
     {"deisa_analytics_info: a freed analytics", ainfo_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_add_callback: a freed analytics", acb_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_wait_for_simulation: a freed analytics", await_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
-    {"deisa_analytics_next_event: a freed analytics", anext_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
-    {"deisa_analytics_next_events: a freed analytics", anexts_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_read_events: a freed analytics", areads_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_finish_timestep: a freed analytics", afinish_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},
     {"deisa_analytics_release_block: a freed analytics", arelease_freed, DEISA_ERR_HANDLE, "analytics is not a valid handle"},

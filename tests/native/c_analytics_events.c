@@ -7,18 +7,19 @@
  * (2 x 3 x 2 int32, blocks of 1 x 3 x 2 in C order). One callback reads a window of 2 of the
  * first and 1 of the second.
  *
- * Run 1 reads the events as packed records (deisa_analytics_read_events), starting with a
- * buffer too small for an array's record, and checks every field of every record against
- * what the ranks declared and sent, including the blocks' values where they lie in shared
- * memory. Run 2 repeats the simulation and reads the events as JSON
- * (deisa_analytics_next_events): it must see the same events.
+ * The analytics reads the events as packed records (deisa_analytics_read_events, through
+ * event_records.h), starting with a buffer too small for an array's record, and checks every
+ * field of every record against what the ranks declared and sent, including the blocks'
+ * values where they lie in shared memory.
  *
- * Usage:  c_analytics_events DIRECTORY   (rendezvous directories of the runs are made there)
+ * Usage:  c_analytics_events DIRECTORY   (the run's rendezvous directory is made there)
  * Output: "ok N - what" or "not ok N - what: detail" per check, then "1..N"; the exit
  * status is 1 if any check failed.
  */
 #define _GNU_SOURCE
 #include <deisa.h>
+
+#include "event_records.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -117,10 +118,6 @@ typedef struct {
     char problem[512];        /* the first wrong field seen */
 } seen_t;
 
-static int64_t i64_at(const unsigned char *p, int64_t off) { int64_t v; memcpy(&v, p + off, 8); return v; }
-static int32_t i32_at(const unsigned char *p, int64_t off) { int32_t v; memcpy(&v, p + off, 4); return v; }
-static int64_t pad8(int64_t n) { return (n + 7) & ~(int64_t)7; }
-
 static void problem(seen_t *s, const char *fmt, ...)
 {
     if (s->problem[0]) return;
@@ -133,44 +130,38 @@ static void problem(seen_t *s, const char *fmt, ...)
 /* An array record (layout in deisa.h): 1 if every field is what the ranks declared and sent. */
 static int check_array(deisa_analytics *a, seen_t *s, const unsigned char *r, int64_t size)
 {
-    int64_t t = i64_at(r, 8);
-    int dtype = i32_at(r, 16), ndim = i32_at(r, 20), nblocks = i32_at(r, 24), name_bytes = i32_at(r, 28);
-    if (name_bytes < 0 || name_bytes > 64 || ndim < 1 || ndim > 3 || nblocks != RANKS || t < 0 || t >= T) {
-        problem(s, "array record header: t %lld, ndim %d, n_blocks %d, name_bytes %d", (long long)t, ndim, nblocks, name_bytes);
+    rec_array ar;
+    if (!rec_array_read(r, size, &ar) || ar.name_bytes > 64 || ar.ndim > 3 || ar.nblocks != RANKS || ar.timestep < 0 || ar.timestep >= T) {
+        problem(s, "array record header: t %lld, ndim %d, n_blocks %d, name_bytes %d, %lld bytes", (long long)ar.timestep, ar.ndim,
+                ar.nblocks, ar.name_bytes, (long long)size);
         return 0;
     }
+    int64_t t = ar.timestep;
+    int ndim = ar.ndim;
     char name[65];
-    memcpy(name, r + 32, (size_t)name_bytes);
-    name[name_bytes] = 0;
+    memcpy(name, ar.name, (size_t)ar.name_bytes);
+    name[ar.name_bytes] = 0;
     int is_temp = strcmp(name, TEMP) == 0;
     if (!is_temp && strcmp(name, "flags") != 0) { problem(s, "array record of unknown name '%s'", name); return 0; }
     const int want_ndim = is_temp ? 2 : 3, want_dtype = is_temp ? DEISA_FLOAT64 : DEISA_INT32;
     const int64_t *chunk = is_temp ? (const int64_t[]){2, 6} : (const int64_t[]){1, 3, 2};
-    if (dtype != want_dtype || ndim != want_ndim) { problem(s, "%s: dtype %d, ndim %d", name, dtype, ndim); return 0; }
-
-    int64_t off = 32 + pad8(name_bytes);
-    int64_t n_chunks[3];
-    for (int d = 0; d < ndim; d++, off += 8) n_chunks[d] = i64_at(r, off);
+    if (ar.dtype != want_dtype || ndim != want_ndim) { problem(s, "%s: dtype %d, ndim %d", name, ar.dtype, ndim); return 0; }
     /* Chunks: 2 blocks along the first dimension, 1 along the others, each of the block's size. */
+    int64_t off = ar.chunks_at + 8 * ndim;
     for (int d = 0; d < ndim; d++) {
-        if (n_chunks[d] != (d == 0 ? RANKS : 1)) { problem(s, "%s: %lld chunks along dimension %d", name, (long long)n_chunks[d], d); return 0; }
-        for (int64_t c = 0; c < n_chunks[d]; c++, off += 8)
-            if (i64_at(r, off) != chunk[d]) { problem(s, "%s: chunk size %lld along dimension %d", name, (long long)i64_at(r, off), d); return 0; }
-    }
-    int64_t positions = off, rows = off + (int64_t)nblocks * ndim * 8;
-    int64_t row_bytes = (5 + ndim) * 8;
-    if (rows + nblocks * row_bytes != size) {
-        problem(s, "%s: record of %lld bytes, its fields take %lld", name, (long long)size, (long long)(rows + nblocks * row_bytes));
-        return 0;
+        int64_t n_chunks = rec_i64(r, ar.chunks_at + 8 * d);
+        if (n_chunks != (d == 0 ? RANKS : 1)) { problem(s, "%s: %lld chunks along dimension %d", name, (long long)n_chunks, d); return 0; }
+        for (int64_t c = 0; c < n_chunks; c++, off += 8)
+            if (rec_i64(r, off) != chunk[d]) { problem(s, "%s: chunk size %lld along dimension %d", name, (long long)rec_i64(r, off), d); return 0; }
     }
     int ok = 1;
-    for (int b = 0; b < nblocks; b++) {
-        const unsigned char *row = r + rows + b * row_bytes;
-        int64_t lease = i64_at(row, 0), address = i64_at(row, 8), nbytes = i64_at(row, 16), rank = i64_at(row, 24), order = i64_at(row, 32);
+    for (int b = 0; b < ar.nblocks; b++) {
+        int64_t lease = rec_row(r, &ar, b, ROW_LEASE), address = rec_row(r, &ar, b, ROW_ADDRESS), nbytes = rec_row(r, &ar, b, ROW_NBYTES);
+        int64_t rank = rec_row(r, &ar, b, ROW_RANK), order = rec_row(r, &ar, b, ROW_ORDER);
         /* The block of rank k lies at grid position (k, 0[, 0]). */
-        int at_right_place = rank >= 0 && rank < RANKS && i64_at(r, positions + (int64_t)b * ndim * 8) == rank;
-        for (int d = 1; d < ndim; d++) at_right_place = at_right_place && i64_at(r, positions + ((int64_t)b * ndim + d) * 8) == 0;
-        for (int d = 0; d < ndim; d++) at_right_place = at_right_place && i64_at(row, 40 + d * 8) == chunk[d];
+        int at_right_place = rank >= 0 && rank < RANKS && rec_position(r, &ar, b, 0) == rank;
+        for (int d = 1; d < ndim; d++) at_right_place = at_right_place && rec_position(r, &ar, b, d) == 0;
+        for (int d = 0; d < ndim; d++) at_right_place = at_right_place && rec_row(r, &ar, b, ROW_SHAPE + d) == chunk[d];
         if (!at_right_place || order != (is_temp ? DEISA_ORDER_FORTRAN : DEISA_ORDER_C) || nbytes != (is_temp ? 96 : 24) || address == 0) {
             problem(s, "%s at %lld, block %d: rank %lld, order %lld, nbytes %lld", name, (long long)t, b, (long long)rank, (long long)order, (long long)nbytes);
             ok = 0;
@@ -195,18 +186,18 @@ static int check_array(deisa_analytics *a, seen_t *s, const unsigned char *r, in
 /* A callback record: the window of "température" holds t-1 and t (t alone at 0), that of "flags" t. */
 static void check_callback(seen_t *s, int callback_id, const unsigned char *r, int64_t size)
 {
-    int64_t t = i64_at(r, 8);
-    int id = i32_at(r, 16), n_inputs = i32_at(r, 20);
+    int64_t t = rec_i64(r, 8);
+    int id = rec_i32(r, 16), n_inputs = rec_i32(r, 20);
     if (t < 0 || t >= T || id != callback_id || n_inputs != 2) {
         problem(s, "callback record: t %lld, id %d, n_inputs %d", (long long)t, id, n_inputs);
         return;
     }
     int64_t off = 24;
-    int64_t temp_count = i64_at(r, off), want_count = t == 0 ? 1 : 2;
+    int64_t temp_count = rec_i64(r, off), want_count = t == 0 ? 1 : 2;
     int ok = temp_count == want_count;
-    for (int64_t i = 0; ok && i < temp_count; i++) ok = i64_at(r, off + 8 + i * 8) == t - temp_count + 1 + i;
+    for (int64_t i = 0; ok && i < temp_count; i++) ok = rec_i64(r, off + 8 + i * 8) == t - temp_count + 1 + i;
     off += 8 + temp_count * 8;
-    ok = ok && off + 16 == size && i64_at(r, off) == 1 && i64_at(r, off + 8) == t;
+    ok = ok && off + 16 == size && rec_i64(r, off) == 1 && rec_i64(r, off + 8) == t;
     if (!ok) problem(s, "callback at %lld: windows not [[t-1, t], [t]] or record size %lld", (long long)t, (long long)size);
     s->windows_ok[t] = ok ? 1 : -1;
 }
@@ -224,19 +215,19 @@ static void on_record(deisa_analytics *a, seen_t *s, int callback_id, const unsi
         break;
     case DEISA_EVENT_DROP: {
         s->n.drops++;
-        int64_t t = i64_at(r, 8);
-        int name_bytes = i32_at(r, 16);
+        int64_t t = rec_i64(r, 8);
+        int name_bytes = rec_i32(r, 16);
         int known = (name_bytes == 12 && memcmp(r + 24, TEMP, 12) == 0) || (name_bytes == 5 && memcmp(r + 24, "flags", 5) == 0);
-        if (!known || t < 0 || t >= T || size != 24 + pad8(name_bytes)) { s->drops_ok = 0; problem(s, "drop record: t %lld, name_bytes %d", (long long)t, name_bytes); }
+        if (!known || t < 0 || t >= T || size != 24 + rec_pad8(name_bytes)) { s->drops_ok = 0; problem(s, "drop record: t %lld, name_bytes %d", (long long)t, name_bytes); }
         break;
     }
     case DEISA_EVENT_TIMESTEP_DONE:
         s->n.done++;
-        if (deisa_analytics_finish_timestep(a, i64_at(r, 8)) != DEISA_OK) problem(s, "finish_timestep: %s", deisa_last_error());
+        if (deisa_analytics_finish_timestep(a, rec_i64(r, 8)) != DEISA_OK) problem(s, "finish_timestep: %s", deisa_last_error());
         break;
     case DEISA_EVENT_FAILED:
         s->n.failed++;
-        problem(s, "failed event: status %d, %.*s", i32_at(r, 8), i32_at(r, 12), (const char *)r + 16);
+        problem(s, "failed event: status %d, %.*s", rec_i32(r, 8), rec_i32(r, 12), (const char *)r + 16);
         break;
     case DEISA_EVENT_END:
         s->n.ends++;
@@ -248,19 +239,8 @@ static void on_record(deisa_analytics *a, seen_t *s, int callback_id, const unsi
 
 /* ------------------------------------------------------------------ a run */
 
-typedef enum { RECORDS, JSON } reading_t;
-
-static int count_of(const char *json, const char *kind)
-{
-    char pat[64];
-    int n = 0;
-    snprintf(pat, sizeof pat, "\"kind\":\"%s\"", kind);
-    for (const char *p = strstr(json, pat); p; p = strstr(p + 1, pat)) n++;
-    return n;
-}
-
 /* Starts an analytics and the ranks, reads every event until "end"; 0 if the run could not be made. */
-static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t ranks[RANKS])
+static int run(const char *rendezvous, seen_t *s, rank_t ranks[RANKS])
 {
     deisa_analytics *a = NULL;
     const char *names[2] = {TEMP, "flags"};
@@ -287,30 +267,6 @@ static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t rank
     unsigned char *buffer = malloc((size_t)capacity);
     int idle = 0; /* seconds without an event: a run that stops sending fails the checks, not the caller's timeout */
     while (waited == DEISA_OK && !s->n.ends && !s->n.failed && idle < 60) {
-        if (reading == JSON) {
-            char *json = NULL;
-            int st = deisa_analytics_next_events(a, 1.0, &json);
-            if (st == DEISA_PENDING) { idle++; continue; }
-            idle = 0;
-            if (st != DEISA_OK || json == NULL || json[0] != '[') { problem(s, "next_events: status %d, %s", st, json ? json : "NULL"); break; }
-            s->n.arrays += count_of(json, "array");
-            s->n.callbacks += count_of(json, "callback");
-            s->n.drops += count_of(json, "drop");
-            s->n.failed += count_of(json, "failed");
-            s->n.ends += count_of(json, "end");
-            /* Array events: release each block's lease; timestep_done: finish it. */
-            for (const char *p = strstr(json, "\"lease\":"); p; p = strstr(p + 1, "\"lease\":"))
-                deisa_analytics_release_block(a, strtoll(p + 8, NULL, 10));
-            const char *pat = "\"kind\":\"timestep_done\",\"timestep\":";
-            for (const char *p = strstr(json, pat); p; p = strstr(p + 1, pat)) {
-                s->n.done++;
-                deisa_analytics_finish_timestep(a, strtoll(p + strlen(pat), NULL, 10));
-            }
-            const char *end = "{\"kind\":\"end\"}]";
-            s->end_last = s->n.ends && strlen(json) >= strlen(end) && strcmp(json + strlen(json) - strlen(end), end) == 0;
-            deisa_string_free(json);
-            continue;
-        }
         int64_t length = -1;
         int st = deisa_analytics_read_events(a, 1.0, buffer, capacity, &length);
         if (st == DEISA_PENDING) { idle++; continue; }
@@ -324,8 +280,8 @@ static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t rank
         }
         if (st != DEISA_OK) { problem(s, "read_events: status %d: %s", st, deisa_last_error()); break; }
         for (int64_t at = 0; at < length;) {
-            int kind = i32_at(buffer, at);
-            int64_t size = i32_at(buffer, at + 4);
+            int kind = rec_i32(buffer, at);
+            int64_t size = rec_i32(buffer, at + 4);
             if (size < 8 || size % 8 != 0 || at + size > length) { s->bad_sizes++; break; }
             if (s->n.ends) s->end_last = 0; /* nothing may follow the end */
             on_record(a, s, callback_id, buffer + at, kind, size);
@@ -335,11 +291,11 @@ static int run(const char *rendezvous, reading_t reading, seen_t *s, rank_t rank
     }
     free(buffer);
     for (int k = 0; k < RANKS; k++) pthread_join(threads[k], NULL);
-    check(waited == DEISA_OK, reading == RECORDS ? "records run: every rank registered" : "JSON run: every rank registered",
+    check(waited == DEISA_OK, "every rank registered",
           "wait_for_simulation returned %d", waited);
     for (int k = 0; k < RANKS; k++) {
         char what[64];
-        snprintf(what, sizeof what, "%s run: rank %d's every call succeeded", reading == RECORDS ? "records" : "JSON", k);
+        snprintf(what, sizeof what, "rank %d's every call succeeded", k);
         check(ranks[k].status == DEISA_OK, what, "%s", ranks[k].error);
     }
     deisa_analytics_free(a);
@@ -352,15 +308,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: c_analytics_events DIRECTORY\n");
         return 2;
     }
-    char dir1[1024], dir2[1024];
-    snprintf(dir1, sizeof dir1, "%s/records", argv[1]);
-    snprintf(dir2, sizeof dir2, "%s/json", argv[1]);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/records", argv[1]);
     mkdir(argv[1], 0700);
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    static seen_t rec, js;
+    static seen_t rec;
     rank_t ranks[RANKS];
-    if (run(dir1, RECORDS, &rec, ranks)) {
+    if (run(dir, &rec, ranks)) {
         check(rec.grew >= 1 && rec.needed > 16, "a record larger than the buffer stays queued and says the capacity it needs",
               "grew %d times, needed %lld", rec.grew, (long long)rec.needed);
         check(rec.bad_sizes == 0, "every record's size is a multiple of 8 within the bytes written", "%d bad", rec.bad_sizes);
@@ -378,14 +333,6 @@ int main(int argc, char **argv)
         check(rec.n.drops > 0 && rec.drops_ok, "drop records name an array and a timestep that came", "%d drops: %s", rec.n.drops, rec.problem);
         check(rec.n.ends == 1 && rec.end_last && rec.n.failed == 0, "the run ends with one end record, last", "%d ends, last %d, %d failed: %s",
               rec.n.ends, rec.end_last, rec.n.failed, rec.problem);
-    }
-    if (run(dir2, JSON, &js, ranks)) {
-        check(js.n.arrays == rec.n.arrays && js.n.callbacks == rec.n.callbacks && js.n.drops == rec.n.drops && js.n.done == rec.n.done &&
-                  js.n.ends == 1 && js.n.failed == 0,
-              "next_events' JSON gives the same events as the records",
-              "JSON %d arrays, %d callbacks, %d drops, %d done, %d ends; records %d, %d, %d, %d, %d: %s", js.n.arrays, js.n.callbacks,
-              js.n.drops, js.n.done, js.n.ends, rec.n.arrays, rec.n.callbacks, rec.n.drops, rec.n.done, rec.n.ends, js.problem);
-        check(js.end_last, "next_events' last array ends with the end event", "%s", js.problem);
     }
     printf("1..%d\n", g_checks);
     return g_failed ? 1 : 0;

@@ -48,10 +48,12 @@ int main(int argc, char **argv) {
         int64_t nbytes;
         deisa_block *block;
         check(deisa_bridge_acquire(bridge, "fgrid", t, DEISA_DTYPE_UNDECLARED, &data, &nbytes, &block), "acquire");
-        int dtype, order, ndim;
+        deisa_dtype dtype;
+        deisa_order order;
+        int ndim;
         int64_t shape[4];
         check(deisa_block_info(block, &dtype, &order, &ndim, shape, 4), "block_info");
-        printf("BLOCK %d %d %d %d %lld %lld %lld\n", rank, dtype, order, ndim, (long long)shape[0], (long long)shape[1],
+        printf("BLOCK %d %d %d %d %lld %lld %lld\n", rank, (int)dtype, (int)order, ndim, (long long)shape[0], (long long)shape[1],
                (long long)nbytes);
         double *f = data;
         for (int j = 0; j < 4; j++)
@@ -88,7 +90,7 @@ int main(int argc, char **argv) {
     printf("HISTORY %d", rank);
     for (int64_t k = 0; k < count; k++) {
         int64_t ts, nb;
-        int kind;
+        deisa_feedback_kind kind;
         const void *value;
         check(deisa_feedback_entry(history, k, &ts, &kind, &value, &nb), "feedback_entry");
         int64_t v = 0;

@@ -11,6 +11,7 @@
 ! Feedback read after each send of t (the callbacks of t-1 ran): "step" (int), "scale"
 ! (float), "label" (text), printed as "FEEDBACK rank t key found value".
 ! Bad calls are printed as "ERROR name ierr message"; the run goes on after each.
+! Timesteps are integer(int64), as the module takes them: t64 is the loop's t.
 program fortran_simulation
   use, intrinsic :: iso_fortran_env, only: int32, int64, real32, real64, output_unit
   use mpi_f08
@@ -19,6 +20,7 @@ program fortran_simulation
 
   integer, parameter :: STEPS = 3
   type(deisa_bridge) :: bridge, unopened
+  type(deisa_bridge_options) :: options
   type(deisa_block) :: blk, never_acquired
   integer :: rank, n, ierr, t, i, j, k
   real(real64) :: big(0:5, 0:8), scale64
@@ -40,16 +42,17 @@ program fortran_simulation
   call deisa_bridge_connect(unopened, ierr)
   call report_error("connect_unopened", ierr)
 
-  call deisa_bridge_open(bridge, rank, n, ierr, timeout=60d0)
+  options%timeout = 60
+  call deisa_bridge_open(bridge, rank, n, options, ierr)
   call check(ierr, "open")
-  call deisa_bridge_declare_array(bridge, "field", [3, 5 * n], [3, 5], [0, rank], ierr, dtype=DEISA_FLOAT64)
+  call deisa_bridge_declare_array(bridge, "field", [3, 5 * n], [3, 5], [0, rank], DEISA_FLOAT64, ierr)
   call check(ierr, "declare field")
   call deisa_bridge_declare_array(bridge, "cube", [2_int64, 3_int64, 4_int64 * n], [2_int64, 3_int64, 4_int64], &
                                   [0_int64, 0_int64, int(rank, int64)], ierr)
   call check(ierr, "declare cube")
-  call deisa_bridge_declare_array(bridge, "vec", [4 * n], [4], [rank], ierr, dtype=DEISA_FLOAT32)
+  call deisa_bridge_declare_array(bridge, "vec", [4 * n], [4], [rank], DEISA_FLOAT32, ierr)
   call check(ierr, "declare vec")
-  call deisa_bridge_declare_array(bridge, "counts", [2, 3 * n], [2, 3], [0, rank], ierr, dtype=DEISA_INT64)
+  call deisa_bridge_declare_array(bridge, "counts", [2, 3 * n], [2, 3], [0, rank], DEISA_INT64, ierr)
   call check(ierr, "declare counts")
   call deisa_bridge_declare_array(bridge, "mismatch", [4, 4], [2, 2, 2], [0, 0], ierr)
   call report_error("declare_mismatched_sizes", ierr)
@@ -57,6 +60,7 @@ program fortran_simulation
   call check(ierr, "connect")
 
   do t = 0, STEPS - 1
+    t64 = t
     big = -1
     do j = 1, 5
       do i = 1, 3
@@ -74,15 +78,14 @@ program fortran_simulation
       vec(i) = 4 * rank + i + 0.5
     end do
 
-    call deisa_bridge_send(bridge, "field", big(2:4, 3:7), t, ierr)        ! a section: copied in
+    call deisa_bridge_send(bridge, "field", big(2:4, 3:7), t64, ierr)      ! a section: copied in
     call check(ierr, "send field")
-    t64 = t
-    call deisa_bridge_send(bridge, "cube", cube, t64, ierr)                ! an int64 timestep
+    call deisa_bridge_send(bridge, "cube", cube, t64, ierr)
     call check(ierr, "send cube")
-    call deisa_bridge_send(bridge, "vec", vec, t, ierr)
+    call deisa_bridge_send(bridge, "vec", vec, t64, ierr)
     call check(ierr, "send vec")
 
-    call deisa_bridge_acquire(bridge, "counts", t, blk, ierr)
+    call deisa_bridge_acquire(bridge, "counts", t64, blk, ierr)
     call check(ierr, "acquire counts")
     if (t == 0) then
       call deisa_block_data(blk, wrong_kind, ierr)
@@ -105,19 +108,19 @@ program fortran_simulation
 
     ! send(t) returned, so the callbacks of t-1 ran and set their feedback.
     step32 = -1; step64 = -1; scale64 = -1; scale32 = -1; label = "none"
-    call deisa_bridge_get(bridge, "step", t - 1, step32, found, ierr)
+    call deisa_bridge_get(bridge, "step", t64 - 1, step32, found, ierr)
     call check(ierr, "get step int32")
     write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, i0)') "FEEDBACK ", rank, t - 1, " step32 ", found, step32
-    call deisa_bridge_get(bridge, "step", int(t - 1, int64), step64, found, ierr)
+    call deisa_bridge_get(bridge, "step", t64 - 1, step64, found, ierr)
     call check(ierr, "get step int64")
     write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, i0)') "FEEDBACK ", rank, t - 1, " step64 ", found, step64
-    call deisa_bridge_get(bridge, "scale", t - 1, scale64, found, ierr)
+    call deisa_bridge_get(bridge, "scale", t64 - 1, scale64, found, ierr)
     call check(ierr, "get scale real64")
     write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, g0)') "FEEDBACK ", rank, t - 1, " scale64 ", found, scale64
-    call deisa_bridge_get(bridge, "scale", t - 1, scale32, found, ierr)
+    call deisa_bridge_get(bridge, "scale", t64 - 1, scale32, found, ierr)
     call check(ierr, "get scale real32")
     write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, g0)') "FEEDBACK ", rank, t - 1, " scale32 ", found, scale32
-    call deisa_bridge_get(bridge, "label", t - 1, label, found, ierr)
+    call deisa_bridge_get(bridge, "label", t64 - 1, label, found, ierr)
     call check(ierr, "get label")
     write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, a)') "FEEDBACK ", rank, t - 1, " label ", found, trim(label)
     flush (output_unit)
@@ -125,19 +128,16 @@ program fortran_simulation
 
   ! Never set: found is false and the value is left as it was.
   step32 = 42
-  call deisa_bridge_get(bridge, "step", 99, step32, found, ierr)
+  call deisa_bridge_get(bridge, "step", 99_int64, step32, found, ierr)
   call check(ierr, "get step 99")
   write (output_unit, '(a, i0, 1x, i0, a, l1, 1x, i0)') "FEEDBACK ", rank, 99, " step32 ", found, step32
   ! A variable too short for the text is an error, not a silent truncation.
-  call deisa_bridge_get(bridge, "label", 1, short_label, found, ierr)
+  call deisa_bridge_get(bridge, "label", 1_int64, short_label, found, ierr)
   call report_error("get_label_too_short", ierr)
   call deisa_bridge_analytics_lost(bridge, lost, ierr)
   call check(ierr, "analytics_lost")
   write (output_unit, '(a, i0, 1x, l1)') "LOST ", rank, lost
-  call deisa_bridge_close(bridge, ierr, timestep=1.5)
-  call report_error("close_real_timestep", ierr)
-
-  call deisa_bridge_close(bridge, ierr, timestep=int(STEPS, int64))
+  call deisa_bridge_close(bridge, int(STEPS, int64), ierr)
   call check(ierr, "close")
   call deisa_bridge_free(bridge, ierr)
   call check(ierr, "free")
@@ -152,13 +152,13 @@ contains
     real(real64) :: wrong_shape(3, 4), scalar
     integer(int32) :: wrong_type(3, 5)
     wrong_shape = 0; scalar = 0; wrong_type = 0
-    call deisa_bridge_send(bridge, "nothing", wrong_shape, 0, ierr)
+    call deisa_bridge_send(bridge, "nothing", wrong_shape, 0_int64, ierr)
     call report_error("send_undeclared", ierr)
-    call deisa_bridge_send(bridge, "field", wrong_shape, 1, ierr)
+    call deisa_bridge_send(bridge, "field", wrong_shape, 1_int64, ierr)
     call report_error("send_wrong_shape", ierr)
-    call deisa_bridge_send(bridge, "field", wrong_type, 1, ierr)
+    call deisa_bridge_send(bridge, "field", wrong_type, 1_int64, ierr)
     call report_error("send_wrong_type", ierr)
-    call deisa_bridge_send(bridge, "field", scalar, 1, ierr)
+    call deisa_bridge_send(bridge, "field", scalar, 1_int64, ierr)
     call report_error("send_scalar", ierr)
   end subroutine bad_sends
 

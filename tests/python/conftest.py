@@ -249,17 +249,17 @@ def no_leftover_shm(tmp_path, monkeypatch):
     """
     sessions = []
     try:
-        from deisa import analytics
+        from deisa import _run
     except ImportError:  # pragma: no cover
-        analytics = None
-    original = getattr(getattr(analytics, "Deisa", None), "_shutdown", None)
+        _run = None
+    original = getattr(getattr(_run, "Run", None), "close", None)
     if original is not None:
-        def _shutdown(self):
-            if getattr(self, "_session", None):
-                sessions.append(self._session)
+        def close(self):
+            if self.session:
+                sessions.append(self.session)
             return original(self)
 
-        monkeypatch.setattr(analytics.Deisa, "_shutdown", _shutdown)
+        monkeypatch.setattr(_run.Run, "close", close)
     before = set(glob.glob("/dev/shm/deisa-*"))
     yield
     for record in glob.glob(str(tmp_path / "**" / "analytics.json"), recursive=True):

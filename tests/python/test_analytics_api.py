@@ -971,7 +971,7 @@ def test_rendezvous_record_is_private(simulation, run_dir):
     def cb(x):
         if not modes:
             modes.append(os.stat(run_dir / ".deisa" / "analytics.json").st_mode & 0o777)
-            modes.extend(os.stat(p).st_mode & 0o777 for p in glob.glob(f"/dev/shm/deisa-{d._session}-*"))
+            modes.extend(os.stat(p).st_mode & 0o777 for p in glob.glob(f"/dev/shm/deisa-{d.session}-*"))
 
     d.execute_callbacks()
     sim.wait()

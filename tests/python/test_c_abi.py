@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
+import deisa._native as native
+from deisa._abi import STATUS_MESSAGES, STATUS_NAMES
 from native_build import ROOT, BuildError, compile_c, compile_native, deisa_paths, find_compiler
 
 SOURCE = ROOT / "tests" / "native" / "c_abi_bad_calls.c"
 LINE = re.compile(r"^(ok|not ok) (\d+) - (.*)$")
-MESSAGE = re.compile(r"^#   (DEISA_\w+): (.*)$")
+MESSAGE = re.compile(r"^#   status (-?\d+): (.*)$")
 
 
 @dataclass
@@ -58,7 +60,7 @@ def parse(out):
     rows, plan, sessions, section, pending = [], None, [], "", None
     for line in out.splitlines():
         if m := MESSAGE.match(line):
-            pending = (m.group(1), m.group(2))
+            pending = (STATUS_NAMES.get(int(m.group(1)), m.group(1)), m.group(2))
         elif m := LINE.match(line):
             status, message = pending or (None, None)
             rows.append(Row(int(m.group(2)), m.group(1) == "ok", m.group(3), section, status, message))
@@ -153,7 +155,8 @@ def test_every_exported_function_has_rows(run):
     assert not missing, f"functions of deisa.h without a row in the table: {missing}"
     # Each function taking a handle or pointer is called with a bad one at least once.
     no_bad_call = [f for f in functions
-                   if f not in ("deisa_last_error", "deisa_version", "deisa_string_free", "deisa_set_last_error")
+                   if f not in ("deisa_last_error", "deisa_version", "deisa_status_string", "deisa_string_free",
+                                "deisa_set_last_error")
                    and not any(r.status not in (None, "DEISA_OK") for r in run.about(f))]
     assert not no_bad_call, f"functions never called badly: {no_bad_call}"
 
@@ -241,3 +244,10 @@ def test_cleanup_removes_dead_segments_but_spares_young_ones(tmp_path):
     finally:
         for p in (old, young):
             p.unlink(missing_ok=True)
+
+
+def test_each_status_string_is_the_one_of_the_abi_description():
+    lib = native.lib()
+    assert {s: lib.deisa_status_string(s).decode() for s in STATUS_MESSAGES} == STATUS_MESSAGES
+    assert lib.deisa_status_string(len(STATUS_MESSAGES)).decode() == "unknown status"
+    assert lib.deisa_status_string(-1).decode() == "unknown status"

@@ -1,7 +1,6 @@
 """An analytics written in C (tests/native/c_analytics_events.c), compiled against deisa.h and
 libdeisa.so: it reads a two-rank run's events as the packed records deisa.h documents
-(deisa_analytics_read_events), checking every field and the blocks' values in shared memory,
-then a second run's as JSON (deisa_analytics_next_events), which must give the same events.
+(deisa_analytics_read_events), checking every field and the blocks' values in shared memory.
 """
 
 import glob
@@ -14,7 +13,7 @@ import pytest
 from native_build import ROOT, compile_c, find_compiler
 
 SOURCE = ROOT / "tests" / "native" / "c_analytics_events.c"
-CHECKS = 16  # the program's checks: a run that skips some must not pass
+CHECKS = 11  # the program's checks: a run that skips some must not pass
 
 
 @pytest.fixture(scope="module")

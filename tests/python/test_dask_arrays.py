@@ -149,8 +149,8 @@ def matrix_run(tmp_path_factory):
                 p.kill()
                 p.wait()
     assert not failures, failures
-    assert segments_of(d._session) == [], "shared memory left behind"
-    return {"results": results, "flags": flags, "fortran": fortran, "pre": pre, "out": out_dir, "session": d._session}
+    assert segments_of(d.session) == [], "shared memory left behind"
+    return {"results": results, "flags": flags, "fortran": fortran, "pre": pre, "out": out_dir, "session": d.session}
 
 
 def _value(run, t, op):
@@ -398,11 +398,11 @@ def cb(x):
     kept.append(x[-1][1:3] * 1)  # a derived array keeps the blocks too
     during[x[-1].t] = float(x[-1].sum().compute())
     if x[-1].t == 0:
-        report(session=d._session)
+        report(session=d.session)
 
 d.execute_callbacks()
 gc.collect()
-after_run = glob.glob(f"/dev/shm/deisa-{d._session}-*")
+after_run = glob.glob(f"/dev/shm/deisa-{d.session}-*")
 values = {}
 for a in kept[0::2]:
     values[a.t] = a.compute().tolist()
@@ -453,7 +453,7 @@ with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_posit
     d.execute_callbacks()
     sim.wait()
     gc.collect()
-    assert glob.glob(f"/dev/shm/deisa-{d._session}-*") == []
+    assert glob.glob(f"/dev/shm/deisa-{d.session}-*") == []
     assert [a.compute().tolist() for a in kept] == [[0, 1], [10, 11], [20, 21]]
     del kept
     gc.collect()

@@ -203,7 +203,7 @@ d = Deisa(timeout=20)
 
 @d.register("x")
 def cb(x):
-    report(t=x[0].t, session=d._session, value=x[0].compute().tolist())
+    report(t=x[0].t, session=d.session, value=x[0].compute().tolist())
 
 d.execute_callbacks()
 report(end=True)
@@ -319,7 +319,7 @@ with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_posit
     assert [(t, s) for t, s, _ in during] == [(0, 1), (1, 3), (2, 5)]
     assert during[0][2] == [], f"the old session's segments were still there during the new run: {during[0][2]}"
     assert segments_of(old_session) == []
-    assert segments_of(d._session) == []
+    assert segments_of(d.session) == []
     assert not os.path.exists(run_dir / ".deisa" / f"analytics-{old_session}.sock")
 
 

@@ -15,10 +15,26 @@ from native_build import deisa_cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_fortran_module_is_generated_from_its_generator():
-    result = subprocess.run([sys.executable, str(ROOT / "Deisa.Native" / "fortran" / "generate.py"), "--check"],
+def test_no_file_generated_from_the_abi_description_is_stale():
+    # deisa.h's constants, the Fortran module, python/deisa/_abi.py and AbiConstants.g.cs.
+    result = subprocess.run([sys.executable, str(ROOT / "Deisa.Native" / "abi" / "generate.py"), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_stale_check_sees_a_changed_file(tmp_path):
+    # A copy of the generator and its sources, one generated file edited by hand: --check fails, naming it.
+    copy = tmp_path / "repo"
+    for rel in ("Deisa.Native/abi", "Deisa.Native/fortran", "Deisa.Native/include"):
+        shutil.copytree(ROOT / rel, copy / rel)
+    for rel in ("python/deisa/_abi.py", "Deisa.Core/Model/AbiConstants.g.cs"):
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, copy / rel)
+    abi = copy / "python" / "deisa" / "_abi.py"
+    abi.write_text(abi.read_text().replace("ERR_TIMEOUT = 4", "ERR_TIMEOUT = 40"))
+    result = subprocess.run([sys.executable, str(copy / "Deisa.Native" / "abi" / "generate.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "_abi.py is stale" in result.stderr, result.stderr
 
 
 def test_the_package_ships_header_module_and_build_files():
@@ -53,7 +69,7 @@ def test_the_header_compiles_as_c_and_cplusplus(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
-@pytest.mark.parametrize("wanted, found", [("0.1", True), ("1.0", False)])
+@pytest.mark.parametrize("wanted, found", [("0.2", True), ("1.0", False)])
 def test_find_package_checks_the_version(tmp_path, wanted, found):
     (tmp_path / "CMakeLists.txt").write_text(
         "cmake_minimum_required(VERSION 3.18)\nproject(probe LANGUAGES C)\n"
@@ -65,7 +81,7 @@ def test_find_package_checks_the_version(tmp_path, wanted, found):
                                 f"-DDeisa_DIR={deisa_cli('--cmake-dir')}"], capture_output=True, text=True)
     if not found:
         assert configure.returncode != 0
-        assert "0.1.0" in configure.stderr and "Deisa" in configure.stderr
+        assert native.lib().deisa_version().decode() in configure.stderr and "Deisa" in configure.stderr
         return
     assert configure.returncode == 0, configure.stderr
     subprocess.run(["cmake", "--build", str(tmp_path / "build")], capture_output=True, check=True)

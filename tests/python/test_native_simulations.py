@@ -196,7 +196,6 @@ FORTRAN_ERRORS = {
     "send_wrong_type": (2, ["field", "int32", "float64"]),
     "send_scalar": (1, ["field", "scalar"]),
     "get_label_too_short": (1, ["label", "2 characters", "holds 1"]),
-    "close_real_timestep": (2, ["timestep", "integer"]),
     "block_data_not_acquired": (9, ["not acquired"]),
 }
 

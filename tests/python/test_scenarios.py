@@ -34,7 +34,7 @@ def test_sum_and_mean(simulation):
     for t, s, m, dtype, shape in seen:
         assert s == 3 * t and m == 1.5 * t
         assert dtype == np.int32 and shape == (1, 2)
-    assert segments_of(d._session) == []
+    assert segments_of(d.session) == []
 
 
 def test_window_of_two(simulation):
@@ -218,4 +218,4 @@ b.close()
     d.execute_callbacks()
     sim.wait()
     assert firsts == [float(t) for t in range(240)]
-    assert segments_of(d._session) == []
+    assert segments_of(d.session) == []

@@ -233,7 +233,7 @@ def mistakes_run(tmp_path_factory):
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    assert segments_of(d._session) == [], "shared memory left behind"
+    assert segments_of(d.session) == [], "shared memory left behind"
     return [r[0] for r in reports], seen
 
 

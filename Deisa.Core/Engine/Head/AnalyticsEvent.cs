@@ -1,5 +1,5 @@
+using Deisa.Engine.Messages;
 using Deisa.Model;
-using Deisa.Protocol;
 
 namespace Deisa.Engine.Head;
 
@@ -10,11 +10,16 @@ public abstract record AnalyticsEvent;
 /// <param name="Position">Position in the block grid.</param>
 /// <param name="Shape">Shape of the block.</param>
 /// <param name="Order">Memory order of the block.</param>
-/// <param name="Lease">Lease id: release it when no view of the block is alive.</param>
-/// <param name="Address">Address of the block in this process.</param>
-/// <param name="NBytes">Size in bytes.</param>
+/// <param name="Location">Where it lies (its lease: release it when no view of the block is alive).</param>
 /// <param name="Rank">Rank that sent it.</param>
-public sealed record BlockView(long[] Position, long[] Shape, MemoryOrder Order, long Lease, nint Address, long NBytes, int Rank);
+public sealed record BlockView(long[] Position, long[] Shape, MemoryOrder Order, BlockLocation Location, int Rank)
+{
+    /// <summary>The block's lease on its node.</summary>
+    public long Lease => Location.Lease;
+
+    /// <summary>Size in bytes.</summary>
+    public long NBytes => Location.NBytes;
+}
 
 /// <summary>Array <paramref name="Name"/> is complete at timestep <paramref name="Timestep"/>;
 /// the analytics now holds one lease on each block.</summary>

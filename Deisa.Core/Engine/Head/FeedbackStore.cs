@@ -27,7 +27,7 @@ public sealed class FeedbackStore
 
     /// <summary>Creates the store; <paramref name="queueSize"/> entries are kept per key.</summary>
     public FeedbackStore(int queueSize) =>
-        QueueSize = queueSize > 0 ? queueSize : throw DeisaException.Value($"feedback_queue_size must be positive (got {queueSize})");
+        QueueSize = queueSize > 0 ? queueSize : throw new ArgumentOutOfRangeException(nameof(queueSize), queueSize, "at least 1 (AnalyticsOptions.Validate checks it)");
 
     /// <summary>Entries kept per key.</summary>
     public int QueueSize { get; }

@@ -1,5 +1,5 @@
 using Deisa.Engine.Actors;
-using Deisa.Engine.Node;
+using Deisa.Engine.Messages;
 using Deisa.Model;
 using Deisa.Platform;
 using Deisa.SharedMemory;
@@ -12,7 +12,7 @@ namespace Deisa.Engine.Head;
 /// applies the firing rules and the ordering check (SPEC §4); holds the feedback queues. It
 /// tells the analytics what to do through <see cref="Events"/>, in order.
 /// </summary>
-public sealed class HeadActor : Actor, IBlockSink
+public sealed class HeadActor : Actor, IHeadInbox
 {
     private readonly HeadOptions _options;
     private readonly EventQueue _events = new();
@@ -37,14 +37,12 @@ public sealed class HeadActor : Actor, IBlockSink
     /// <summary>Creates the head of a run.</summary>
     public HeadActor(HeadOptions options)
     {
-        if (options.MaxSimulationAhead < 1)
-            throw DeisaException.Value($"max_simulation_ahead must be at least 1 (got {options.MaxSimulationAhead})");
         _options = options;
         _feedback = new FeedbackStore(options.FeedbackQueueSize);
     }
 
-    /// <summary>The node actor whose blocks this head releases. Set once before the run starts.</summary>
-    public NodeActor? Node { get; set; }
+    /// <summary>The node whose blocks this head releases. Set once before the run starts.</summary>
+    public INodeInbox? Node { get; set; }
 
     /// <summary>What the analytics must do, in order.</summary>
     public EventQueue Events => _events;
@@ -57,15 +55,7 @@ public sealed class HeadActor : Actor, IBlockSink
     /// <summary>Registers a callback; call before the simulation's data arrives.</summary>
     public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) => Ask(() =>
     {
-        if (inputs.Count == 0) throw DeisaException.Value($"callback '{name}' has no input array");
-        if (when is not (FiringRule.And or FiringRule.Or)) throw DeisaException.Value($"callback '{name}': when must be AND or OR");
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var w in inputs)
-        {
-            if (string.IsNullOrEmpty(w.Array)) throw DeisaException.Value($"callback '{name}': an input has an empty array name");
-            if (w.Size < 1) throw DeisaException.Value($"callback '{name}': window of '{w.Array}' must hold at least 1 timestep (got {w.Size})");
-            if (!seen.Add(w.Array)) throw DeisaException.Value($"callback '{name}': array '{w.Array}' is given twice");
-        }
+        CallbackSpec.Check(name, inputs, when);
         if (_timesteps.Count > 0 || _lastProcessed is not null)
             throw DeisaException.State($"callback '{name}' registered after data started to arrive");
         var spec = new CallbackSpec(_callbacks.Count, name, inputs.ToArray(), when);
@@ -154,8 +144,7 @@ public sealed class HeadActor : Actor, IBlockSink
     /// </summary>
     public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default)
     {
-        if (worldSize < 1) throw DeisaException.Value($"world size must be at least 1 (got {worldSize})");
-        if (rank < 0 || rank >= worldSize) throw DeisaException.Value($"rank {rank} is outside the world of size {worldSize}");
+        World.Check(rank, worldSize);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var a in arrays)
         {
@@ -204,7 +193,7 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         var blocks = arrays.Where(a => a.DType != DType.Undeclared).Select(a => a.BlockBytes(a.DType)).ToList();
         if (blocks.Count == 0) return;
-        Node?.Reserve(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToList());
+        Node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToArray()));
     }
 
     private string MissingRanks()
@@ -242,18 +231,17 @@ public sealed class HeadActor : Actor, IBlockSink
     /// <summary>
     /// A rank calls send for (array, t): records the call (it counts for closing earlier
     /// timesteps at once), checks the dtype, then waits while <c>max_simulation_ahead</c>
-    /// timesteps are pending and <paramref name="t"/> is not one of them.
+    /// timesteps are pending and its timestep is not one of them.
     /// </summary>
-    /// <remarks>When <paramref name="shape"/> and <paramref name="nbytes"/> are given (the wire
-    /// does), the block is checked against the rank's declared chunk shape first, so that a
-    /// malformed request can never corrupt an assembled array.</remarks>
-    public async Task AdmitAsync(int rank, string array, long t, DType dtype, TimeSpan timeout, CancellationToken ct = default,
-        long[]? shape = null, long nbytes = -1)
+    /// <remarks>The block is checked against the rank's declaration first (its shape, dtype and
+    /// size), so that a malformed request can never corrupt an assembled array.</remarks>
+    public async Task AdmitAsync(BlockSend send, TimeSpan timeout, CancellationToken ct = default)
     {
+        var (rank, array, t) = (send.Rank, send.Array, send.Timestep);
         var admitted = await Ask(() =>
         {
-            if (shape is not null) CheckBlock(rank, array, dtype, shape, nbytes);
-            return Announce(rank, array, t, dtype);
+            _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank)?.CheckBlock(send.DType, send.Shape, send.Order, send.NBytes); // else Announce names the error
+            return Announce(rank, array, t, send.DType);
         }).ConfigureAwait(false);
         if (admitted.Task.IsCompleted) { await admitted.Task.ConfigureAwait(false); return; }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -274,9 +262,6 @@ public sealed class HeadActor : Actor, IBlockSink
     /// A send that was called but will not commit (timed out, abandoned): the rank may send
     /// that (array, timestep) again, and the timestep may close without it.
     /// </summary>
-    public void BlockAbandoned(int rank, string array, long t) => Withdraw(rank, array, t);
-
-    /// <inheritdoc cref="BlockAbandoned"/>
     public void Withdraw(int rank, string array, long t) => Post(() =>
     {
         if (_timesteps.TryGetValue(t, out var st) && st.Arrays.TryGetValue(array, out var at) && !at.Blocks.ContainsKey(rank))
@@ -285,18 +270,6 @@ public sealed class HeadActor : Actor, IBlockSink
             Advance();
         }
     });
-
-    private void CheckBlock(int rank, string array, DType dtype, long[] shape, long nbytes)
-    {
-        var block = _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank);
-        if (block is null) return; // Announce names the error
-        if (!Shape.Equal(shape, block.ChunkShape))
-            throw DeisaException.Value($"array '{array}': block shape {Shape.Format(shape)} does not match chunk_shape {Shape.Format(block.ChunkShape)} of rank {rank}");
-        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
-        long expected = block.BlockBytes(dtype);
-        if (nbytes != expected)
-            throw DeisaException.Value($"array '{array}': block of {nbytes} bytes, expected {expected} for shape {Shape.Format(shape)} of {DTypes.NumpyName(dtype)}");
-    }
 
     private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)
     {
@@ -356,20 +329,30 @@ public sealed class HeadActor : Actor, IBlockSink
         }
     }
 
-    /// <summary>A block was committed into shared memory.</summary>
-    public void BlockArrived(BlockArrival b) => Post(() =>
+    /// <summary>A node's news: a block committed into its shared memory, or given up.</summary>
+    public void Tell(HeadMessage message)
+    {
+        switch (message)
+        {
+            case BlockArrived b: Arrived(b); break;
+            case BlockAbandoned a: Withdraw(a.Rank, a.Array, a.Timestep); break;
+            default: throw new ArgumentException($"the head does not handle {message.GetType().Name}", nameof(message));
+        }
+    }
+
+    private void Arrived(BlockArrived b) => Post(() =>
     {
         if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at)
             || !at.Announced.Contains(b.Rank) || at.Blocks.ContainsKey(b.Rank) || _stopped)
         {
             // Not announced, a duplicate, or a run that ended: never let it leak its slot.
-            Node?.Release(b.Slot.Id);
+            Node?.Tell(new ReleaseBlock(b.Location.Lease));
             return;
         }
         at.Blocks[b.Rank] = b;
         _lastReceived[b.Array] = (b.Timestep, b.DType);
         if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
-        if (!IsNeeded(b.Array)) Node?.Release(b.Slot.Id); // no callback reads this array
+        if (!IsNeeded(b.Array)) Node?.Tell(new ReleaseBlock(b.Location.Lease)); // no callback reads this array
         Advance();
         AwaitLastBlocks(st);
     });
@@ -535,7 +518,7 @@ public sealed class HeadActor : Actor, IBlockSink
     {
         at.Pushed = true;
         var h = _history[at.Layout.Name];
-        var blocks = new List<BlockArrival>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
+        var blocks = new List<BlockArrived>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
         foreach (var b in at.Layout.Blocks) blocks.Add(at.Blocks[b.Rank]);
         h.AddLast(new HistoryEntry(t, blocks));
         int capacity = _windowNeeds[at.Layout.Name].Capacity;
@@ -557,7 +540,7 @@ public sealed class HeadActor : Actor, IBlockSink
         var e = h.First!.Value;
         h.RemoveFirst();
         if (e.Delivered) Emit(new ArrayDropped(name, e.T));
-        else foreach (var b in e.Blocks) Node?.Release(b.Slot.Id);
+        else foreach (var b in e.Blocks) Node?.Tell(new ReleaseBlock(b.Location.Lease));
     }
 
     private void Fire(CallbackSpec cb, long t)
@@ -580,7 +563,7 @@ public sealed class HeadActor : Actor, IBlockSink
                 for (int k = 0; k < views.Length; k++)
                 {
                     var b = e.Blocks[k]; // in the layout's order (Push)
-                    views[k] = new BlockView(layout.Blocks[k].Position, b.Shape, b.Order, b.Slot.Id, b.Slot.Address, b.Slot.NBytes, b.Rank);
+                    views[k] = new BlockView(layout.Blocks[k].Position, b.Shape, b.Order, b.Location, b.Rank);
                 }
                 Emit(new ArrayReady(input.Array, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks, views));
             }

@@ -1,7 +1,9 @@
-using Deisa.Model;
+using System.Text.Json.Serialization;
+using Deisa.Engine.Messages;
+
 namespace Deisa.Engine.Head;
 
-/// <summary>A snapshot of the run for <c>deisa status</c>.</summary>
+/// <summary>A snapshot of the run for <c>deisa status</c>; <see cref="Pool"/> is the node's, added by whoever asks the node.</summary>
 public sealed record RunStatus(
     int? WorldSize,
     IReadOnlyList<int> ConnectedRanks,
@@ -10,7 +12,8 @@ public sealed record RunStatus(
     IReadOnlyList<ArrayStatus> Arrays,
     long? LastProcessed,
     int PendingTimesteps,
-    int MaxSimulationAhead);
+    int MaxSimulationAhead,
+    PoolUsage? Pool = null);
 
 /// <summary>One array's layout and progress.</summary>
-public sealed record ArrayStatus(string Name, long[] GlobalShape, long[][] Chunks, string DType, long? LastReceived);
+public sealed record ArrayStatus(string Name, long[] GlobalShape, long[][] Chunks, [property: JsonPropertyName("dtype")] string DType, long? LastReceived);

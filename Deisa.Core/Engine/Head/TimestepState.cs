@@ -1,4 +1,4 @@
-using Deisa.Engine.Node;
+using Deisa.Engine.Messages;
 using Deisa.Model;
 
 namespace Deisa.Engine.Head;
@@ -9,7 +9,7 @@ internal sealed class ArrayAtTimestep(ArrayLayout layout)
     public ArrayLayout Layout { get; } = layout;
     public DType DType = layout.DType;
     public int DTypeRank = -1;
-    public readonly Dictionary<int, BlockArrival> Blocks = new();
+    public readonly Dictionary<int, BlockArrived> Blocks = new();
     /// <summary>Ranks whose send of this array at this timestep was called (committed or not).</summary>
     public readonly HashSet<int> Announced = new();
     public bool Complete => Blocks.Count == Layout.BlockCount;

@@ -1,4 +1,5 @@
 using Deisa.Engine.Actors;
+using Deisa.Engine.Messages;
 using Deisa.Model;
 using Deisa.SharedMemory;
 
@@ -10,35 +11,50 @@ namespace Deisa.Engine.Node;
 /// block's slot out of the pool. A full pool makes rent requests wait, never fail, until the
 /// caller's deadline.
 /// </summary>
-public sealed class NodeActor : Actor
+public sealed class NodeActor : Actor, INodeInbox
 {
-    private sealed class Entry(RentRequest request, Slot slot)
+    private sealed class Entry(BlockSend request, Slot slot)
     {
-        public RentRequest Request { get; } = request;
+        public BlockSend Request { get; } = request;
         public Slot Slot { get; } = slot;
         public bool Committed;
         public int Leases;
     }
 
-    private sealed record Waiter(RentRequest Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen)
+    private sealed record Waiter(BlockSend Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen)
     {
         /// <summary>The block itself, when the call carried it: written and committed at the grant.</summary>
         public ReadOnlyMemory<byte>? Data { get; init; }
     }
 
     private readonly SegmentPool _pool;
-    private readonly IBlockSink _sink;
+    private readonly IHeadInbox _head;
     private readonly Dictionary<long, Entry> _entries = new();
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly List<Task> _reservations = new(); // segments being created off the loop
     private bool _shutDown;
 
     /// <summary>Creates the node actor of a run with a pool of <paramref name="poolBytes"/>.</summary>
-    public NodeActor(string segmentPrefix, long poolBytes, IBlockSink sink)
+    public NodeActor(string segmentPrefix, long poolBytes, IHeadInbox head)
     {
         _pool = new SegmentPool(segmentPrefix, poolBytes);
-        _sink = sink;
+        _head = head;
     }
+
+    /// <summary>The head's messages: a block's release, the reservation of the first blocks' memory.</summary>
+    public void Tell(NodeMessage message)
+    {
+        switch (message)
+        {
+            case ReleaseBlock r: Release(r.Lease); break;
+            case ReserveBlocks r: Reserve(r.BlockBytes); break;
+            default: throw new ArgumentException($"a node does not handle {message.GetType().Name}", nameof(message));
+        }
+    }
+
+    /// <summary>Where a segment of this node's pool is mapped in this process (any thread); null
+    /// for a segment the pool no longer has.</summary>
+    public nint? AddressOf(string segment) => _pool.AddressOf(segment);
 
     /// <summary>Pool budget in bytes.</summary>
     public long PoolBudget => _pool.Budget;
@@ -47,7 +63,7 @@ public sealed class NodeActor : Actor
     /// A slot for one block; waits while the pool is full. <paramref name="retiredSeen"/> is the
     /// retirement sequence the bridge last saw, so the reply lists segments it must unmap.
     /// </summary>
-    public async Task<RentedSlot> RentAsync(RentRequest request, long retiredSeen, CancellationToken ct)
+    public async Task<RentedSlot> RentAsync(BlockSend request, long retiredSeen, CancellationToken ct)
     {
         var tcs = NewCompletion<RentedSlot>();
         var waiter = new Waiter(request, tcs, retiredSeen);
@@ -69,7 +85,7 @@ public sealed class NodeActor : Actor
     /// message of the loop (waits while the pool is full, as <see cref="RentAsync"/>). Once the
     /// slot is granted the block is sent, and a late cancellation changes nothing.
     /// </summary>
-    public async Task<RentedSlot> SendAsync(RentRequest request, ReadOnlyMemory<byte> data, long retiredSeen, CancellationToken ct)
+    public async Task<RentedSlot> SendAsync(BlockSend request, ReadOnlyMemory<byte> data, long retiredSeen, CancellationToken ct)
     {
         var tcs = NewCompletion<RentedSlot>();
         var waiter = new Waiter(request, tcs, retiredSeen) { Data = data };
@@ -84,7 +100,7 @@ public sealed class NodeActor : Actor
     /// slot is free now and no request waits before this one; null (nothing done) when the
     /// request would have to wait.
     /// </summary>
-    public Task<RentedSlot?> TryRentNowAsync(RentRequest request, ReadOnlyMemory<byte>? data, long retiredSeen) => Ask(() =>
+    public Task<RentedSlot?> TryRentNowAsync(BlockSend request, ReadOnlyMemory<byte>? data, long retiredSeen) => Ask(() =>
     {
         if (_shutDown || _waiters.First is not null || !_pool.CanEverFit(request.NBytes)) return null;
         var tcs = NewCompletion<RentedSlot>();
@@ -195,7 +211,8 @@ public sealed class NodeActor : Actor
         e.Committed = true;
         e.Leases = 1;
         var r = e.Request;
-        _sink.BlockArrived(new BlockArrival(r.Rank, r.Array, r.Timestep, r.DType, r.Shape, r.Order, e.Slot));
+        var s = e.Slot;
+        _head.Tell(new BlockArrived(r.Rank, r.Array, r.Timestep, r.DType, r.Shape, r.Order, new BlockLocation(s.Id, s.Segment.Name, s.Offset, s.NBytes)));
     }
 
     /// <summary>The bridge gave up writing a block: its slot goes back to the pool.</summary>
@@ -210,7 +227,7 @@ public sealed class NodeActor : Actor
         if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank)
         {
             Free(e);
-            _sink.BlockAbandoned(rank, e.Request.Array, e.Request.Timestep);
+            _head.Tell(new BlockAbandoned(rank, e.Request.Array, e.Request.Timestep));
         }
     }
 

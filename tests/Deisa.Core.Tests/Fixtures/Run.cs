@@ -96,14 +96,23 @@ internal sealed class Run : IAsyncDisposable
 
     /// <summary>The head's admission of a send (SPEC §3 back-pressure); not awaited here.</summary>
     public Task AdmitAsync(int rank, string array, long t, DType dtype = DType.Int32, TimeSpan? timeout = null) =>
-        Head.AdmitAsync(rank, array, t, dtype, timeout ?? Timeout);
+        Head.AdmitAsync(Send(rank, array, t, dtype), timeout ?? Timeout);
+
+    /// <summary>A well-formed send of a rank's block (of the declared shape, if the rank declared the array).</summary>
+    private BlockSend Send(int rank, string array, long t, DType dtype)
+    {
+        var decl = _declarations.GetValueOrDefault((rank, array));
+        long[] shape = decl?.ChunkShape ?? [1];
+        long nbytes = DTypes.IsDefined(dtype) ? Shape.Count(shape) * DTypes.ItemSize(dtype) : 0;
+        return new BlockSend(rank, array, t, dtype, shape, decl?.Order ?? MemoryOrder.C, nbytes);
+    }
 
     /// <summary>Rents a slot for the block, fills it and commits it (the part of a send after admission).</summary>
     public async Task<Slot> WriteAsync(int rank, string array, long t, DType dtype = DType.Int32)
     {
         var decl = _declarations[(rank, array)];
         long nbytes = Shape.Count(decl.ChunkShape) * DTypes.ItemSize(dtype);
-        var rented = await Node.RentAsync(new RentRequest(rank, array, t, dtype, decl.ChunkShape, decl.Order, nbytes), 0, CancellationToken.None)
+        var rented = await Node.RentAsync(new BlockSend(rank, array, t, dtype, decl.ChunkShape, decl.Order, nbytes), 0, CancellationToken.None)
             .WaitAsync(Timeout);
         var bytes = rented.Slot.Segment.Slice(rented.Slot.Offset, nbytes);
         if (dtype == DType.Int32) MemoryMarshal.Cast<byte, int>(bytes).Fill(ValueOf(rank, t));
@@ -257,7 +266,8 @@ internal sealed class Run : IAsyncDisposable
     }
 
     /// <summary>The int32 elements of a delivered block.</summary>
-    public static unsafe int[] Ints(BlockView b) => new ReadOnlySpan<int>((void*)b.Address, checked((int)(b.NBytes / 4))).ToArray();
+    public unsafe int[] Ints(BlockView b) =>
+        new ReadOnlySpan<int>((void*)(Node.AddressOf(b.Location.Segment)!.Value + (nint)b.Location.Offset), checked((int)(b.NBytes / 4))).ToArray();
 
     public static string Describe(IEnumerable<AnalyticsEvent> events) => "[" + string.Join(", ", events.Select(Describe)) + "]";
 

@@ -20,18 +20,19 @@ internal static class Shm
     }
 }
 
-/// <summary>A block sink that records what a node actor reports, for node-only tests.</summary>
-internal sealed class RecordingSink : IBlockSink
+/// <summary>A head's inbox that records what a node actor tells it, for node-only tests.</summary>
+internal sealed class RecordingHead : IHeadInbox
 {
-    private readonly List<BlockArrival> _arrivals = new();
+    private readonly List<HeadMessage> _messages = new();
 
-    public void BlockArrived(BlockArrival block)
+    public void Tell(HeadMessage message)
     {
-        lock (_arrivals) _arrivals.Add(block);
+        lock (_messages) _messages.Add(message);
     }
 
-    public IReadOnlyList<BlockArrival> Arrivals
+    /// <summary>The blocks the node reported committed, in order.</summary>
+    public IReadOnlyList<BlockArrived> Arrivals
     {
-        get { lock (_arrivals) return _arrivals.ToList(); }
+        get { lock (_messages) return _messages.OfType<BlockArrived>().ToList(); }
     }
 }

@@ -12,11 +12,11 @@ using Deisa.Protocol;
 namespace Deisa.Server;
 
 /// <summary>The gRPC server of the analytics process (Kestrel, HTTP/2 only), on a Unix socket or loopback TCP.</summary>
-internal sealed class AnalyticsServer : IAsyncDisposable
+internal sealed class ControlServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private AnalyticsServer(WebApplication app, string address)
+    private ControlServer(WebApplication app, string address)
     {
         _app = app;
         BoundAddress = address;
@@ -25,8 +25,8 @@ internal sealed class AnalyticsServer : IAsyncDisposable
     /// <summary>The address bridges connect to (with the real port when 0 was asked).</summary>
     public string BoundAddress { get; }
 
-    public static async Task<AnalyticsServer> StartAsync(Address address, string token, HeadActor head, NodeActor node,
-        BlockOperations blocks)
+    public static async Task<ControlServer> StartAsync(Address address, string token, HeadActor head, NodeActor node,
+        BlockChannelServer blocks)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -63,7 +63,7 @@ internal sealed class AnalyticsServer : IAsyncDisposable
             var a = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             bound = "tcp://" + a["http://".Length..];
         }
-        return new AnalyticsServer(app, bound);
+        return new ControlServer(app, bound);
     }
 
     public async ValueTask DisposeAsync()

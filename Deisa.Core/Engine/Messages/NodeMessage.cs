@@ -1,0 +1,12 @@
+namespace Deisa.Engine.Messages;
+
+/// <summary>What the head tells a node (plain data only, as <see cref="HeadMessage"/>).</summary>
+public abstract record NodeMessage;
+
+/// <summary>A holder of the block of <paramref name="Lease"/> is done with it; at zero holders
+/// its slot returns to the pool.</summary>
+public sealed record ReleaseBlock(long Lease) : NodeMessage;
+
+/// <summary>Prepare free segments for blocks of these sizes (the blocks of the first timesteps,
+/// known once every rank registered), so that the first sends find pre-faulted memory.</summary>
+public sealed record ReserveBlocks(long[] BlockBytes) : NodeMessage;

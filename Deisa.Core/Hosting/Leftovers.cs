@@ -1,0 +1,103 @@
+using Deisa.Model;
+using Deisa.Protocol;
+using Deisa.SharedMemory;
+
+namespace Deisa.Hosting;
+
+/// <summary>
+/// What a dead run leaves behind and how it goes: its rendezvous record, its sockets (control
+/// and block channel) and its shared-memory segments. A new analytics in the same directory
+/// removes them (<see cref="ClaimForNewRun"/>), and so does <c>deisa cleanup</c>.
+/// </summary>
+public static class Leftovers
+{
+    /// <summary>A segment younger than this may belong to a run starting now, not to a dead one.</summary>
+    private static readonly TimeSpan MinAge = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Before a new analytics starts in <paramref name="rendezvous"/>: refuses if a live one
+    /// already uses it, and removes what a dead one left.
+    /// </summary>
+    public static void ClaimForNewRun(Rendezvous rendezvous)
+    {
+        if (rendezvous.TryRead() is not { } old) return;
+        if (Rendezvous.IsLive(old))
+            throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {rendezvous.Directory}; set DEISA_RENDEZVOUS to use another one");
+        Remove(rendezvous, old);
+    }
+
+    /// <summary>Removes what the dead run of <paramref name="rendezvous"/>'s record and dead runs'
+    /// shared memory anywhere left (<c>deisa cleanup</c>); returns the paths removed.</summary>
+    public static IReadOnlyList<string> RemoveDead(Rendezvous rendezvous)
+    {
+        var removed = new List<string>();
+        if (rendezvous.TryRead() is { } info && !Rendezvous.IsLive(info)) removed.AddRange(Remove(rendezvous, info));
+        removed.AddRange(RemoveDeadSessionSegments());
+        return removed;
+    }
+
+    /// <summary>Removes a dead run's segments, sockets and record; returns what was removed.</summary>
+    private static List<string> Remove(Rendezvous rendezvous, RendezvousInfo info)
+    {
+        var removed = RemoveSegments(info.Session);
+        var sockets = new List<string> { rendezvous.BlockChannelPath(info.Session) };
+        if (info.Address.StartsWith("unix:", StringComparison.Ordinal)) sockets.Add(info.Address["unix:".Length..]);
+        foreach (var s in sockets)
+            if (Rendezvous.TryDelete(s)) removed.Add(s);
+        if (rendezvous.TryRead()?.Session == info.Session && Rendezvous.TryDelete(rendezvous.FilePath)) removed.Add(rendezvous.FilePath);
+        return removed;
+    }
+
+    /// <summary>Removes the shared memory of a session.</summary>
+    private static List<string> RemoveSegments(string session)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(Segment.Directory)) return removed;
+        foreach (var f in Directory.EnumerateFiles(Segment.Directory, RendezvousInfo.SegmentPrefixOf(session) + "-*"))
+            if (Rendezvous.TryDelete(f)) removed.Add(f);
+        return removed;
+    }
+
+    /// <summary>
+    /// Shared memory of runs whose analytics died, wherever their rendezvous was: a segment is
+    /// kept while a live process maps a segment of its session.
+    /// </summary>
+    private static List<string> RemoveDeadSessionSegments()
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(Segment.Directory)) return removed;
+        var live = LiveSessions();
+        foreach (var f in Directory.EnumerateFiles(Segment.Directory, "deisa-*"))
+        {
+            var parts = Path.GetFileName(f).Split('-');
+            if (parts.Length < 3 || live.Contains(parts[1])) continue;
+            // A segment is mapped by its analytics right after it is created: a young one may
+            // belong to a run starting now, not to a dead one.
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;
+            if (Rendezvous.TryDelete(f)) removed.Add(f);
+        }
+        return removed;
+    }
+
+    // A live analytics holds its segments open in its own address space: look them up in
+    // /proc/*/maps of this user's processes.
+    private static HashSet<string> LiveSessions()
+    {
+        var live = new HashSet<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(Path.Combine(dir, "maps")))
+                {
+                    int i = line.IndexOf("/dev/shm/deisa-", StringComparison.Ordinal);
+                    if (i < 0) continue;
+                    var parts = line[(i + "/dev/shm/".Length)..].Split('-');
+                    if (parts.Length >= 2) live.Add(parts[1]);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return live;
+    }
+}

@@ -1,0 +1,112 @@
+using Grpc.Core;
+using Deisa.Model;
+using Deisa.Protocol;
+using Deisa.Protocol.Messages;
+
+namespace Deisa.Simulation;
+
+/// <summary>
+/// A bridge's connection to the analytics: the control client (gRPC), its node's block channel,
+/// and the attach stream whose end tells that the analytics went away; and what the bridge does
+/// then (<see cref="AnalyticsFailurePolicy"/>). Its state (open, lost, closed) is one field that
+/// the rank's thread and the attach stream's watch change atomically: a close is never taken
+/// for a loss, and the first reason for a loss is the one reported.
+/// </summary>
+internal sealed class AnalyticsLink : IDisposable
+{
+    private const int Open = 0, Lost = 1, Closed = 2;
+
+    private readonly int _rank;
+    private readonly AnalyticsFailurePolicy _policy;
+    private int _state;
+    private string? _lostReason;
+    private int _warned;
+    private ControlClient? _control;
+    private BlockChannel? _blocks;
+    private AsyncServerStreamingCall<Notice>? _attach;
+
+    public AnalyticsLink(int rank, AnalyticsFailurePolicy policy)
+    {
+        _rank = rank;
+        _policy = policy;
+    }
+
+    /// <summary>True once the analytics went away (and the bridge was not closed before).</summary>
+    public bool IsLost => Volatile.Read(ref _state) == Lost;
+
+    /// <summary>The control calls (after <see cref="Connect"/>).</summary>
+    public ControlClient Control => _control ?? throw new InvalidOperationException("not connected");
+
+    /// <summary>The block channel (after <see cref="Connect"/>, unless the analytics went away while the ranks registered).</summary>
+    public BlockChannel Blocks => _blocks ?? throw new InvalidOperationException("not connected");
+
+    /// <summary>
+    /// Finds the analytics, attaches and registers this rank (collective: returns once every
+    /// rank registered), then connects to the node's block channel. Returns the registration's
+    /// answer, or null when the analytics went away meanwhile and the policy lets the
+    /// simulation go on alone.
+    /// </summary>
+    public RegisterReply? Connect(BridgeOptions options, RegisterRequest request, DateTime deadline)
+    {
+        var (address, token) = AnalyticsLocator.Find(options, deadline);
+        _control = new ControlClient(address, token);
+        // Attach before registering: from now on the head learns of this rank's death, even
+        // while the registration waits for the other ranks.
+        _attach = _control.Client.Attach(new AttachRequest { Rank = _rank }, _control.Headers);
+        _control.Call((_, _) => _attach.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult());
+        _ = WatchAsync(_attach);
+        request.TimeoutMs = Math.Max(1, (long)(deadline - DateTime.UtcNow).TotalMilliseconds);
+        RegisterReply? reply = null;
+        if (!Guard(() => reply = _control.Call((c, h) => c.Register(request, h)))) return null;
+        if (!Guard(() => _blocks = BlockChannel.Connect(reply!.BlockChannel, token, _rank))) return null;
+        return reply;
+    }
+
+    /// <summary>The attach stream ends when the analytics goes away (or this bridge closes it).</summary>
+    private async Task WatchAsync(AsyncServerStreamingCall<Notice> call)
+    {
+        try { while (await call.ResponseStream.MoveNext(CancellationToken.None).ConfigureAwait(false)) { } }
+        catch (Exception) { }
+        Lose("the analytics has stopped");
+    }
+
+    /// <summary>The analytics went away: from now on calls apply the policy (unless the bridge was closed first).</summary>
+    public void Lose(string reason)
+    {
+        Interlocked.CompareExchange(ref _lostReason, reason, null);
+        Interlocked.CompareExchange(ref _state, Lost, Open);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/>, unless the analytics went away; if it goes during the
+    /// call, remembers it. Either way the policy then applies: it throws
+    /// (<see cref="AnalyticsFailurePolicy.Raise"/>) or warns once and returns false: the
+    /// call is a no-op (<see cref="AnalyticsFailurePolicy.Warn"/>).
+    /// </summary>
+    public bool Guard(Action call)
+    {
+        if (!IsLost)
+        {
+            try
+            {
+                call();
+                return true;
+            }
+            catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost) { Lose(e.Message); }
+        }
+        var why = Volatile.Read(ref _lostReason) ?? "the analytics has stopped";
+        if (_policy == AnalyticsFailurePolicy.Raise) throw new DeisaException(DeisaStatus.AnalyticsLost, $"rank {_rank}: {why}");
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+            Console.Error.WriteLine($"deisa: warning: rank {_rank}: {why}; the simulation continues and sends are ignored");
+        return false;
+    }
+
+    /// <summary>The bridge closed: the stream's end that follows is not a loss. Closes every connection.</summary>
+    public void Dispose()
+    {
+        Interlocked.CompareExchange(ref _state, Closed, Open);
+        _attach?.Dispose();
+        _blocks?.Dispose();
+        _control?.Dispose();
+    }
+}

@@ -1,0 +1,181 @@
+"""One run of the analytics: the native run, the loop over its events, the callbacks' arrays."""
+
+import ctypes
+import gc
+import json
+import logging
+import sys
+import time
+
+from . import _events, _native
+from ._abi import WHEN
+from ._ahead import ArraysAhead
+from ._leases import Leases
+from .array import assemble
+from .errors import exception_for
+
+logger = logging.getLogger("deisa")
+
+
+class Run:
+    """Starts the analytics' side of a run in the core, registers the callbacks, waits for the
+    simulation, then reads the run's events and acts on them until the end:
+
+    - an array complete at a timestep: its blocks are placed in the array's Dask graph;
+    - a callback due: it runs with its windows of arrays;
+    - a drop: no window holds that array at that timestep any more;
+    - a timestep done: its callbacks ran, the core may let the simulation go on.
+    """
+
+    def __init__(self, deisa):
+        self.deisa = deisa
+        self.handle = None
+        self.session = None
+        self.layouts = None    # the arrays the simulation declared, once every rank registered
+        self._blocks = {}      # (name, t) -> (dtype, chunks, {position: Block})
+        self._arrays = {}      # (name, t, preprocess id) -> DeisaArray
+        self._leases = None
+        self._ahead = None
+        self._client = None
+
+    def start(self):
+        d = self.deisa
+        lib = _native.lib()
+        h = _native.handle()
+        _native.check(lib.deisa_analytics_start(_native.text(d.address), _native.text(_native.rendezvous_dir(d.rendezvous)),
+                                                d.max_simulation_ahead, d.feedback_queue_size, d.pool_bytes, d.timeout,
+                                                ctypes.byref(h)))
+        self.handle = h
+        info = ctypes.c_void_p()
+        _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
+        info = json.loads(_native.take_string(info))
+        self.session = info["session"]
+        self._leases = Leases(lib, h.value, info["pool_bytes"])
+        self._ahead = ArraysAhead({w.name for cb in d._callbacks for w in cb.inputs if w.preprocess is None}, self.session)
+        logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
+        for cb in d._callbacks:
+            names, sizes = cb.native_inputs()
+            cid = ctypes.c_int()
+            _native.check(lib.deisa_analytics_add_callback(h, cb.name.encode(), len(cb.inputs), names, sizes,
+                                                           WHEN[cb.when], ctypes.byref(cid)))
+
+    def wait_for_simulation(self):
+        layouts = ctypes.c_void_p()
+        _native.check(_native.lib().deisa_analytics_wait_for_simulation(self.handle, ctypes.byref(layouts)))
+        self.layouts = json.loads(_native.take_string(layouts))
+        scheduler = self.deisa.scheduler
+        if scheduler is not None:
+            from distributed import Client
+
+            self._client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+
+    def loop(self, progress):
+        lib = _native.lib()
+        reader = _events.EventReader(lib, self.handle)
+        started = {}
+        processed = 0
+        while True:
+            # Every event queued comes in one call: an array's event with its callbacks'.
+            events = reader.read(0.0)
+            if events is None:
+                # Idle: the collections that give dropped blocks back cost no latency here,
+                # while between an array's event and its callback they would (they also run
+                # after each drop, so that a busy analytics gives its memory back in time).
+                # So does building the arrays of the timesteps expected next.
+                self._leases.collect()
+                self._ahead.build()
+                events = reader.read(0.25)
+                if events is None:
+                    continue
+            for event in events:
+                kind = event[0]
+                if kind == _events.ARRAY:
+                    self.add_array(*event[1:])
+                elif kind == _events.CALLBACK:
+                    _, callback, t, windows = event
+                    started.setdefault(t, time.perf_counter())
+                    self._run_callback(self.deisa._callbacks[callback], t, windows)
+                elif kind == _events.DROP:
+                    self._drop(event[1], event[2])
+                    self._leases.collect()
+                elif kind == _events.TIMESTEP_DONE:
+                    t = event[1]
+                    elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
+                    processed += 1
+                    _native.check(lib.deisa_analytics_finish_timestep(self.handle, t))
+                    arrays = sorted({n for (n, tt) in self._blocks if tt == t})
+                    if progress:
+                        sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
+                                         f"callbacks {elapsed * 1e3:.1f} ms   ")
+                        sys.stderr.flush()
+                    else:
+                        logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
+                elif kind == _events.FAILED:
+                    raise exception_for(event[1], event[2])
+                elif kind == _events.END:
+                    if progress:
+                        sys.stderr.write("\n")
+                    return
+
+    def add_array(self, layout, t, rows):
+        """An array is complete at ``t``: ``rows`` are its blocks' rows (see BlockTable), in the
+        order of ``layout.positions``."""
+        table, blocks, array = self._ahead.take(layout, t)
+        if array is not None:
+            self._arrays[(layout.name, t, None)] = array
+        table.place(rows, self._leases.release)
+        self._blocks[(layout.name, t)] = (layout.dtype, layout.chunks, blocks)
+
+    def _array(self, name, t, window):
+        key = (name, t, id(window.preprocess) if window.preprocess else None)
+        arr = self._arrays.get(key)
+        if arr is None:
+            dtype, chunks, blocks = self._blocks[(name, t)]
+            tag = f"-p{len(self._arrays)}" if window.preprocess else ""
+            arr = assemble(name, t, dtype, chunks, blocks, self.session, window.preprocess, tag)
+            self._arrays[key] = arr
+        return arr
+
+    def _drop(self, name, t):
+        entry = self._blocks.pop((name, t), None)
+        if entry is not None:
+            self._leases.dropped(entry[2])  # before the blocks go: their release may run right here
+        del entry
+        for key in [k for k in self._arrays if k[0] == name and k[1] == t]:
+            del self._arrays[key]
+
+    def _run_callback(self, cb, t, windows):
+        """Runs ``cb`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
+        kwargs = {w.name: [self._array(w.name, ti, w) for ti in ts] for w, ts in zip(cb.inputs, windows)}
+        try:
+            if self._client is not None:
+                import dask
+
+                with dask.config.set(scheduler=self._client.get):
+                    cb.fn(**kwargs)
+            else:
+                cb.fn(**kwargs)
+        except (AssertionError, TimeoutError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a callback's failure must not stop the analytics
+            if cb.exception_handler is not None:
+                cb.exception_handler(e)
+            else:
+                logger.exception("callback %s failed at timestep %s; continuing", cb.name, t)
+        finally:
+            del kwargs
+
+    def close(self):
+        """Ends the run: every array and block is let go, then the core removes the run's
+        socket, record and shared memory."""
+        self._arrays.clear()
+        self._blocks.clear()
+        if self._ahead is not None:
+            self._ahead.clear()
+        gc.collect()
+        h, self.handle = self.handle, None
+        if h is not None:
+            _native.lib().deisa_analytics_free(h)
+        if self._client is not None and self._client is not self.deisa.scheduler:
+            self._client.close()
+        self._client = None
