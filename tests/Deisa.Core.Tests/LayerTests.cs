@@ -31,15 +31,7 @@ public class LayerTests
     private static readonly Regex Qualified = new(@"(?<![\w.])(?:Deisa\.)?((?:Model|Platform|SharedMemory|Protocol|Engine\.\w+|Simulation|Server|Hosting|Analytics)(?:\.\w+)*)\.[A-Z]\w*");
     private static readonly Regex Namespace = new(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline);
 
-    private static string CoreDirectory
-    {
-        get
-        {
-            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "Deisa.sln"))) return Path.Combine(d.FullName, "Deisa.Core");
-            throw new InvalidOperationException("Deisa.sln not found above the test's directory");
-        }
-    }
+    private static string CoreDirectory => Repository.PathOf("Deisa.Core");
 
     /// <summary>Every source file of Deisa.Core in a folder: its path, its folder as a namespace ("Engine.Head") and its text.</summary>
     private static IEnumerable<(string File, string Folder, string Text)> Sources()
@@ -93,6 +85,36 @@ public class LayerTests
             }
         }
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    /// <summary>
+    /// What the head and a node tell each other holds plain data only (numbers, text, enums,
+    /// arrays and records of them): no object of a process (a segment's mapping, a task, a
+    /// delegate), so that the next step can put them on different machines.
+    /// </summary>
+    [Fact]
+    public void HeadAndNodeMessagesHoldPlainDataOnly()
+    {
+        var messages = typeof(HeadMessage).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && (t.IsSubclassOf(typeof(HeadMessage)) || t.IsSubclassOf(typeof(NodeMessage)))).ToList();
+        Assert.True(messages.Count >= 4, string.Join(", ", messages));
+        var wrong = new List<string>();
+        foreach (var m in messages) Check(m, m.Name, wrong, []);
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+    }
+
+    private static void Check(Type type, string where, List<string> wrong, HashSet<Type> seen)
+    {
+        if (!seen.Add(type)) return;
+        foreach (var p in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (p.Name == "EqualityContract") continue;
+            var t = p.PropertyType;
+            while (t.IsArray) t = t.GetElementType()!;
+            if (t.IsPrimitive || t.IsEnum || t == typeof(string)) continue;
+            if (t.Namespace == typeof(HeadMessage).Namespace && t.IsSealed && t.IsClass) { Check(t, $"{where}.{p.Name}", wrong, seen); continue; }
+            wrong.Add($"{where}.{p.Name} is a {p.PropertyType.Name}");
+        }
     }
 
     [Fact]
