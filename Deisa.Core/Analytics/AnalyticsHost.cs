@@ -7,7 +7,7 @@ using Deisa.Protocol;
 namespace Deisa.Analytics;
 
 /// <summary>
-/// The analytics side of Deisa as plain .NET (SPEC §4 and §7; the C# counterpart of Python's
+/// The analytics side of Deisa as plain .NET (docs/specification.md §4 and §7; the C# counterpart of Python's
 /// <c>Deisa</c>): register callbacks on windows of arrays, then <see cref="RunAsync"/> until every
 /// simulation rank closed. Each callback receives, per input, the last timesteps of its array as
 /// <see cref="DistributedArray"/>s whose blocks are read in place from shared memory.
@@ -171,7 +171,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs the callbacks until every simulation rank has closed (SPEC §4 <c>execute_callbacks</c>),
+    /// Runs the callbacks until every simulation rank has closed (docs/specification.md §4 <c>execute_callbacks</c>),
     /// then ends the run: every lease is given back and the socket, rendezvous record and shared
     /// memory are removed. Starts the host first if <see cref="StartAsync"/> was not called.
     /// </summary>
@@ -310,8 +310,9 @@ public sealed class AnalyticsHost : IAsyncDisposable
 
     /// <summary>
     /// Sends <paramref name="value"/> to the simulation under <paramref name="key"/> for timestep
-    /// <paramref name="t"/> (SPEC §4 <c>set</c>); bridges read it with <c>GetFeedback(key, t)</c>.
-    /// Per key, timesteps must strictly increase.
+    /// <paramref name="t"/> (docs/specification.md §4, <c>set</c>); bridges read it with
+    /// <c>GetFeedback(key, t)</c>. Per key, timesteps must strictly increase. A number, a
+    /// string or a bool converts to a <see cref="FeedbackValue"/>: <c>host.Set("cooling", 0.9, t)</c>.
     /// </summary>
     /// <exception cref="DeisaException">Empty key, a timestep already set or older than one set
     /// (<see cref="DeisaStatus.Value"/>), a value too large, or the host not running (<see cref="DeisaStatus.State"/>).</exception>
@@ -328,41 +329,9 @@ public sealed class AnalyticsHost : IAsyncDisposable
         return run.SetFeedbackAsync(key, t, value);
     }
 
-    /// <summary>Sends a number (read by bridges as a double or an integer) for timestep <paramref name="t"/>.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public Task SetAsync(string key, double value, long t) => SetAsync(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Sends a 64-bit integer for timestep <paramref name="t"/>.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public Task SetAsync(string key, long value, long t) => SetAsync(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Sends a string for timestep <paramref name="t"/>.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public Task SetAsync(string key, string value, long t) => SetAsync(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Sends a boolean for timestep <paramref name="t"/>.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public Task SetAsync(string key, bool value, long t) => SetAsync(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Like <see cref="SetAsync(string, FeedbackValue, long)"/>, waiting until the value is stored (for synchronous callbacks).</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
+    /// <summary>Like <see cref="SetAsync"/>, waiting until the value is stored (for synchronous callbacks).</summary>
+    /// <exception cref="DeisaException">As for <see cref="SetAsync"/>.</exception>
     public void Set(string key, FeedbackValue value, long t) => SetAsync(key, value, t).GetAwaiter().GetResult();
-
-    /// <summary>Like <see cref="SetAsync(string, double, long)"/>, waiting until the value is stored.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public void Set(string key, double value, long t) => Set(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Like <see cref="SetAsync(string, long, long)"/>, waiting until the value is stored.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public void Set(string key, long value, long t) => Set(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Like <see cref="SetAsync(string, string, long)"/>, waiting until the value is stored.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public void Set(string key, string value, long t) => Set(key, FeedbackValue.Of(value), t);
-
-    /// <summary>Like <see cref="SetAsync(string, bool, long)"/>, waiting until the value is stored.</summary>
-    /// <exception cref="DeisaException">As for <see cref="SetAsync(string, FeedbackValue, long)"/>.</exception>
-    public void Set(string key, bool value, long t) => Set(key, FeedbackValue.Of(value), t);
 
     /// <summary>Ends the run if it is still going (bridges are told), giving back every lease and removing the run's files and shared memory.</summary>
     public async ValueTask DisposeAsync()

@@ -4,7 +4,7 @@ namespace Deisa.Analytics;
 
 /// <summary>
 /// One input of a callback at one timestep: the last timesteps of an array, oldest first and
-/// newest last, at most <see cref="Size"/> long (shorter at the start of the run, SPEC §4).
+/// newest last, at most <see cref="Size"/> long (shorter at the start of the run, docs/specification.md §4).
 /// </summary>
 public sealed class ArrayWindow : IReadOnlyList<DistributedArray>
 {

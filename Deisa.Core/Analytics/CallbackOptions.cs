@@ -2,7 +2,7 @@ using Deisa.Model;
 namespace Deisa.Analytics;
 
 /// <summary>
-/// How a callback is run (SPEC §4 <c>register_callback(..., when=, exception_handler=)</c>).
+/// How a callback is run (docs/specification.md §4 <c>register_callback(..., when=, exception_handler=)</c>).
 /// A <see cref="FiringRule"/> converts to options with that rule.
 /// </summary>
 public sealed record CallbackOptions

@@ -91,7 +91,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) =>
         Head.AddCallbackAsync(name, inputs, when);
 
-    /// <summary>Waits for every rank to register (SPEC §3), then checks the callbacks' arrays.</summary>
+    /// <summary>Waits for every rank to register (docs/specification.md §3), then checks the callbacks' arrays.</summary>
     public Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(CancellationToken ct = default) =>
         Head.WaitForSimulationAsync(_options.Timeout, ct);
 

@@ -1,6 +1,6 @@
 namespace Deisa.Model;
 
-/// <summary>What a bridge does when the analytics goes away (SPEC §8).</summary>
+/// <summary>What a bridge does when the analytics goes away (docs/specification.md §8).</summary>
 public enum AnalyticsFailurePolicy
 {
     /// <summary>Warn once; later sends are no-ops and feedback is "not found".</summary>

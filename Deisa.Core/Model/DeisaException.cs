@@ -14,6 +14,9 @@ public class DeisaException : Exception
     public static DeisaException Undeclared(int rank, string array, IEnumerable<string> declared) =>
         Contract($"array '{array}' was not declared by rank {rank}; declared arrays: [{string.Join(", ", declared.Order(StringComparer.Ordinal).Select(a => $"'{a}'"))}]");
 
+    /// <summary>A rank declares the same array twice.</summary>
+    public static DeisaException DeclaredTwice(int rank, string array) => Value($"rank {rank} declares array '{array}' twice");
+
     internal static DeisaException Value(string message) => new(DeisaStatus.Value, message);
     internal static DeisaException Type(string message) => new(DeisaStatus.Type, message);
     internal static DeisaException Contract(string message) => new(DeisaStatus.Contract, message);

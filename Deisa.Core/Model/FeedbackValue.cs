@@ -15,6 +15,15 @@ public sealed record FeedbackValue(FeedbackKind Kind, byte[] Data)
     /// <summary>A boolean.</summary>
     public static FeedbackValue Of(bool v) => new(FeedbackKind.Bool, [v ? (byte)1 : (byte)0]);
 
+    /// <summary>A 64-bit integer (and, through it, any smaller integer).</summary>
+    public static implicit operator FeedbackValue(long v) => Of(v);
+    /// <summary>A double.</summary>
+    public static implicit operator FeedbackValue(double v) => Of(v);
+    /// <summary>A string.</summary>
+    public static implicit operator FeedbackValue(string v) => Of(v);
+    /// <summary>A boolean.</summary>
+    public static implicit operator FeedbackValue(bool v) => Of(v);
+
     /// <summary>Checks kind and size; throws a named error otherwise.</summary>
     public void Validate()
     {

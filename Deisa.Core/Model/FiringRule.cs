@@ -1,6 +1,6 @@
 namespace Deisa.Model;
 
-/// <summary>When a callback runs for a timestep (SPEC §4).</summary>
+/// <summary>When a callback runs for a timestep (docs/specification.md §4).</summary>
 public enum FiringRule
 {
     /// <summary>As soon as every input array is complete at the timestep.</summary>

@@ -5,7 +5,7 @@ namespace Deisa.Protocol;
 
 /// <summary>
 /// A listening address: <c>unix:/path/to/socket</c>, or <c>tcp://host:port</c>. Only loopback
-/// TCP is accepted unless <c>allowRemote</c> is given (SPEC §8).
+/// TCP is accepted unless <c>allowRemote</c> is given (docs/specification.md §8).
 /// </summary>
 public sealed record Address(string? UnixPath, IPAddress? Host, int Port)
 {

@@ -8,7 +8,7 @@ using Deisa.Platform;
 namespace Deisa.Protocol;
 
 /// <summary>
-/// The rendezvous directory where the analytics and the bridges meet (SPEC §3):
+/// The rendezvous directory where the analytics and the bridges meet (docs/specification.md §3):
 /// <c>$DEISA_RENDEZVOUS</c>, by default <c>.deisa/</c> in the current directory. The analytics
 /// writes <c>analytics.json</c> (mode 0600) with its address and the session token.
 /// </summary>

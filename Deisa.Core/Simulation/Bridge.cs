@@ -65,7 +65,7 @@ public sealed class Bridge : IDisposable
             if (_closed) throw DeisaException.State("the bridge is closed");
             var d = new BlockDeclaration(Rank, name, globalShape, chunkShape, position, dtype, order);
             d.Validate();
-            if (_arrays.ContainsKey(name)) throw DeisaException.Value($"rank {Rank} declares array '{name}' twice");
+            if (_arrays.ContainsKey(name)) throw DeisaException.DeclaredTwice(Rank, name);
             _arrays[name] = new DeclaredArray(d);
         }
     }

@@ -1,4 +1,4 @@
-"""The simulation side: one Bridge per MPI rank (SPEC §3)."""
+"""The simulation side: one Bridge per MPI rank (docs/specification.md §3)."""
 
 import atexit
 import ctypes

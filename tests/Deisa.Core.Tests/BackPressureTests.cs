@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// Back-pressure (SPEC §3): a send for a timestep that is not yet pending waits while
+/// Back-pressure (docs/specification.md §3): a send for a timestep that is not yet pending waits while
 /// max_simulation_ahead timesteps are pending; it waits, never drops, and times out clearly.
 /// </summary>
 public class BackPressureTests

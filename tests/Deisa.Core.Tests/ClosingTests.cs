@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// Closing (SPEC §3 close, §4): t closes once every bridge sent a later timestep or closed; the
+/// Closing (docs/specification.md §3 close, §4): t closes once every bridge sent a later timestep or closed; the
 /// run ends once every bridge closed and every timestep was processed.
 /// </summary>
 public class ClosingTests

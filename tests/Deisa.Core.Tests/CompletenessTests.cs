@@ -3,7 +3,7 @@ using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 
-/// <summary>An array is complete at t once all its blocks for t arrived (SPEC §4); nothing fires before.</summary>
+/// <summary>An array is complete at t once all its blocks for t arrived (docs/specification.md §4); nothing fires before.</summary>
 public class CompletenessTests
 {
     [Fact]
@@ -49,7 +49,7 @@ public class CompletenessTests
     {
         await using var run = Run.Start();
         await run.AndAsync("a");
-        // SPEC §9: global (2, 2), rank r at (r // 2, r % 2).
+        // docs/specification.md §9: global (2, 2), rank r at (r // 2, r % 2).
         await run.RegisterAsync(4, r => [new BlockDeclaration(r, "a", [2, 2], [1, 1], [r / 2, r % 2])]);
 
         for (int r = 3; r >= 1; r--) await run.SendAsync(r, "a", 7);

@@ -3,7 +3,7 @@ using Deisa.Model;
 
 namespace Deisa.Core.Tests;
 
-/// <summary>The dtype is fixed per array and timestep (SPEC §2); a mismatch is a type error (SPEC §3).</summary>
+/// <summary>The dtype is fixed per array and timestep (docs/specification.md §2); a mismatch is a type error (docs/specification.md §3).</summary>
 public class DTypeTests
 {
     [Fact]

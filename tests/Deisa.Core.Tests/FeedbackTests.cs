@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// Feedback (SPEC §3 get, §4 set): per key, timesteps strictly increase; the newest
+/// Feedback (docs/specification.md §3 get, §4 set): per key, timesteps strictly increase; the newest
 /// feedback_queue_size entries are kept; every rank asking the same (key, timestep) for the
 /// n-th time gets the same answer, even if the analytics sets it between the ranks' queries.
 /// </summary>
@@ -124,7 +124,7 @@ public class FeedbackTests
     [Fact]
     public async Task ThroughTheHeadEveryRankGetsTheSameAnswer()
     {
-        // SPEC §9: the callback sets "foo" = t at t = 0 and 1; every rank polling get("foo", 0)
+        // docs/specification.md §9: the callback sets "foo" = t at t = 0 and 1; every rank polling get("foo", 0)
         // gets 0 (the first answer given, for each poll), get("foo", 99) None, later get("foo", 1) 1.
         await using var run = Run.Start();
         await run.RegisterStripsAsync(2, "a");

@@ -2,7 +2,7 @@ using Deisa.Engine.Head;
 
 namespace Deisa.Core.Tests;
 
-/// <summary>Firing rules (SPEC §4): AND as soon as complete, OR when the timestep closes, registration order.</summary>
+/// <summary>Firing rules (docs/specification.md §4): AND as soon as complete, OR when the timestep closes, registration order.</summary>
 public class FiringRuleTests
 {
     [Fact]
@@ -71,7 +71,7 @@ public class FiringRuleTests
     [Fact]
     public async Task OrWithAlternatingArraysRunsOnceEveryInputWasSeenAndAndNever()
     {
-        // SPEC §9: array1 at even t only, array2 at odd t only, t = 0..4: OR runs 4 times, AND 0 times.
+        // docs/specification.md §9: array1 at even t only, array2 at odd t only, t = 0..4: OR runs 4 times, AND 0 times.
         await using var run = Run.Start();
         var or = await run.OrAsync("array1", "array2");
         var and = await run.AndAsync("array1", "array2");

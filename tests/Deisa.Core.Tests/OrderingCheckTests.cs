@@ -4,15 +4,15 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// The ordering check (SPEC §4): a timestep that closes with an array partially sent fails the
-/// run after the earlier complete timesteps ran; and a bridge never goes back in time (SPEC §3).
+/// The ordering check (docs/specification.md §4): a timestep that closes with an array partially sent fails the
+/// run after the earlier complete timesteps ran; and a bridge never goes back in time (docs/specification.md §3).
 /// </summary>
 public class OrderingCheckTests
 {
     [Fact]
     public async Task ARankSkippingATimestepFailsTheRunNamingArrayTimestepAndRank()
     {
-        // SPEC §9: rank 0 sends t = 1 and t = 2, rank 1 sends only t = 2 (after a complete t = 0).
+        // docs/specification.md §9: rank 0 sends t = 1 and t = 2, rank 1 sends only t = 2 (after a complete t = 0).
         await using var run = Run.Start(maxSimulationAhead: 1);
         var cb = await run.AndAsync("array");
         await run.RegisterStripsAsync(2, "array");

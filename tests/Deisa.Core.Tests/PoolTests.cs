@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// The node actor's shared-memory pool (SPEC §3, §4 memory): a full pool makes rent requests
+/// The node actor's shared-memory pool (docs/specification.md §3, §4 memory): a full pool makes rent requests
 /// wait (never drop) until a lease is released; a block that can never fit fails at once; a
 /// slot goes back to the pool when its last lease goes.
 /// </summary>

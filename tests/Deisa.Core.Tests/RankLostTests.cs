@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// A rank that dies (SPEC §8): the analytics finishes the complete timesteps, then the run
+/// A rank that dies (docs/specification.md §8): the analytics finishes the complete timesteps, then the run
 /// fails naming the rank and the timestep; it never hangs.
 /// </summary>
 public class RankLostTests

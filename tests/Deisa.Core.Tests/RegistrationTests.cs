@@ -4,9 +4,9 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// Registration (SPEC §3): collective over the world; layout errors are reported to every rank
+/// Registration (docs/specification.md §3): collective over the world; layout errors are reported to every rank
 /// and to the analytics; a timeout names the missing ranks; the analytics' callbacks must name
-/// declared arrays (SPEC §4).
+/// declared arrays (docs/specification.md §4).
 /// </summary>
 public class RegistrationTests
 {

@@ -4,7 +4,7 @@ using Deisa.Model;
 namespace Deisa.Core.Tests;
 
 /// <summary>
-/// Memory (SPEC §4): a timestep no callback needs is released at once; data goes back to the
+/// Memory (docs/specification.md §4): a timestep no callback needs is released at once; data goes back to the
 /// pool as soon as no window holds it; segments are reused, so memory stays bounded however
 /// many timesteps run.
 /// </summary>
@@ -114,7 +114,7 @@ public class ReleaseTests
     [Fact]
     public async Task ALongRunWithAPoolOfAFewBlocksCompletesWithoutGrowing()
     {
-        // SPEC §9, scaled down: one rank, 64 KiB blocks, a pool of 20 blocks, 240 timesteps, a
+        // docs/specification.md §9, scaled down: one rank, 64 KiB blocks, a pool of 20 blocks, 240 timesteps, a
         // callback that keeps nothing.
         const long blockBytes = 64 << 10;
         await using var run = Run.Start(poolBytes: 20 * blockBytes);

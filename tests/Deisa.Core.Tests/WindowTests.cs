@@ -21,7 +21,7 @@ public class WindowTests
         Assert.IsType<RunEnded>(events[^1]);
         var windows = events.Due(cb).Select(d => d.Windows["a"]).ToList();
         Assert.Equal([[0L], [0L, 1], [1L, 2], [2L, 3], [3L, 4]], windows);
-        // SPEC §9: (w[1] - w[0]).sum() == 3 with rank r sending t * (r + 1); here the blocks hold 100 t + r.
+        // docs/specification.md §9: (w[1] - w[0]).sum() == 3 with rank r sending t * (r + 1); here the blocks hold 100 t + r.
         foreach (var due in events.Due(cb).Skip(1))
         {
             var w = due.Windows["a"];

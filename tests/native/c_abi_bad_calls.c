@@ -1,5 +1,5 @@
 /*
- * c_abi_bad_calls.c: a table of bad calls through the C ABI of libdeisa.so (SPEC §6).
+ * c_abi_bad_calls.c: a table of bad calls through the C ABI of libdeisa.so (docs/specification.md §6).
  *
  * Every row performs one call and states the status it must return and a part of the message
  * deisa_last_error() must then hold. After each row the program checks that the library still

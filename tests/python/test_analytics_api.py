@@ -1,4 +1,4 @@
-"""Analytics side (SPEC §4): argument checks, contract errors, feedback, callback errors,
+"""Analytics side (docs/specification.md §4): argument checks, contract errors, feedback, callback errors,
 start order, timeouts, pool size and back-pressure, with real simulation processes."""
 
 import glob

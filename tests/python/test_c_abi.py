@@ -1,4 +1,4 @@
-"""The C ABI under bad calls (SPEC §6): tests/native/c_abi_bad_calls.c, compiled with the
+"""The C ABI under bad calls (docs/specification.md §6): tests/native/c_abi_bad_calls.c, compiled with the
 system's C compiler against deisa.h and libdeisa.so, makes every bad call in its table;
 each must return its status code with a message naming what is wrong, the process must
 survive them all and a whole good run must still work at the end.

@@ -1,4 +1,4 @@
-"""DeisaArray (SPEC §4): standard Dask operations, writers, zero-copy read-only blocks,
+"""DeisaArray (docs/specification.md §4): standard Dask operations, writers, zero-copy read-only blocks,
 unequal blocks, preprocess, and arrays kept after the run."""
 
 import glob

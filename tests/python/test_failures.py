@@ -1,4 +1,4 @@
-"""Robustness (SPEC §8): a simulation rank that dies, an analytics that dies, and the shared
+"""Robustness (docs/specification.md §8): a simulation rank that dies, an analytics that dies, and the shared
 memory a crashed analytics leaves behind."""
 
 import json

@@ -1,4 +1,4 @@
-"""What native users get from the Python package (SPEC §1, §6): header, Fortran module,
+"""What native users get from the Python package (docs/specification.md §1, §6): header, Fortran module,
 CMake package config and pkg-config files, found through ``python -m deisa``."""
 
 import os

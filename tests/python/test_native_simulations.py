@@ -1,4 +1,4 @@
-"""C and Fortran simulations (SPEC §2 index order, §6): programs built the way users build
+"""C and Fortran simulations (docs/specification.md §2 index order, §6): programs built the way users build
 them (pkg-config, CMake's find_package) and run under real mpirun against Python analytics."""
 
 import os

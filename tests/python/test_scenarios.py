@@ -1,4 +1,4 @@
-"""The acceptance scenarios of SPEC §9, with real processes, real shared memory and sockets."""
+"""The acceptance scenarios of docs/specification.md §9, with real processes, real shared memory and sockets."""
 
 import shutil
 

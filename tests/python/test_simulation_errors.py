@@ -1,4 +1,4 @@
-"""Simulation side (SPEC §3): every bad input gets its named error, and the run goes on.
+"""Simulation side (docs/specification.md §3): every bad input gets its named error, and the run goes on.
 
 Constructor validation is checked in-process (it fails before connecting); everything that
 needs a running analytics uses real simulation processes.

@@ -7,30 +7,27 @@ using Deisa.SharedMemory;
 namespace Deisa.Engine.Head;
 
 /// <summary>
-/// The head actor, one per run: collects every rank's registration and builds the array
-/// layouts; tracks per-timestep completeness, closing and back-pressure; keeps the windows;
-/// applies the firing rules and the ordering check (SPEC §4); holds the feedback queues. It
-/// tells the analytics what to do through <see cref="Events"/>, in order.
+/// The head actor, one per run. Its messages come from the analytics (callbacks, the end of a
+/// timestep's callbacks, feedback), from the ranks through their node's server (registration,
+/// sends, closes) and from the nodes (blocks committed or given up); it tells the analytics
+/// what to do through <see cref="Events"/>, in order. The rules live in its parts:
+/// <see cref="Ranks"/> (registration, closing), <see cref="Timeline"/> (the timesteps and
+/// back-pressure), <see cref="Windows"/> (what each callback's windows keep),
+/// <see cref="Firing"/> (when a callback runs) and the <see cref="FeedbackStore"/>; the actor
+/// moves the oldest timestep forward as far as they allow (<see cref="Advance"/>).
 /// </summary>
 public sealed class HeadActor : Actor, IHeadInbox
 {
     private readonly HeadOptions _options;
     private readonly EventQueue _events = new();
     private readonly List<CallbackSpec> _callbacks = new();
-    /// <summary>Per array read by a callback: the longest window (history capacity) and how
-    /// many past timesteps a future window can still use. Derived from the callbacks once.</summary>
-    private readonly Dictionary<string, (int Capacity, int Keep)> _windowNeeds = new(StringComparer.Ordinal);
-    private readonly Dictionary<int, RankState> _ranks = new();
-    private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
-    private readonly SortedDictionary<long, TimestepState> _timesteps = new();
-    private readonly Dictionary<string, LinkedList<HistoryEntry>> _history = new(StringComparer.Ordinal);
+    private readonly Ranks _ranks = new();
+    private readonly Timeline _timeline;
+    private readonly Windows _windows;
     private readonly FeedbackStore _feedback;
+    private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
     private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
     private Dictionary<string, ArrayLayout>? _layoutsValue;
-    private int? _worldSize;
-    private int _pending;
-    private long? _waitingFinish;
-    private long? _lastProcessed;
     private bool _stopped;
     private string? _failure;
 
@@ -38,6 +35,8 @@ public sealed class HeadActor : Actor, IHeadInbox
     public HeadActor(HeadOptions options)
     {
         _options = options;
+        _timeline = new Timeline(options.MaxSimulationAhead);
+        _windows = new Windows(Emit, b => Node?.Tell(new ReleaseBlock(b.Location.Lease)));
         _feedback = new FeedbackStore(options.FeedbackQueueSize);
     }
 
@@ -56,16 +55,10 @@ public sealed class HeadActor : Actor, IHeadInbox
     public Task<int> AddCallbackAsync(string name, IReadOnlyList<WindowSpec> inputs, FiringRule when) => Ask(() =>
     {
         CallbackSpec.Check(name, inputs, when);
-        if (_timesteps.Count > 0 || _lastProcessed is not null)
-            throw DeisaException.State($"callback '{name}' registered after data started to arrive");
+        if (_timeline.Started) throw DeisaException.State($"callback '{name}' registered after data started to arrive");
         var spec = new CallbackSpec(_callbacks.Count, name, inputs.ToArray(), when);
         _callbacks.Add(spec);
-        foreach (var i in spec.Inputs)
-        {
-            var (capacity, keep) = _windowNeeds.GetValueOrDefault(i.Array);
-            // AND windows need size-1 past timesteps; OR reuses its whole last window.
-            _windowNeeds[i.Array] = (Math.Max(capacity, i.Size), Math.Max(keep, when == FiringRule.Or ? i.Size : i.Size - 1));
-        }
+        _windows.Add(spec);
         return spec.Id;
     });
 
@@ -97,16 +90,16 @@ public sealed class HeadActor : Actor, IHeadInbox
         return layouts;
     }
 
-    /// <summary>The analytics ran every callback announced for <paramref name="t"/>.</summary>
+    /// <summary>The analytics ran every callback announced for <paramref name="t"/> (a late or
+    /// repeated notice is ignored).</summary>
     public void FinishTimestep(long t) => Post(() =>
     {
-        if (_waitingFinish != t) return;
-        _waitingFinish = null;
-        if (_timesteps.TryGetValue(t, out var st)) st.FinishedByAnalytics = true;
+        if (!_timeline.TryGet(t, out var st) || st.Phase != TimestepPhase.Running) return;
+        Processed(st);
         Advance();
     });
 
-    /// <summary>Sets a feedback value (SPEC §4 <c>set</c>).</summary>
+    /// <summary>Sets a feedback value (docs/specification.md §4, <c>set</c>).</summary>
     public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Ask(() => _feedback.Set(key, t, value));
 
     /// <summary>Stops the run: waiting bridges are told the analytics went away.</summary>
@@ -115,8 +108,7 @@ public sealed class HeadActor : Actor, IHeadInbox
         if (_stopped) return;
         _stopped = true;
         _failure ??= reason;
-        foreach (var st in _timesteps.Values)
-            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+        foreach (var st in _timeline.All) st.FailWaiters(AnalyticsGone());
         _layouts.TrySetException(AnalyticsGone());
         _events.Complete(new RunFailed(DeisaStatus.State, "the run was stopped"));
     });
@@ -130,10 +122,8 @@ public sealed class HeadActor : Actor, IHeadInbox
             var dtype = l.DType != DType.Undeclared ? l.DType : seen?.DType ?? DType.Undeclared;
             return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(dtype), seen?.T);
         }).ToList();
-        return new RunStatus(_worldSize, _ranks.Keys.Order().ToList(),
-            _ranks.Values.Where(r => r.Closed).Select(r => r.Rank).Order().ToList(),
-            _ranks.Values.Where(r => r.Lost).Select(r => r.Rank).Order().ToList(),
-            arrays, _lastProcessed, _pending, _options.MaxSimulationAhead);
+        return new RunStatus(_ranks.WorldSize, _ranks.Where(_ => true), _ranks.Where(r => r.Closed), _ranks.Where(r => r.Lost),
+            arrays, _timeline.LastProcessed, _timeline.Pending, _options.MaxSimulationAhead);
     });
 
     // ---------------------------------------------------------------- simulation side
@@ -150,18 +140,14 @@ public sealed class HeadActor : Actor, IHeadInbox
         {
             if (a.Rank != rank) throw DeisaException.Value($"array '{a.Array}' is declared for rank {a.Rank} by rank {rank}");
             a.Validate();
-            if (!names.Add(a.Array)) throw DeisaException.Value($"rank {rank} declares array '{a.Array}' twice");
+            if (!names.Add(a.Array)) throw DeisaException.DeclaredTwice(rank, a.Array);
         }
         await Ask(() =>
         {
             if (_stopped) throw AnalyticsGone();
-            if (_worldSize is { } w && w != worldSize)
-                throw DeisaException.Value($"rank {rank} says the world has {worldSize} ranks but earlier ranks said {w}");
-            if (_ranks.ContainsKey(rank)) throw DeisaException.Value($"rank {rank} registered twice (one bridge per rank)");
-            _worldSize = worldSize;
-            _ranks[rank] = new RankState(rank, arrays.ToArray());
+            _ranks.Add(rank, worldSize, arrays);
             ReserveFirstBlocks(arrays);
-            if (_ranks.Count == worldSize) BuildLayouts();
+            if (_ranks.Complete) BuildLayouts();
         }).ConfigureAwait(false);
         return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
     }
@@ -176,7 +162,7 @@ public sealed class HeadActor : Actor, IHeadInbox
             if (await Task.WhenAny(task, delay).ConfigureAwait(false) != task)
             {
                 ct.ThrowIfCancellationRequested();
-                throw DeisaException.Timeout($"{who} waited {timeout.TotalSeconds:0.#} s for the simulation to register: " + await Ask(MissingRanks).ConfigureAwait(false));
+                throw DeisaException.Timeout($"{who} waited {timeout.TotalSeconds:0.#} s for the simulation to register: " + await Ask(_ranks.Missing).ConfigureAwait(false));
             }
             cts.Cancel();
         }
@@ -196,18 +182,11 @@ public sealed class HeadActor : Actor, IHeadInbox
         Node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToArray()));
     }
 
-    private string MissingRanks()
-    {
-        if (_worldSize is not { } w) return "no simulation rank connected";
-        var missing = Enumerable.Range(0, w).Where(r => !_ranks.ContainsKey(r)).ToList();
-        return $"{(missing.Count == 1 ? "rank" : "ranks")} {string.Join(", ", missing)} never connected (world size {w})";
-    }
-
     private void BuildLayouts()
     {
         try
         {
-            var layouts = _ranks.Values.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
+            var layouts = _ranks.All.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.OrderBy(d => d.Rank).ToList()), StringComparer.Ordinal);
             // Summed in 128 bits: many huge arrays must give "too large", not an overflow.
             Int128 bytes = 0;
@@ -217,7 +196,7 @@ public sealed class HeadActor : Actor, IHeadInbox
                 throw DeisaException.Value(
                     $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of this node's blocks ({bytes} bytes); raise pool_size or DEISA_POOL_SIZE");
             _layoutsValue = layouts;
-            foreach (var name in layouts.Keys) _history[name] = new();
+            _windows.Start(layouts.Keys);
             _layouts.TrySetResult(layouts);
         }
         catch (DeisaException e)
@@ -252,7 +231,7 @@ public sealed class HeadActor : Actor, IHeadInbox
             ct.ThrowIfCancellationRequested();
             throw DeisaException.Timeout(
                 $"rank {rank}: send of '{array}' at timestep {t} waited {timeout.TotalSeconds:0.#} s for the analytics " +
-                $"({_pending} timestep(s) pending, max_simulation_ahead={_options.MaxSimulationAhead})");
+                $"({_timeline.Pending} timestep(s) pending, max_simulation_ahead={_options.MaxSimulationAhead})");
         }
         cts.Cancel();
         await admitted.Task.ConfigureAwait(false);
@@ -264,7 +243,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// </summary>
     public void Withdraw(int rank, string array, long t) => Post(() =>
     {
-        if (_timesteps.TryGetValue(t, out var st) && st.Arrays.TryGetValue(array, out var at) && !at.Blocks.ContainsKey(rank))
+        if (_timeline.TryGet(t, out var st) && st.Arrays.TryGetValue(array, out var at) && !at.Blocks.ContainsKey(rank))
         {
             at.Announced.Remove(rank);
             Advance();
@@ -275,17 +254,17 @@ public sealed class HeadActor : Actor, IHeadInbox
     {
         if (_stopped || _failure is not null) throw AnalyticsGone();
         var layouts = _layoutsValue ?? throw DeisaException.State($"rank {rank} sent before every rank registered");
-        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        if (!_ranks.TryGet(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
         if (rs.Closed) throw DeisaException.State($"rank {rank}: send after close");
         if (!layouts.TryGetValue(array, out var layout) || layout.BlockOf(rank) is null)
-            throw DeisaException.Contract($"rank {rank} did not declare array '{array}' (declared: {Names(rs.Arrays.Select(a => a.Array))})");
+            throw DeisaException.Undeclared(rank, array, rs.Arrays.Select(a => a.Array));
         if (rs.LastAnnounced is { } last && t < last)
-            throw DeisaException.Value($"rank {rank}: timestep {t} is older than timestep {last} already sent");
-        if (_lastProcessed is { } done && t <= done)
+            throw DeisaException.Value($"rank {rank}: timestep {t} is older than timestep {last} already sent (timesteps must not decrease)");
+        if (_timeline.LastProcessed is { } done && t <= done)
             throw DeisaException.Value($"rank {rank}: timestep {t} was already closed and processed");
-        if (!DTypes.IsDefined(dtype)) throw DeisaException.Type($"array '{array}': unknown dtype code {(int)dtype}");
+        DTypes.CheckDefined(dtype, array);
 
-        if (!_timesteps.TryGetValue(t, out var st)) _timesteps[t] = st = new TimestepState(t);
+        var st = _timeline.GetOrAdd(t);
         if (!st.Arrays.TryGetValue(array, out var at)) st.Arrays[array] = at = new ArrayAtTimestep(layout);
         if (at.DType == DType.Undeclared) { at.DType = dtype; at.DTypeRank = rank; }
         else if (at.DType != dtype)
@@ -297,36 +276,14 @@ public sealed class HeadActor : Actor, IHeadInbox
 
         rs.LastAnnounced = t;
         var tcs = NewCompletion<bool>();
-        if (st.Pending) tcs.TrySetResult(true);
+        if (st.Admitted) tcs.TrySetResult(true);
         else
         {
             st.AdmissionWaiters.Add(tcs);
-            AdmitWaiting();
+            _timeline.AdmitWaiting();
         }
         Advance();
         return tcs;
-    }
-
-    /// <summary>
-    /// Admits waiting timesteps, oldest first, while fewer than max_simulation_ahead are
-    /// pending. A timestep older than one already pending is always admitted: it does not put
-    /// the simulation further ahead, and the analytics must process it first anyway (without
-    /// this, a rank that is behind would wait for a later timestep that waits for it).
-    /// </summary>
-    private void AdmitWaiting()
-    {
-        long newestPending = long.MinValue;
-        foreach (var st in _timesteps.Values)
-            if (st.Pending && !st.PendingDone) newestPending = st.T;
-        foreach (var st in _timesteps.Values)
-        {
-            if (st.Pending || st.AdmissionWaiters.Count == 0) continue;
-            if (_pending >= _options.MaxSimulationAhead && st.T > newestPending) return;
-            st.Pending = true;
-            _pending++;
-            foreach (var w in st.AdmissionWaiters) w.TrySetResult(true);
-            st.AdmissionWaiters.Clear();
-        }
     }
 
     /// <summary>A node's news: a block committed into its shared memory, or given up.</summary>
@@ -342,7 +299,7 @@ public sealed class HeadActor : Actor, IHeadInbox
 
     private void Arrived(BlockArrived b) => Post(() =>
     {
-        if (!_timesteps.TryGetValue(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at)
+        if (!_timeline.TryGet(b.Timestep, out var st) || !st.Arrays.TryGetValue(b.Array, out var at)
             || !at.Announced.Contains(b.Rank) || at.Blocks.ContainsKey(b.Rank) || _stopped)
         {
             // Not announced, a duplicate, or a run that ended: never let it leak its slot.
@@ -351,8 +308,8 @@ public sealed class HeadActor : Actor, IHeadInbox
         }
         at.Blocks[b.Rank] = b;
         _lastReceived[b.Array] = (b.Timestep, b.DType);
-        if (_ranks.TryGetValue(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
-        if (!IsNeeded(b.Array)) Node?.Tell(new ReleaseBlock(b.Location.Lease)); // no callback reads this array
+        if (_ranks.TryGet(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
+        if (!_windows.IsNeeded(b.Array)) Node?.Tell(new ReleaseBlock(b.Location.Lease)); // no callback reads this array
         Advance();
         AwaitLastBlocks(st);
     });
@@ -372,7 +329,7 @@ public sealed class HeadActor : Actor, IHeadInbox
         int n = 0;
         foreach (var at in st.Arrays.Values)
         {
-            if (at.Complete || at.Layout.BlockCount - at.Blocks.Count != 1 || !IsNeeded(at.Layout.Name)) continue;
+            if (at.Complete || at.Layout.BlockCount - at.Blocks.Count != 1 || !_windows.IsNeeded(at.Layout.Name)) continue;
             foreach (var d in at.Layout.Blocks)
                 if (!at.Blocks.ContainsKey(d.Rank))
                 {
@@ -386,7 +343,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// <summary>A rank closed its bridge: nothing more will come from it.</summary>
     public Task CloseAsync(int rank, long? timestep) => Ask(() =>
     {
-        if (!_ranks.TryGetValue(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
+        if (!_ranks.TryGet(rank, out var rs)) throw DeisaException.State($"rank {rank} is not registered");
         rs.Closed = true;
         if (timestep is { } t) rs.LastAnnounced = Math.Max(rs.LastAnnounced ?? t, t);
         Advance();
@@ -395,7 +352,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// <summary>Records the process id of a rank that runs on this node (checked by <see cref="CheckLocalRanks"/>).</summary>
     public void SetLocalPid(int rank, int pid) => Post(() =>
     {
-        if (_ranks.TryGetValue(rank, out var rs)) rs.LocalPid = pid;
+        if (_ranks.TryGet(rank, out var rs)) rs.LocalPid = pid;
     });
 
     /// <summary>
@@ -404,7 +361,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// </summary>
     public void CheckLocalRanks() => Post(() =>
     {
-        foreach (var rs in _ranks.Values)
+        foreach (var rs in _ranks.All.ToList())
             if (!rs.Finished && rs.LocalPid > 0 && !Libc.ProcessAlive(rs.LocalPid))
                 LoseRank(rs);
     });
@@ -412,16 +369,15 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// <summary>A rank's connection ended without a close (its process died).</summary>
     public void RankLost(int rank) => Post(() =>
     {
-        if (_ranks.TryGetValue(rank, out var rs) && !rs.Finished) LoseRank(rs);
+        if (_ranks.TryGet(rank, out var rs) && !rs.Finished) LoseRank(rs);
     });
 
     private void LoseRank(RankState rs)
     {
-        int rank = rs.Rank;
         rs.Lost = true;
-        foreach (var st in _timesteps.Values)
+        foreach (var st in _timeline.All)
             foreach (var at in st.Arrays.Values)
-                if (!at.Blocks.ContainsKey(rank)) at.Announced.Remove(rank); // its writes will never commit
+                if (!at.Blocks.ContainsKey(rs.Rank)) at.Announced.Remove(rs.Rank); // its writes will never commit
         Advance();
     }
 
@@ -432,53 +388,31 @@ public sealed class HeadActor : Actor, IHeadInbox
         return _feedback.Get(rank, key, t);
     });
 
-    // ---------------------------------------------------------------- firing rules
-
-    private bool IsNeeded(string array) => _windowNeeds.ContainsKey(array);
-
-    private bool IsClosed(long t) =>
-        _worldSize is { } w && _ranks.Count == w &&
-        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last > t));
+    // ---------------------------------------------------------------- the oldest timestep, forward
 
     /// <summary>
-    /// Every rank still sending has called send for <paramref name="t"/> or later: since
-    /// sends never go back in time, no earlier timestep can appear any more, so callbacks at
-    /// <paramref name="t"/> may run without breaking timestep order.
+    /// Moves the oldest timestep forward as far as the data, the ranks and the analytics allow:
+    /// its complete arrays join the windows; its callbacks are decided in registration order;
+    /// once they all were, it runs (if some fired) or is processed; once processed and closed,
+    /// it goes and the next one is looked at.
     /// </summary>
-    private bool AllReached(long t) =>
-        _ranks.Values.All(r => r.Finished || (r.LastAnnounced is { } last && last >= t));
-
-    private enum Decision { Wait, Fire, Skip }
-
-    private Decision Decide(CallbackSpec cb, TimestepState st, bool closed)
-    {
-        bool IsNew(string a) => st.Arrays.TryGetValue(a, out var at) && at.Complete && at.Pushed;
-        if (cb.When == FiringRule.And)
-        {
-            if (cb.Inputs.All(i => IsNew(i.Array))) return Decision.Fire;
-            return closed ? Decision.Skip : Decision.Wait;
-        }
-        if (!closed) return Decision.Wait;
-        return cb.Inputs.Any(i => IsNew(i.Array)) && cb.Inputs.All(i => _history[i.Array].Count > 0)
-            ? Decision.Fire : Decision.Skip;
-    }
-
-    /// <summary>Processes timesteps in order as far as the data, the closing and the analytics allow.</summary>
     private void Advance()
     {
-        while (!_stopped && _failure is null && _waitingFinish is null && _layoutsValue is not null)
+        while (!_stopped && _failure is null && _layoutsValue is not null)
         {
-            if (_timesteps.Count == 0)
+            if (_timeline.IsEmpty)
             {
-                if (_ranks.Values.All(r => r.Finished)) Finish();
+                if (_ranks.AllFinished) Finish();
                 return;
             }
-            var st = _timesteps.First().Value;
-            if (!AllReached(st.T)) return;
+            var st = _timeline.First;
+            // Running: the analytics runs its callbacks (FinishTimestep moves it on). Waiting:
+            // not admitted yet, which the oldest timestep is as soon as a send of it is called.
+            if (st.Phase is TimestepPhase.Running or TimestepPhase.Waiting || !_ranks.AllReached(st.T)) return;
             // A block being written (e.g. an open zero-copy buffer) keeps its timestep open.
-            bool closed = IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
+            bool closed = _ranks.IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
             foreach (var at in st.Arrays.Values)
-                if (at.Complete && !at.Pushed && IsNeeded(at.Layout.Name)) Push(at, st.T);
+                if (at.Complete && !at.Pushed && _windows.IsNeeded(at.Layout.Name)) Push(at, st.T);
 
             if (closed)
             {
@@ -490,57 +424,41 @@ public sealed class HeadActor : Actor, IHeadInbox
             while (st.NextCallback < _callbacks.Count)
             {
                 var cb = _callbacks[st.NextCallback];
-                var d = Decide(cb, st, closed);
-                if (d == Decision.Wait) return;
-                if (d == Decision.Fire) { Fire(cb, st.T); st.AnyFired = true; }
+                var d = Firing.Decide(cb, st, closed, _windows);
+                if (d == Firing.Decision.Wait) return;
+                if (d == Firing.Decision.Fire) { Fire(cb, st.T); st.AnyFired = true; }
                 st.NextCallback++;
             }
-            if (st.AnyFired && !st.FinishedByAnalytics)
+            if (st.Phase == TimestepPhase.Admitted)
             {
-                if (!st.DoneAnnounced) { st.DoneAnnounced = true; _waitingFinish = st.T; Emit(new TimestepDone(st.T)); }
-                return;
-            }
-            if (st.Pending && !st.PendingDone)
-            {
-                st.PendingDone = true;
-                _pending--;
-                TrimHistories();
-                AdmitWaiting();
+                if (st.AnyFired)
+                {
+                    _timeline.Run(st);
+                    Emit(new TimestepDone(st.T));
+                    return;
+                }
+                Processed(st);
             }
             if (!closed) return;
-            TrimHistories();
-            _timesteps.Remove(st.T);
-            _lastProcessed = st.T;
+            _windows.Trim();
+            _timeline.RemoveFirst();
         }
+    }
+
+    /// <summary>The callbacks of <paramref name="st"/> ran (or none fired): the windows let go of
+    /// what no future window needs, and the timestep stops counting against back-pressure.</summary>
+    private void Processed(TimestepState st)
+    {
+        _windows.Trim();
+        _timeline.Processed(st);
     }
 
     private void Push(ArrayAtTimestep at, long t)
     {
         at.Pushed = true;
-        var h = _history[at.Layout.Name];
         var blocks = new List<BlockArrived>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
         foreach (var b in at.Layout.Blocks) blocks.Add(at.Blocks[b.Rank]);
-        h.AddLast(new HistoryEntry(t, blocks));
-        int capacity = _windowNeeds[at.Layout.Name].Capacity;
-        while (h.Count > capacity) Evict(at.Layout.Name, h);
-    }
-
-    /// <summary>Keeps per array only what a future window can still use.</summary>
-    private void TrimHistories()
-    {
-        foreach (var (name, h) in _history)
-        {
-            int keep = _windowNeeds.GetValueOrDefault(name).Keep;
-            while (h.Count > keep) Evict(name, h);
-        }
-    }
-
-    private void Evict(string name, LinkedList<HistoryEntry> h)
-    {
-        var e = h.First!.Value;
-        h.RemoveFirst();
-        if (e.Delivered) Emit(new ArrayDropped(name, e.T));
-        else foreach (var b in e.Blocks) Node?.Tell(new ReleaseBlock(b.Location.Lease));
+        _windows.Push(at.Layout.Name, t, blocks);
     }
 
     private void Fire(CallbackSpec cb, long t)
@@ -549,7 +467,7 @@ public sealed class HeadActor : Actor, IHeadInbox
         var windows = new OrderedDictionary<string, long[]>(cb.Inputs.Count, StringComparer.Ordinal); // in the callback's input order
         foreach (var input in cb.Inputs)
         {
-            var h = _history[input.Array];
+            var h = _windows.Of(input.Array);
             var timesteps = new long[Math.Min(h.Count, input.Size)];
             int skip = h.Count - timesteps.Length, i = 0;
             foreach (var e in h)
@@ -585,7 +503,7 @@ public sealed class HeadActor : Actor, IHeadInbox
 
     private void Finish()
     {
-        var lost = _ranks.Values.Where(r => r.Lost).OrderBy(r => r.Rank).ToList();
+        var lost = _ranks.All.Where(r => r.Lost).OrderBy(r => r.Rank).ToList();
         if (lost.Count > 0)
         {
             Fail(string.Join("; ", lost.Select(r =>
@@ -593,7 +511,7 @@ public sealed class HeadActor : Actor, IHeadInbox
             return;
         }
         _stopped = true;
-        foreach (var (name, h) in _history) while (h.Count > 0) Evict(name, h);
+        _windows.Clear();
         Emit(new RunEnded());
     }
 
@@ -601,8 +519,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     {
         _failure = message;
         Emit(new RunFailed(DeisaStatus.State, message));
-        foreach (var st in _timesteps.Values)
-            foreach (var w in st.AdmissionWaiters) w.TrySetException(AnalyticsGone());
+        foreach (var st in _timeline.All) st.FailWaiters(AnalyticsGone());
     }
 
     private void Emit(AnalyticsEvent e) => _events.Write(e);

@@ -94,7 +94,7 @@ internal sealed class Run : IAsyncDisposable
     /// <summary>What rank <paramref name="rank"/> writes in every element of its int32 blocks at <paramref name="t"/>.</summary>
     public static int ValueOf(int rank, long t) => checked((int)(t * 100 + rank));
 
-    /// <summary>The head's admission of a send (SPEC §3 back-pressure); not awaited here.</summary>
+    /// <summary>The head's admission of a send (docs/specification.md §3 back-pressure); not awaited here.</summary>
     public Task AdmitAsync(int rank, string array, long t, DType dtype = DType.Int32, TimeSpan? timeout = null) =>
         Head.AdmitAsync(Send(rank, array, t, dtype), timeout ?? Timeout);
 
