@@ -87,6 +87,15 @@ public class LayerTests
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 
+    [Fact]
+    public void NoNamespaceIsNamedLikeATypeInsideIt()
+    {
+        var clashes = typeof(HeadMessage).Assembly.GetTypes()
+            .Where(t => t.Namespace is { } ns && !t.IsNested && ns.Split('.')[^1] == t.Name)
+            .Select(t => t.FullName).ToList();
+        Assert.True(clashes.Count == 0, string.Join(", ", clashes));
+    }
+
     /// <summary>
     /// What the head and a node tell each other holds plain data only (numbers, text, enums,
     /// arrays and records of them): no object of a process (a segment's mapping, a task, a
