@@ -2,9 +2,8 @@ namespace Deisa.Hosting;
 
 /// <summary>
 /// Keeps the analytics' young generation small. The runtime sizes it from the CPU's cache
-/// (about 16 MB on the machines measured), far more than an analytics' steady state needs, so
-/// its resident memory would climb by that much over the first thousand timesteps before the
-/// first collection. A young collection every <paramref name="bytes"/> of allocation (well
+/// (megabytes), far more than an analytics' steady state needs, so its resident memory would
+/// climb by that much over the first thousand timesteps before the first collection. A young collection every <paramref name="bytes"/> of allocation (well
 /// under a millisecond: little survives) keeps it flat from the start.
 /// </summary>
 internal sealed class YoungGenerationCap(long bytes)

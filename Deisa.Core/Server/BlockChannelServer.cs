@@ -179,8 +179,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private SlotFrame Acquire(ReadOnlyMemory<byte> body, ArrayNames names)
     {
         var f = BlockRequestFrame.Read(body.Span, withData: false);
-        var rent = new BlockSend(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
-        return _blocks.AcquireAsync(rent, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
+        var send = new BlockSend(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        return _blocks.AcquireAsync(send, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
     }
 
     /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
@@ -189,10 +189,10 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var f = BlockRequestFrame.Read(body.Span, withData: true);
         var array = names.Of(body.Span[f.Name]);
         Observer?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
-        var rent = new BlockSend(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        var send = new BlockSend(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).
-        return _blocks.SendAsync(rent, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();
+        return _blocks.SendAsync(send, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();
     }
 
     /// <summary>The array names a connection's sends carry, decoded once: a rank sends the same few.</summary>

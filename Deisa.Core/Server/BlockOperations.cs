@@ -13,13 +13,13 @@ namespace Deisa.Server;
 internal sealed class BlockOperations(HeadActor head, NodeActor node)
 {
     /// <summary>A slot the rank then writes and commits.</summary>
-    public async Task<SlotFrame> AcquireAsync(BlockSend rent, long timeoutMs, long retiredSeen, CancellationToken ct) =>
-        ToFrame(await RentAsync(rent, timeoutMs, retiredSeen, ct).ConfigureAwait(false));
+    public async Task<SlotFrame> AcquireAsync(BlockSend send, long timeoutMs, long retiredSeen, CancellationToken ct) =>
+        ToFrame(await RentAsync(send, timeoutMs, retiredSeen, ct).ConfigureAwait(false));
 
     /// <summary>A small block in one call: a slot, <paramref name="data"/> copied into it (read
     /// until the returned task completes), the commit.</summary>
-    public async Task<SlotFrame> SendAsync(BlockSend rent, long timeoutMs, long retiredSeen, ReadOnlyMemory<byte> data, CancellationToken ct) =>
-        ToFrame(await RentAsync(rent, timeoutMs, retiredSeen, ct, data).ConfigureAwait(false));
+    public async Task<SlotFrame> SendAsync(BlockSend send, long timeoutMs, long retiredSeen, ReadOnlyMemory<byte> data, CancellationToken ct) =>
+        ToFrame(await RentAsync(send, timeoutMs, retiredSeen, ct, data).ConfigureAwait(false));
 
     /// <summary>The rank wrote its slot's block (or gives the slot back).</summary>
     public async Task CommitAsync(CommitFrame commit)
@@ -32,38 +32,38 @@ internal sealed class BlockOperations(HeadActor head, NodeActor node)
 
     /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool (into
     /// which <paramref name="data"/>, if given, is written and committed at once).</summary>
-    private async Task<RentedSlot> RentAsync(BlockSend rent, long timeoutMs, long retiredSeen, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
+    private async Task<RentedSlot> RentAsync(BlockSend send, long timeoutMs, long retiredSeen, CancellationToken ct, ReadOnlyMemory<byte>? data = null)
     {
         var started = DateTime.UtcNow;
         var timeout = Waits.FromMilliseconds(timeoutMs);
-        await head.AdmitAsync(rent, timeout, ct).ConfigureAwait(false);
+        await head.AdmitAsync(send, timeout, ct).ConfigureAwait(false);
         try
         {
             // A free slot is granted (and a small block sent) at once, without arming the wait's timeout.
-            if (await node.TryRentNowAsync(rent, data, retiredSeen).ConfigureAwait(false) is { } now) return now;
+            if (await node.TryRentNowAsync(send, data, retiredSeen).ConfigureAwait(false) is { } now) return now;
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             cts.CancelAfter(Waits.Clamp(timeout - (DateTime.UtcNow - started)));
-            return await (data is { } d ? node.SendAsync(rent, d, retiredSeen, cts.Token)
-                                        : node.RentAsync(rent, retiredSeen, cts.Token)).ConfigureAwait(false);
+            return await (data is { } d ? node.SendAsync(send, d, retiredSeen, cts.Token)
+                                        : node.RentAsync(send, retiredSeen, cts.Token)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            Withdraw(rent);
+            Withdraw(send);
             var pool = await node.UsageAsync().ConfigureAwait(false);
             throw DeisaException.Timeout(
-                $"rank {rent.Rank}: send of '{rent.Array}' at timestep {rent.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
+                $"rank {send.Rank}: send of '{send.Array}' at timestep {send.Timestep} waited {timeout.TotalSeconds:0.#} s for shared memory " +
                 $"(pool of {pool.Budget} bytes, {pool.InUse} in use by {pool.Blocks} blocks); raise pool_size or release views of old timesteps");
         }
         catch (Exception)
         {
-            Withdraw(rent);
+            Withdraw(send);
             throw;
         }
     }
 
     /// <summary>The send was announced but gets no slot: the rank may send it again, and its
     /// timestep may close without it.</summary>
-    private void Withdraw(BlockSend rent) => head.Withdraw(rent.Rank, rent.Array, rent.Timestep);
+    private void Withdraw(BlockSend send) => head.Withdraw(send.Rank, send.Array, send.Timestep);
 
     private static SlotFrame ToFrame(RentedSlot rented) => new(
         rented.Slot.Id, rented.Slot.Segment.Name, rented.Slot.Segment.Capacity, rented.Slot.Offset, rented.RetiredSeq,

@@ -6,11 +6,10 @@ namespace Deisa.Server;
 /// The scheduling policy of the thread that serves one rank's block channel. After granting a
 /// slot the thread waits for the commit, which the rank sends without waiting for a reply and
 /// then goes on computing. Woken by that commit, an ordinary thread lands on the rank's own
-/// CPU and preempts it: the rank pays for the analytics' handling of its commit (70 to 90 µs
-/// on the benchmark machine). As SCHED_BATCH, which never preempts on wake-up, the thread
-/// instead runs when a CPU is free: at the rank's next call, or when an idle CPU takes it over
-/// at a scheduler tick (about 2 ms later on average there, with a rank computing 20 ms after
-/// its commit). For requests the rank waits on, the thread is ordinary again.
+/// CPU and preempts it: the rank pays for the analytics' handling of its commit (measured in
+/// docs/design.md §6). As SCHED_BATCH, which never preempts on wake-up, the thread instead runs
+/// when a CPU is free: at the rank's next call, or when an idle CPU takes it over at a
+/// scheduler tick. For requests the rank waits on, the thread is ordinary again.
 /// Where the policy cannot be set (a sandbox refusing the call), nothing changes.
 /// </summary>
 internal struct RankWriting

@@ -113,8 +113,7 @@ class Bridge:
         """
         plan = self._plans.get(array_name)
         if (plan is not None and type(chunk) is np.ndarray and chunk.dtype is plan.dtype and chunk.shape == plan.shape
-                and type(timestep) is int and -(1 << 63) <= timestep < (1 << 63) and chunk.flags.c_contiguous
-                and not self._closed):
+                and type(timestep) is int and -(1 << 63) <= timestep < (1 << 63) and chunk.flags.c_contiguous):
             # The common case, a block like the last one of this array: what the checks below
             # would find again is known; only the block's address is new.
             try:
@@ -126,7 +125,6 @@ class Bridge:
             if status != OK:
                 _native.check(status)
             return
-        self._check_open("send")
         name = self._name(array_name)
         t = _timestep(timestep)
         chunk = np.asarray(chunk)
@@ -151,7 +149,6 @@ class Bridge:
         The zero-copy send: ``with bridge.buffer("temperature", t) as block: block[...] = ...``.
         If the block raises, nothing is sent. Do not keep the array after the block.
         """
-        self._check_open("buffer")
         name = self._name(array_name)
         t = _timestep(timestep)
         meta = self.arrays_metadata.get(name)
@@ -174,7 +171,6 @@ class Bridge:
         Without: the retained list of ``(timestep, value)`` pairs, else ``default``.
         Every rank asking the same question gets the same answer.
         """
-        self._check_open("get")
         if not isinstance(key, str):
             raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
         lib = _native.lib()
@@ -219,10 +215,6 @@ class Bridge:
     def __exit__(self, *exc):
         self.close()
         return False
-
-    def _check_open(self, what):
-        if self._closed:
-            raise RuntimeError(f"rank {self.rank}: {what}() after close()")
 
     def _name(self, array_name):
         if not isinstance(array_name, str):
