@@ -3,38 +3,20 @@
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
-import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
+from deisa.testing import start_ranks
+
 PYTHON = sys.executable
-
-# Every simulation script starts with this: a communicator-like object for ranks started
-# as plain processes (tests under mpirun use mpi4py's COMM_WORLD instead).
-PRELUDE = '''
-import json, os, sys, time
-import numpy as np
-from deisa import Bridge, ContractError
-
-class Comm:
-    def __init__(self, rank, size):
-        self.rank, self.size = rank, size
-    def Get_rank(self):
-        return self.rank
-    def Get_size(self):
-        return self.size
-
-rank, size = int(sys.argv[1]), int(sys.argv[2])
-comm = Comm(rank, size)
-
-def report(**values):
-    print("REPORT " + json.dumps(values), flush=True)
-
-'''
+# The programs the tests run, one file each (their docstrings say which tests use them).
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+# What Open MPI needs to run here (as root in a container, more ranks than cores).
+MPI_ENV = dict(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 
 
 class Ranks:
@@ -70,35 +52,38 @@ def run_dir(tmp_path, monkeypatch):
     return tmp_path
 
 
-def launch_ranks(run_dir, body, ranks=2, mpirun=False, env=None, start=None, script_name="sim.py"):
-    """Starts the ranks of a simulation running ``body`` in ``run_dir``; returns their Ranks.
-
-    ``start``: the ranks to start (default: all of ``range(ranks)``); the others never come.
-    """
-    script = run_dir / script_name
-    script.write_text(PRELUDE + textwrap.dedent(body))
+def _environment(env):
+    """This process's environment with ``env`` on top; PYTHONPATH made absolute (the programs
+    run in another directory)."""
     e = dict(os.environ, **(env or {}))
     if e.get("PYTHONPATH"):
         e["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in e["PYTHONPATH"].split(os.pathsep))
+    return e
+
+
+def launch_ranks(run_dir, program, ranks=2, args=(), mpirun=False, env=None, start=None):
+    """Starts the ranks of ``programs/<program>`` in ``run_dir``; returns their Ranks.
+
+    Each rank runs ``python program RANK SIZE *args`` (deisa.testing.start_ranks), or, with
+    ``mpirun``, ``mpirun -np ranks python program *args``. ``start``: the ranks to start
+    (default: all of ``range(ranks)``); the others never come.
+    """
+    output = dict(cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if mpirun:
-        e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
-        cmd = ["mpirun", "--oversubscribe", "-np", str(ranks), PYTHON, str(script), "-1", str(ranks)]
-        procs = [subprocess.Popen(cmd, cwd=run_dir, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
-    else:
-        procs = [subprocess.Popen([PYTHON, str(script), str(r), str(ranks)], cwd=run_dir, env=e,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for r in (range(ranks) if start is None else start)]
-    return Ranks(procs)
+        cmd = ["mpirun", "--oversubscribe", "-np", str(ranks), PYTHON, str(PROGRAMS / program), *map(str, args)]
+        return Ranks([subprocess.Popen(cmd, env=dict(_environment(env), **MPI_ENV), **output)])
+    return Ranks(start_ranks(PROGRAMS / program, ranks, args, ranks=start, env=_environment(env), python=PYTHON,
+                             **output))
 
 
 @pytest.fixture
 def simulation(run_dir):
-    """Starts a simulation: ``simulation(body, ranks)`` runs ``body`` on each rank."""
+    """Starts a simulation: ``simulation(program, ranks)`` runs ``programs/<program>`` on each rank."""
     started = []
 
-    def launch(body, ranks=2, mpirun=False, env=None, start=None):
+    def launch(program, ranks=2, args=(), mpirun=False, env=None, start=None):
         """``start``: the ranks to start (default: all of ``range(ranks)``); the others never come."""
-        sim = launch_ranks(run_dir, body, ranks, mpirun, env, start, script_name=f"sim{len(started)}.py")
+        sim = launch_ranks(run_dir, program, ranks, args, mpirun, env, start)
         started.extend(sim.procs)
         return sim
 
@@ -107,17 +92,6 @@ def simulation(run_dir):
         if p.poll() is None:
             p.kill()
             p.wait()
-
-
-ANALYTICS_PRELUDE = '''
-import json, os, sys, time
-import numpy as np
-from deisa import Deisa, Window, ContractError
-
-def report(**values):
-    print("REPORT " + json.dumps(values), flush=True)
-
-'''
 
 
 class AnalyticsProcess:
@@ -181,17 +155,12 @@ class AnalyticsProcess:
 
 @pytest.fixture
 def analytics_process(run_dir):
-    """Starts ``body`` (with Deisa, Window, report imported) as an analytics process in run_dir."""
+    """Starts ``programs/<program>`` as an analytics process in run_dir."""
     started = []
 
-    def launch(body, env=None):
-        script = run_dir / f"analytics{len(started)}.py"
-        script.write_text(ANALYTICS_PRELUDE + textwrap.dedent(body))
-        e = dict(os.environ, **(env or {}))
-        if e.get("PYTHONPATH"):
-            e["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in e["PYTHONPATH"].split(os.pathsep))
-        proc = subprocess.Popen([PYTHON, str(script)], cwd=run_dir, env=e, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    def launch(program, args=(), env=None):
+        proc = subprocess.Popen([PYTHON, str(PROGRAMS / program), *map(str, args)], cwd=run_dir,
+                                env=_environment(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         started.append(proc)
         return AnalyticsProcess(proc)
 

@@ -5,8 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import MPI_ENV
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-MPI_ENV = dict(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 
 
 def run_heat(run_dir, sim_cmd, sim_args, analytics_args=()):

@@ -211,11 +211,10 @@ def test_it_also_builds_with_clang(tmp_path):
 
 
 def test_compile_errors_carry_the_compilers_output(tmp_path):
-    bad = tmp_path / "bad.c"
-    bad.write_text("#include <deisa.h>\nint main(void) { return deisa_no_such_function(42); }\n")
+    bad = Path(__file__).resolve().parent / "programs" / "calling_a_missing_function.c"
     with pytest.raises(BuildError) as e:
         compile_c([bad], tmp_path / "bad")
-    assert "deisa_no_such_function" in str(e.value) and "bad.c" in str(e.value)
+    assert "deisa_no_such_function" in str(e.value) and bad.name in str(e.value)
     with pytest.raises(BuildError, match="compiler not found"):
         compile_native(tmp_path / "no-such-compiler", [bad], tmp_path / "bad")
 

@@ -2,7 +2,6 @@
 unequal blocks, preprocess, and arrays kept after the run."""
 
 import glob
-import inspect
 
 import dask
 import dask.array as da
@@ -13,25 +12,15 @@ import pytest
 import deisa
 from conftest import blocks_of, launch_ranks, segments_of
 from deisa import Deisa, DeisaArray, Window
+from programs._support import DTYPES, dtype_values
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
 
 STEPS = 3
 
-# Two ranks; "m" is a tall-skinny (64, 8) float64 matrix in blocks of (32, 8) (rank r holds
-# rows 32r .. 32r+31), "f" is the same matrix sent as Fortran-ordered blocks.
-MATRIX_SIM = '''
-STEPS = int(os.environ["STEPS"])
-meta = {"global_shape": (64, 8), "chunk_shape": (32, 8), "chunk_position": (rank, 0)}
-with Bridge(comm, {"m": meta, "f": meta}, timeout=20) as b:
-    for t in range(STEPS):
-        M = np.random.default_rng(t).standard_normal((64, 8))
-        b.send("m", M[32 * rank:32 * rank + 32], t)
-        b.send("f", np.asfortranarray(M[32 * rank:32 * rank + 32]), t)
-'''
-
 
 def matrix(t):
+    """The matrix tall_skinny_matrix.py sends at timestep ``t``: (64, 8), in row blocks of 32."""
     return np.random.default_rng(t).standard_normal((64, 8))
 
 
@@ -108,12 +97,12 @@ def _block_flags(arr):
 
 @pytest.fixture(scope="module")
 def matrix_run(tmp_path_factory):
-    """One run of MATRIX_SIM; every operation computed inside the callbacks."""
+    """One run of programs/tall_skinny_matrix.py; every operation computed inside the callbacks."""
     run_dir = tmp_path_factory.mktemp("dask")
     out_dir = run_dir / "out"
     out_dir.mkdir()
     rendezvous = str(run_dir / ".deisa")
-    sim = launch_ranks(run_dir, MATRIX_SIM, ranks=2, env={"DEISA_RENDEZVOUS": rendezvous, "STEPS": str(STEPS)})
+    sim = launch_ranks(run_dir, "tall_skinny_matrix.py", ranks=2, args=[STEPS], env={"DEISA_RENDEZVOUS": rendezvous})
     d = Deisa(timeout=30, rendezvous=rendezvous)
     results, flags, fortran, failures, pre = {}, {}, {}, [], {"calls": [], "seen": {}}
 
@@ -318,20 +307,8 @@ def test_preprocess_may_change_block_shape_and_dtype(matrix_run):
 
 # -------------------------------------------------------------------- unequal blocks
 
-UNEQUAL_SIM = '''
-sizes = [34, 33, 33]
-start = sum(sizes[:rank])
-with Bridge(comm, {"u": {"global_shape": (100,), "chunk_shape": (sizes[rank],), "chunk_position": (rank,)},
-                   "v": {"global_shape": (3, 100), "chunk_shape": (3, sizes[rank]), "chunk_position": (0, rank)}},
-            timeout=20) as b:
-    for t in range(2):
-        b.send("u", np.arange(start, start + sizes[rank], dtype=np.int32) + 1000 * t, t)
-        b.send("v", np.arange(3 * 100).reshape(3, 100)[:, start:start + sizes[rank]] * (t + 1), t)
-'''
-
-
 def test_unequal_block_sizes(simulation, run_dir):
-    sim = simulation(UNEQUAL_SIM, ranks=3)
+    sim = simulation("unequal_blocks.py", ranks=3)
     d = Deisa(timeout=30)
     seen, errors = {}, []
 
@@ -370,7 +347,7 @@ def test_to_zarr_with_unequal_blocks(simulation, run_dir):
     must still write them."""
     import zarr
 
-    sim = simulation(UNEQUAL_SIM, ranks=3)
+    sim = simulation("unequal_blocks.py", ranks=3)
     d = Deisa(timeout=30)
     errors = []
 
@@ -387,40 +364,9 @@ def test_to_zarr_with_unequal_blocks(simulation, run_dir):
 
 # -------------------------------------------------------------------- arrays kept after the run
 
-KEEPER = '''
-import gc, glob
-kept, during = [], {}
-d = Deisa(timeout=20)
-
-@d.register(Window("x", size=2))
-def cb(x):
-    kept.append(x[-1])
-    kept.append(x[-1][1:3] * 1)  # a derived array keeps the blocks too
-    during[x[-1].t] = float(x[-1].sum().compute())
-    if x[-1].t == 0:
-        report(session=d.session)
-
-d.execute_callbacks()
-gc.collect()
-after_run = glob.glob(f"/dev/shm/deisa-{d.session}-*")
-values = {}
-for a in kept[0::2]:
-    values[a.t] = a.compute().tolist()
-slices = [a.compute().tolist() for a in kept[1::2]]
-report(values=values, slices=slices, during=during, after_run=after_run)
-del kept, a
-gc.collect()
-report(done=True)
-'''
-
-
 def test_arrays_kept_after_the_run_stay_valid(simulation, analytics_process):
-    sim = simulation('''
-with Bridge(comm, {"x": {"global_shape": (2, 4), "chunk_shape": (1, 4), "chunk_position": (rank, 0)}}, timeout=20) as b:
-    for t in range(4):
-        b.send("x", (np.arange(4, dtype=np.float64) + 10 * rank + 100 * t).reshape(1, 4), t)
-''')
-    a = analytics_process(KEEPER)
+    sim = simulation("two_by_four_float64.py")
+    a = analytics_process("analytics_keeping_arrays_after_the_run.py")
     reports = a.wait(timeout=60)
     sim.wait()
     assert a.returncode == 0, f"the analytics crashed ({a.returncode}):\n{a.stderr}"
@@ -442,11 +388,7 @@ def test_arrays_kept_in_process_after_the_run(simulation):
     """Same, in the test process: views kept after the run are readable, then released."""
     import gc
 
-    sim = simulation('''
-with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20) as b:
-    for t in range(3):
-        b.send("x", np.array([rank + 10 * t], dtype=np.int64), t)
-''')
+    sim = simulation("three_timesteps_of_x.py", args=[10])
     d = Deisa(timeout=20)
     kept = []
     d.register_callback(lambda x: kept.append(x[0]), "x")
@@ -461,37 +403,8 @@ with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_posit
 
 # -------------------------------------------------------------------- dtypes and layouts
 
-DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
-          "complex64", "complex128"]
-
-
-def dtype_values(dtype, t):
-    """The global (2, 3) array of ``dtype`` at timestep ``t`` (extreme values included)."""
-    dt = np.dtype(dtype)
-    if dt == np.bool_:
-        return np.array([[True, False, True], [t % 2 == 0, True, False]])
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        return np.array([[info.min, info.max, t], [1, 0, info.max - t]], dtype=dt)
-    if dt.kind == "f":
-        info = np.finfo(dt)
-        return np.array([[info.min, info.max, t + 0.5], [np.inf, -0.0, info.tiny]], dtype=dt)
-    return np.array([[1 + 2j, -3.5j, t], [np.inf + 1j, 0, 1e30 - 1e-30j]], dtype=dt)
-
-
 def test_every_dtype_arrives_intact(simulation):
-    sim = simulation(f'''
-DTYPES = {DTYPES!r}
-''' + inspect.getsource(dtype_values) + '''
-
-meta = {d: {"global_shape": (2, 3), "chunk_shape": (1, 3), "chunk_position": (rank, 0)} for d in DTYPES}
-meta.update({d + "-declared": dict(meta[d], dtype=d) for d in DTYPES})
-with Bridge(comm, meta, timeout=20) as b:
-    for t in range(2):
-        for d in DTYPES:
-            b.send(d, dtype_values(d, t)[rank:rank + 1], t)
-            b.send(d + "-declared", dtype_values(d, t)[rank:rank + 1], t)
-''')
+    sim = simulation("every_dtype.py")
     d = Deisa(timeout=30)
     seen = {}
     names = DTYPES + [n + "-declared" for n in DTYPES]
@@ -513,17 +426,7 @@ with Bridge(comm, meta, timeout=20) as b:
 
 def test_two_dimensional_grid_of_unequal_blocks(simulation):
     """A 2 x 2 grid over (5, 7): rows of 3 and 2 cells, columns of 4 and 3 cells."""
-    sim = simulation('''
-i, j = rank // 2, rank % 2
-rows, cols = (slice(0, 3), slice(3, 5))[i], (slice(0, 4), slice(4, 7))[j]
-G = np.arange(35, dtype=np.float32).reshape(5, 7)
-block = G[rows, cols]
-with Bridge(comm, {"g": {"global_shape": (5, 7), "chunk_shape": block.shape, "chunk_position": (i, j)},
-                   "gf": {"global_shape": (5, 7), "chunk_shape": block.shape, "chunk_position": (i, j)}}, timeout=20) as b:
-    for t in range(2):
-        b.send("g", block + 100 * t, t)
-        b.send("gf", np.asfortranarray(block + 100 * t), t)
-''', ranks=4)
+    sim = simulation("grid_of_unequal_blocks.py", ranks=4)
     d = Deisa(timeout=30)
     seen = {}
 
@@ -547,12 +450,7 @@ with Bridge(comm, {"g": {"global_shape": (5, 7), "chunk_shape": block.shape, "ch
 
 
 def test_three_dimensional_fortran_blocks(simulation):
-    sim = simulation('''
-G = np.arange(2 * 3 * 4, dtype=np.int16).reshape(2, 3, 4)
-with Bridge(comm, {"c": {"global_shape": (2, 3, 4), "chunk_shape": (2, 3, 2), "chunk_position": (0, 0, rank)}},
-            timeout=20) as b:
-    b.send("c", np.asfortranarray(G[:, :, 2 * rank:2 * rank + 2]), 0)
-''')
+    sim = simulation("three_dimensional_fortran_blocks.py")
     d = Deisa(timeout=30)
     seen = []
     d.register_callback(lambda c: seen.append((c[0].compute(), [bl.flags.f_contiguous for bl in blocks_of(c[0])])), "c")
@@ -568,12 +466,7 @@ with Bridge(comm, {"c": {"global_shape": (2, 3, 4), "chunk_shape": (2, 3, 2), "c
 def test_kept_views_are_never_overwritten_by_later_timesteps(simulation):
     """Arrays kept by the analytics past their window hold their shared memory: later
     timesteps, with a pool that must recycle memory, never write into it."""
-    sim = simulation('''
-with Bridge(comm, {"x": {"global_shape": (2, 128, 256), "chunk_shape": (1, 128, 256), "chunk_position": (rank, 0, 0)}},
-            timeout=20) as b:
-    for t in range(12):
-        b.send("x", np.full((1, 128, 256), t * 10 + rank, dtype=np.float64), t)
-''')
+    sim = simulation("twelve_timesteps_of_256KiB.py")
     # one timestep is 2 x 256 KiB; the pool holds 6 of them: 3 kept + those in flight
     d = Deisa(timeout=30, pool_size="3MiB")
     kept, checks = [], []
@@ -600,12 +493,7 @@ def test_timesteps_at_changing_strides_arrive_intact(simulation):
     every guess, right (1 -> 2, 5 -> 8) or wrong (8 -> 9, 9 -> 20), gives the right blocks in
     the right places, in windows too."""
     steps = [0, 1, 2, 5, 8, 9, 20, 21]
-    sim = simulation(f'''
-with Bridge(comm, {{"x": {{"global_shape": (3, 4), "chunk_shape": (1, 4), "chunk_position": (rank, 0)}}}},
-            timeout=20) as b:
-    for t in {steps}:
-        b.send("x", np.full((1, 4), t * 10 + rank, dtype=np.float64), t)
-''', ranks=3)
+    sim = simulation("timesteps_at_changing_strides.py", ranks=3, args=steps)
     d = Deisa(timeout=30)
     seen = []
 
@@ -684,11 +572,7 @@ def test_callbacks_compute_on_a_dask_distributed_cluster(simulation):
     workers are other processes: the blocks travel to them as their data."""
     from distributed import LocalCluster
 
-    sim = simulation('''
-with Bridge(comm, {"x": {"global_shape": (8,), "chunk_shape": (4,), "chunk_position": (rank,)}}, timeout=20) as b:
-    for t in range(3):
-        b.send("x", np.arange(4.0) + 4 * rank + 10 * t, t)
-''')
+    sim = simulation("two_ranks_float64_vectors.py")
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         d = Deisa(timeout=60, scheduler=cluster.scheduler_address)
         seen = []

@@ -13,6 +13,7 @@ import deisa._native as native
 from native_build import deisa_cli
 
 ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
 
 
 def test_no_file_generated_from_the_abi_description_is_stale():
@@ -58,9 +59,8 @@ def test_pkg_config_gives_the_library_version_and_flags():
 
 
 @pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
-def test_the_header_compiles_as_c_and_cplusplus(tmp_path):
-    src = tmp_path / "use.c"
-    src.write_text('#include <deisa.h>\nint main(void) { deisa_bridge *b = 0; return deisa_bridge_free(b); }\n')
+def test_the_header_compiles_as_c_and_cplusplus():
+    src = PROGRAMS / "header_user.c"
     include = str(deisa_cli("--include-dir"))
     for compiler, extra in (("cc", ["-std=c99", "-pedantic"]), ("c++", ["-x", "c++", "-std=c++11", "-pedantic"])):
         result = subprocess.run([compiler, *extra, "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", include, str(src)],
@@ -71,14 +71,9 @@ def test_the_header_compiles_as_c_and_cplusplus(tmp_path):
 @pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
 @pytest.mark.parametrize("wanted, found", [("0.2", True), ("1.0", False)])
 def test_find_package_checks_the_version(tmp_path, wanted, found):
-    (tmp_path / "CMakeLists.txt").write_text(
-        "cmake_minimum_required(VERSION 3.18)\nproject(probe LANGUAGES C)\n"
-        f"find_package(Deisa {wanted} REQUIRED)\n"
-        "add_executable(probe probe.c)\ntarget_link_libraries(probe PRIVATE Deisa::deisa)\n")
-    (tmp_path / "probe.c").write_text('#include <deisa.h>\n#include <stdio.h>\n'
-                                      'int main(void) { puts(deisa_version()); return 0; }\n')
-    configure = subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
-                                f"-DDeisa_DIR={deisa_cli('--cmake-dir')}"], capture_output=True, text=True)
+    configure = subprocess.run(["cmake", "-S", str(PROGRAMS / "find_package_probe"), "-B", str(tmp_path / "build"),
+                                f"-DDEISA_VERSION_WANTED={wanted}", f"-DDeisa_DIR={deisa_cli('--cmake-dir')}"],
+                               capture_output=True, text=True)
     if not found:
         assert configure.returncode != 0
         assert native.lib().deisa_version().decode() in configure.stderr and "Deisa" in configure.stderr

@@ -10,16 +10,9 @@ from conftest import segments_of
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
 
-TWO_RANKS = '''
-b = Bridge(comm, {"array": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=60)
-for t in range(5):
-    b.send("array", np.array([[t * (rank + 1)]], dtype=np.int32), t)
-b.close(5)
-'''
-
 
 def test_sum_and_mean(simulation):
-    sim = simulation(TWO_RANKS)
+    sim = simulation("two_ranks_int32.py")
     d = Deisa(timeout=60)
     seen = []
 
@@ -38,7 +31,7 @@ def test_sum_and_mean(simulation):
 
 
 def test_window_of_two(simulation):
-    sim = simulation(TWO_RANKS)
+    sim = simulation("two_ranks_int32.py")
     d = Deisa(timeout=60)
     lengths, diffs = [], []
 
@@ -55,21 +48,9 @@ def test_window_of_two(simulation):
     assert diffs == [3, 3, 3, 3]
 
 
-ALTERNATING = '''
-decl = {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}
-b = Bridge(comm, {"array1": decl, "array2": decl}, timeout=60)
-for t in range(5):
-    if EVERY or t % 2 == 0:
-        b.send("array1", np.array([[t]], dtype=np.int32), t)
-    if EVERY or t % 2 == 1:
-        b.send("array2", np.array([[t]], dtype=np.int32), t)
-b.close(5)
-'''
-
-
 @pytest.mark.parametrize("every, expected_or, expected_and", [(False, 4, 0), (True, 5, 5)])
 def test_or_and_firing(simulation, every, expected_or, expected_and):
-    sim = simulation(f"EVERY = {every}\n" + ALTERNATING)
+    sim = simulation("alternating_arrays.py", args=["--every"] if every else [])
     d = Deisa(timeout=60)
     runs = {"or": [], "and": []}
 
@@ -91,11 +72,7 @@ def test_or_and_firing(simulation, every, expected_or, expected_and):
 
 
 def test_only_one_timestep(simulation):
-    sim = simulation('''
-b = Bridge(comm, {"array": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=60)
-b.send("array", np.array([[3 * (rank + 1)]], dtype=np.int32), 3)
-b.close(5)
-''')
+    sim = simulation("one_timestep.py")
     d = Deisa(timeout=60)
     seen = []
     d.register_callback(lambda array: seen.append((array[0].t, int(array[0].sum().compute()))), "array")
@@ -105,13 +82,7 @@ b.close(5)
 
 
 def test_logical_flow_violation(simulation):
-    sim = simulation('''
-b = Bridge(comm, {"array": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=60)
-steps = [1, 2] if rank == 0 else [2]
-for t in steps:
-    b.send("array", np.array([[t]], dtype=np.int32), t)
-b.close()
-''')
+    sim = simulation("rank_1_skipping_timestep_1.py")
     d = Deisa(timeout=60)
     seen = []
     d.register_callback(lambda array: seen.append(array[0].t), "array")
@@ -124,17 +95,7 @@ b.close()
 
 
 def test_send_back_in_time_is_refused(simulation):
-    sim = simulation('''
-b = Bridge(comm, {"array": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=60)
-b.send("array", np.array([[2]], dtype=np.int32), 2)
-try:
-    b.send("array", np.array([[1]], dtype=np.int32), 1)
-    report(error=None)
-except ValueError as e:
-    report(error=str(e))
-b.send("array", np.array([[3]], dtype=np.int32), 3)
-b.close()
-''')
+    sim = simulation("send_back_in_time.py")
     d = Deisa(timeout=60)
     seen = []
     d.register_callback(lambda array: seen.append((array[0].t, int(array[0].sum().compute()))), "array")
@@ -146,18 +107,7 @@ b.close()
 
 
 def test_feedback_same_answer_on_every_rank(simulation):
-    sim = simulation('''
-b = Bridge(comm, {"array": {"global_shape": (1, 2), "chunk_shape": (1, 1), "chunk_position": (0, rank)}}, timeout=60)
-b.send("array", np.array([[0]], dtype=np.int32), 0)
-b.send("array", np.array([[1]], dtype=np.int32), 1)   # returns once t=0's callbacks ran
-first = b.get("foo", 0)
-missing = b.get("foo", 99)
-b.send("array", np.array([[2]], dtype=np.int32), 2)   # returns once t=1's callbacks ran
-second = b.get("foo", 1)
-everything = b.get("foo")
-b.close()
-report(first=first, missing=missing, second=second, everything=everything)
-''')
+    sim = simulation("feedback_read_between_sends.py")
     d = Deisa(timeout=60)
 
     @d.register("array")
@@ -175,15 +125,7 @@ report(first=first, missing=missing, second=second, everything=everything)
 
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="mpirun not installed")
 def test_four_ranks_under_mpirun(simulation):
-    sim = simulation('''
-from mpi4py import MPI
-comm = MPI.COMM_WORLD
-rank = comm.Get_rank()
-b = Bridge(comm, {"array": {"global_shape": (2, 2), "chunk_shape": (1, 1), "chunk_position": (rank // 2, rank % 2)}}, timeout=60)
-for t in range(5):
-    b.send("array", np.array([[(rank + 1) * t]], dtype=np.int64), t)
-b.close(5)
-''', ranks=4, mpirun=True)
+    sim = simulation("four_ranks_under_mpirun.py", ranks=4, mpirun=True)
     d = Deisa(timeout=90)
     seen = []
 
@@ -200,14 +142,7 @@ b.close(5)
 
 
 def test_pool_recycles_over_many_timesteps(simulation):
-    sim = simulation('''
-b = Bridge(comm, {"array": {"global_shape": (1024, 1024), "chunk_shape": (1024, 1024), "chunk_position": (0, 0)}}, timeout=60)
-block = np.zeros((1024, 1024), dtype=np.float32)
-for t in range(240):
-    block[0, 0] = t
-    b.send("array", block, t)
-b.close()
-''', ranks=1)
+    sim = simulation("one_rank_240_timesteps_of_4MiB.py", ranks=1)
     d = Deisa(timeout=60, pool_size="80MiB")
     firsts = []
 

@@ -9,19 +9,11 @@ import socket
 import stat
 import tempfile
 
-import numpy as np
 import pytest
 
 from deisa import Deisa
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
-
-SIM = '''
-b = Bridge(comm, {"array": {"global_shape": (4, 4), "chunk_shape": (2, 4), "chunk_position": (rank, 0)}}, timeout=60)
-for t in range(4):
-    b.send("array", np.full((2, 4), t * (rank + 1), dtype=np.float64), t)
-b.close()
-'''
 
 
 def _mode(path):
@@ -29,7 +21,7 @@ def _mode(path):
 
 
 def test_rendezvous_socket_and_segments_are_private(simulation, run_dir):
-    sim = simulation(SIM)
+    sim = simulation("two_ranks_float64_rows.py")
     d = Deisa(timeout=60)
     modes = {}
 
@@ -75,7 +67,7 @@ def test_garbage_on_the_socket_does_not_hurt_the_run(simulation, run_dir):
                     s.sendall(payload)
         sums.append(float(array[0].sum().compute()))
 
-    sim = simulation(SIM)
+    sim = simulation("two_ranks_float64_rows.py")
     d.execute_callbacks()
     sim.wait()
     assert sums == [t * 3 * 8 for t in range(4)]

@@ -4,26 +4,18 @@ Constructor validation is checked in-process (it fails before connecting); every
 needs a running analytics uses real simulation processes.
 """
 
+import json
 import re
+import types
 
 import numpy as np
 import pytest
 
 from conftest import launch_ranks, segments_of
 from deisa import Bridge, Deisa, Window
+from deisa.testing import Comm
 
 pytestmark = pytest.mark.usefixtures("no_leftover_shm")
-
-
-class Comm:
-    def __init__(self, rank=0, size=2):
-        self.rank, self.size = rank, size
-
-    def Get_rank(self):
-        return self.rank
-
-    def Get_size(self):
-        return self.size
 
 
 GOOD = {"global_shape": (4, 6), "chunk_shape": (4, 3), "chunk_position": (0, 0)}
@@ -85,123 +77,30 @@ BAD_METADATA = {
 def test_bad_metadata_gets_a_named_error(run_dir, case):
     metadata, exc, words = BAD_METADATA[case]
     with pytest.raises(exc) as e:
-        Bridge(Comm(), metadata, timeout=1)
+        Bridge(Comm(0, 2), metadata, timeout=1)
     assert type(e.value) is exc, f"{case}: {type(e.value).__name__}: {e.value}"
     for w in words:
         assert w in str(e.value), f"{case}: {w!r} not in {str(e.value)!r}"
 
 
 def test_rank_outside_world_is_refused(run_dir):
+    # A communicator that says rank 2 of 2 (deisa.testing.Comm refuses to be one).
+    broken = types.SimpleNamespace(Get_rank=lambda: 2, Get_size=lambda: 2)
     with pytest.raises(ValueError, match="rank 2.*size 2"):
-        Bridge(Comm(rank=2, size=2), meta(), timeout=1)
+        Bridge(broken, meta(), timeout=1)
 
 
 def test_bad_timeout_is_refused(run_dir):
     with pytest.raises(ValueError, match="timeout"):
-        Bridge(Comm(), meta(), timeout=0)
+        Bridge(Comm(0, 2), meta(), timeout=0)
 
 
 def test_bad_failure_policy_is_refused(run_dir):
     with pytest.raises(ValueError, match="on_analytics_failure"):
-        Bridge(Comm(), meta(), timeout=1, on_analytics_failure="ignore")
+        Bridge(Comm(0, 2), meta(), timeout=1, on_analytics_failure="ignore")
 
 
 # -------------------------------------------------------------------- a run full of mistakes
-
-MISTAKES = '''
-from deisa import Bridge, ContractError
-
-results = {}
-
-def attempt(label, fn):
-    try:
-        fn()
-        results[label] = None
-    except Exception as e:
-        results[label] = [type(e).__name__, str(e), isinstance(e, ContractError)]
-
-# Every bad constructor input first: none of them may disturb the real bridge below.
-good = {"global_shape": (4, 6), "chunk_shape": (4, 3), "chunk_position": (0, rank)}
-attempt("comm None", lambda: Bridge(None, {"a": good}, timeout=5))
-attempt("not a mapping", lambda: Bridge(comm, [("a", good)], timeout=5))
-attempt("missing key", lambda: Bridge(comm, {"a": {"global_shape": (4, 6), "chunk_shape": (4, 3)}}, timeout=5))
-attempt("outside grid", lambda: Bridge(comm, {"a": dict(good, chunk_position=(0, 4))}, timeout=5))
-
-if rank == 0:   # tuples and lists
-    a_meta = {"global_shape": [4, 6], "chunk_shape": (4, 3), "chunk_position": [0, 0]}
-    d_meta = {"global_shape": (2, 2), "chunk_shape": [2, 1], "chunk_position": (0, 0), "dtype": "float32"}
-else:           # 1-D numpy integer arrays
-    a_meta = {"global_shape": np.array([4, 6]), "chunk_shape": np.array([4, 3], dtype=np.int32),
-              "chunk_position": np.array([0, 1], dtype=np.uint8)}
-    d_meta = {"global_shape": np.array([2, 2]), "chunk_shape": np.array([2, 1]), "chunk_position": np.array([0, 1]),
-              "dtype": np.float32}
-
-def A(t):
-    return (np.arange(24, dtype=np.float64).reshape(4, 6) + 100 * t)[:, 3 * rank:3 * rank + 3]
-
-def D(t):
-    return (np.array([[1, 2], [3, 4]], dtype=np.float32) * (t + 1))[:, rank:rank + 1]
-
-with Bridge(comm, {"a": a_meta, "d": d_meta}, timeout=20) as b:
-    attempt("undeclared", lambda: b.send("zzz", A(0), 0))
-    attempt("wrong shape", lambda: b.send("a", np.zeros((3, 4)), 0))
-    attempt("wrong ndim", lambda: b.send("a", np.zeros(12), 0))
-    attempt("declared dtype", lambda: b.send("d", D(0).astype(np.float64), 0))
-    attempt("name not str", lambda: b.send(b"a", A(0), 0))
-    attempt("timestep not int", lambda: b.send("a", A(0), "0"))
-    attempt("unsupported dtype", lambda: b.send("a", A(0).astype(object), 0))
-    b.send("a", A(0), 0)
-    b.send("d", D(0), 0)
-    attempt("twice", lambda: b.send("a", A(0), 0))
-
-    # t=1: non-contiguous input (every other column of a bigger array)
-    big = np.full((4, 6), -1.0)
-    big[:, ::2] = A(1)
-    assert not big[:, ::2].flags.c_contiguous and not big[:, ::2].flags.f_contiguous
-    b.send("a", big[:, ::2], 1)
-    dbig = np.full((4, 2), -1, dtype=np.float32)
-    dbig[::2, ::2] = D(1)
-    b.send("d", dbig[::2, ::2], 1)
-
-    # t=2: Fortran-ordered input
-    b.send("a", np.asfortranarray(A(2)), 2)
-    b.send("d", np.asfortranarray(D(2)), 2)
-
-    # t=3: 'a' has no declared dtype: the first rank's dtype at this timestep decides
-    if rank == 0:
-        b.send("a", A(3), 3)
-        open("rank0-sent-t3", "w").close()
-    else:
-        while not os.path.exists("rank0-sent-t3"):
-            time.sleep(0.01)
-        attempt("other rank's dtype", lambda: b.send("a", A(3).astype(np.float32), 3))
-        b.send("a", A(3), 3)
-    b.send("d", D(3), 3)
-
-    attempt("older", lambda: b.send("a", A(2), 2))
-    b.send("a", A(4), 4)
-    b.send("d", D(4), 4)
-    attempt("older after newer", lambda: b.send("d", D(3), 3))
-    # Contiguous blocks like the ones already sent take send()'s short way: the same errors
-    attempt("again: wrong shape", lambda: b.send("a", np.zeros((3, 4)), 5))
-    attempt("again: other dtype", lambda: b.send("d", np.ascontiguousarray(D(5), dtype=np.float64), 5))
-    attempt("again: twice", lambda: b.send("a", np.ascontiguousarray(A(4)), 4))
-    attempt("again: older", lambda: b.send("d", np.ascontiguousarray(D(3)), 3))
-    attempt("again: timestep beyond 64 bits", lambda: b.send("a", np.ascontiguousarray(A(5)), 1 << 63))
-    a5 = np.ascontiguousarray(A(5))
-    a5.flags.writeable = False  # a read-only block
-    b.send("a", a5, 5)
-    b.send("d", np.ascontiguousarray(D(5)), 5)
-    # leaving the with block closes the bridge
-
-attempt("send after close", lambda: b.send("a", A(6), 6))
-attempt("again: send after close", lambda: b.send("a", np.ascontiguousarray(A(6)), 6))
-attempt("get after close", lambda: b.get("foo", 0))
-attempt("close again", lambda: b.close())
-attempt("close again with timestep", lambda: b.close(7))
-report(**results)
-'''
-
 
 def expected_a(t):
     return np.arange(24, dtype=np.float64).reshape(4, 6) + 100 * t
@@ -216,7 +115,7 @@ def mistakes_run(tmp_path_factory):
     """One run (two ranks) making every mistake; the tests below look at its reports."""
     run_dir = tmp_path_factory.mktemp("mistakes")
     rendezvous = str(run_dir / ".deisa")
-    sim = launch_ranks(run_dir, MISTAKES, ranks=2, env={"DEISA_RENDEZVOUS": rendezvous})
+    sim = launch_ranks(run_dir, "every_mistake.py", ranks=2, env={"DEISA_RENDEZVOUS": rendezvous})
     d = Deisa(timeout=30, rendezvous=rendezvous)
     seen = {}
 
@@ -302,15 +201,6 @@ def test_close_is_idempotent(mistakes_run):
 
 # -------------------------------------------------------------------- layouts of several ranks
 
-LAYOUT = '''
-try:
-    b = Bridge(comm, {"temp": DECLS[rank]}, timeout=20)
-    report(error=None)
-    b.close()
-except Exception as e:
-    report(error=[type(e).__name__, str(e)])
-'''
-
 LAYOUT_ERRORS = {
     "overlap": ([{"global_shape": (4, 6), "chunk_shape": (4, 3), "chunk_position": (0, 0)},
                  {"global_shape": (4, 6), "chunk_shape": (4, 3), "chunk_position": (0, 0)}],
@@ -340,7 +230,7 @@ LAYOUT_ERRORS = {
 @pytest.mark.parametrize("case", list(LAYOUT_ERRORS))
 def test_layout_errors_reach_every_bridge_and_the_analytics(simulation, case):
     decls, words = LAYOUT_ERRORS[case]
-    sim = simulation(f"DECLS = {decls!r}\n" + LAYOUT, ranks=len(decls))
+    sim = simulation("declaring_a_layout.py", ranks=len(decls), args=[json.dumps(decls)])
     d = Deisa(timeout=20)
     d.register_callback(lambda temp: None, "temp")
     with pytest.raises(ValueError) as e:
@@ -355,19 +245,7 @@ def test_layout_errors_reach_every_bridge_and_the_analytics(simulation, case):
 
 
 def test_lists_and_numpy_arrays_give_the_same_layout(simulation):
-    sim = simulation('''
-if rank == 0:
-    m = {"global_shape": [100], "chunk_shape": [34], "chunk_position": [0]}
-elif rank == 1:
-    m = {"global_shape": np.array([100]), "chunk_shape": np.array([33], dtype=np.int16), "chunk_position": np.array([1])}
-else:
-    m = {"global_shape": (np.int64(100),), "chunk_shape": (np.uint32(33),), "chunk_position": (np.int8(2),)}
-start = [0, 34, 67][rank]
-n = m["chunk_shape"][0]
-with Bridge(comm, {"x": m}, timeout=20) as b:
-    for t in range(2):
-        b.send("x", np.arange(start, start + n, dtype=np.int64) * (t + 1), t)
-''', ranks=3)
+    sim = simulation("shapes_as_lists_and_numpy_arrays.py", ranks=3)
     d = Deisa(timeout=30)
     seen = {}
     d.register_callback(lambda x: seen.__setitem__(x[0].t, (x[0].chunks, x[0].compute())), "x")
@@ -381,19 +259,7 @@ with Bridge(comm, {"x": m}, timeout=20) as b:
 
 def test_with_block_closes_the_bridge_on_an_exception(simulation):
     """An exception inside ``with Bridge(...)`` still closes the bridge: the analytics ends."""
-    sim = simulation('''
-try:
-    with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20) as b:
-        b.send("x", np.array([rank + 1]), 0)
-        raise KeyError("simulation bug")
-except KeyError:
-    pass
-try:
-    b.send("x", np.array([rank + 1]), 1)
-    report(after=None)
-except RuntimeError as e:
-    report(after=str(e))
-''')
+    sim = simulation("exception_inside_with_bridge.py")
     d = Deisa(timeout=20)
     seen = []
     d.register_callback(lambda x: seen.append((x[0].t, x[0].compute().tolist())), "x")
@@ -406,42 +272,8 @@ except RuntimeError as e:
 
 # -------------------------------------------------------------------- buffer(), timesteps, get()
 
-BUFFERS = '''
-results = {}
-
-def attempt(label, fn):
-    try:
-        fn()
-        results[label] = None
-    except Exception as e:
-        results[label] = [type(e).__name__, str(e)]
-
-def fill(name, t, dtype=None, value=None, fail=False):
-    with b.buffer(name, t, dtype=dtype) as block:
-        block[...] = value
-        if fail:
-            raise KeyError("simulation bug while writing")
-
-meta = {"global_shape": (2, 3), "chunk_shape": (1, 3), "chunk_position": (rank, 0)}
-b = Bridge(comm, {"typed": dict(meta, dtype="int32"), "untyped": meta}, timeout=20)
-attempt("undeclared", lambda: fill("zzz", 0, value=1))
-attempt("no dtype", lambda: fill("untyped", 0, value=1))
-if ABANDON:
-    attempt("raises inside", lambda: fill("typed", 0, value=-1, fail=True))
-fill("typed", 0, value=rank + 1)                       # an abandoned block does not count
-fill("untyped", 0, dtype=np.float32, value=rank + 0.5)
-attempt("twice", lambda: fill("typed", 0, value=9))
-attempt("wrong dtype", lambda: fill("typed", 1, dtype=np.float64, value=9))
-fill("typed", 1, value=10 * (rank + 1))
-b.send("untyped", np.full((1, 3), rank + 1.5, dtype=np.float32), 1)
-b.close()
-attempt("after close", lambda: fill("typed", 2, value=0))
-report(**results)
-'''
-
-
 def run_buffers(simulation, abandon):
-    sim = simulation(f"ABANDON = {abandon}\n" + BUFFERS)
+    sim = simulation("buffer_mistakes.py", args=["--abandon"] if abandon else [])
     d = Deisa(timeout=20)
     seen = {}
 
@@ -478,25 +310,7 @@ def test_buffer_abandoned_then_sent_again(simulation):
 
 
 def test_timesteps_are_signed_64_bit(simulation):
-    sim = simulation('''
-results = {}
-
-def attempt(label, fn):
-    try:
-        fn()
-        results[label] = None
-    except Exception as e:
-        results[label] = [type(e).__name__, str(e)]
-
-b = Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20)
-for t in (-(2 ** 63), -5, np.int64(-1), np.int32(7), 2 ** 63 - 1):
-    b.send("x", np.array([rank], dtype=np.int8), t)
-attempt("too big", lambda: b.send("x", np.array([rank], dtype=np.int8), 2 ** 63))
-attempt("float", lambda: b.send("x", np.array([rank], dtype=np.int8), 3.0))
-attempt("bool", lambda: b.send("x", np.array([rank], dtype=np.int8), True))
-b.close()
-report(**results)
-''')
+    sim = simulation("extreme_timesteps.py")
     d = Deisa(timeout=20)
     seen = []
     d.register_callback(lambda x: seen.append((x[0].t, x[0].compute().tolist())), "x")
@@ -510,24 +324,7 @@ report(**results)
 
 
 def test_get_argument_errors(simulation):
-    sim = simulation('''
-results = {}
-
-def attempt(label, fn):
-    try:
-        results[label] = ["ok", repr(fn())]
-    except Exception as e:
-        results[label] = [type(e).__name__, str(e)]
-
-with Bridge(comm, {"x": {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}}, timeout=20) as b:
-    attempt("key not str", lambda: b.get(5, 0))
-    attempt("empty key", lambda: b.get("", 0))
-    attempt("timestep not int", lambda: b.get("k", "0"))
-    attempt("unknown key", lambda: b.get("nothing", 0, default=17))
-    attempt("unknown key, no timestep", lambda: b.get("nothing"))
-    b.send("x", np.array([rank]), 0)
-report(**results)
-''')
+    sim = simulation("get_mistakes.py")
     d = Deisa(timeout=20)
     d.register_callback(lambda x: None, "x")
     d.execute_callbacks()
@@ -542,7 +339,7 @@ report(**results)
 def test_ranks_declaring_different_dtypes(simulation):
     decls = [{"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (0,), "dtype": "float32"},
              {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (1,), "dtype": "float64"}]
-    sim = simulation(f"DECLS = {decls!r}\n" + LAYOUT)
+    sim = simulation("declaring_a_layout.py", args=[json.dumps(decls)])
     d = Deisa(timeout=20)
     d.register_callback(lambda temp: None, "temp")
     with pytest.raises(TypeError) as e:
@@ -556,24 +353,7 @@ def test_ranks_declaring_different_dtypes(simulation):
 
 def test_ranks_owning_different_arrays_or_none(simulation):
     """Rank 2 owns no block at all (it only closes); 'solo' lives on rank 0 alone."""
-    sim = simulation('''
-arrays = {}
-if rank < 2:
-    arrays["x"] = {"global_shape": (2,), "chunk_shape": (1,), "chunk_position": (rank,)}
-if rank == 0:
-    arrays["solo"] = {"global_shape": (3,), "chunk_shape": (3,), "chunk_position": (0,)}
-with Bridge(comm, arrays, timeout=20) as b:
-    for t in range(3):
-        if rank < 2:
-            b.send("x", np.array([t + rank], dtype=np.int64), t)
-        if rank == 0:
-            b.send("solo", np.arange(3) * t, t)
-    if rank == 2:
-        try:
-            b.send("x", np.array([0]), 0)
-        except ContractError as e:
-            report(error=str(e))
-''', ranks=3)
+    sim = simulation("ranks_owning_different_arrays.py", ranks=3)
     d = Deisa(timeout=20)
     seen = []
     d.register_callback(lambda x, solo: seen.append((x[0].t, x[0].compute().tolist(), solo[0].compute().tolist())),
