@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Deisa.Model;
 
@@ -12,7 +11,7 @@ namespace Deisa.Model;
 /// digits, decimal point, exponent); a unit alone means one of it; the product is truncated
 /// to an integer. The one parser of sizes for every door (C#, C, Python, <c>$DEISA_POOL_SIZE</c>).
 /// </summary>
-public static partial class ByteSize
+public static class ByteSize
 {
     private static readonly Dictionary<string, double> Units = new(StringComparer.Ordinal)
     {
@@ -23,9 +22,45 @@ public static partial class ByteSize
         ["ti"] = 1L << 40, ["tib"] = 1L << 40, ["pi"] = 1L << 50, ["pib"] = 1L << 50,
     };
 
-    /// <summary>A number as Python's float() reads one (ASCII digits), with surrounding whitespace.</summary>
-    [GeneratedRegex(@"^\s*[+-]?(?:(?:\d(?:_?\d)*)?\.\d(?:_?\d)*|\d(?:_?\d)*\.?)(?:[eE][+-]?\d(?:_?\d)*)?\s*$")]
-    private static partial Regex PythonFloat();
+    /// <summary>
+    /// Whether <paramref name="s"/> is a number as Python's float() reads one (ASCII digits):
+    /// whitespace, a sign, digits with single underscores between them, a decimal point with
+    /// digits on at least one side, an exponent, whitespace.
+    /// </summary>
+    private static bool IsPythonFloat(ReadOnlySpan<char> s)
+    {
+        s = s.Trim();
+        int at = 0;
+        if (at < s.Length && s[at] is '+' or '-') at++;
+        int whole = Digits(s, ref at), fraction = 0;
+        if (at < s.Length && s[at] == '.')
+        {
+            at++;
+            fraction = Digits(s, ref at);
+        }
+        if (whole < 0 || fraction < 0 || whole + fraction == 0) return false;
+        if (at < s.Length && s[at] is 'e' or 'E')
+        {
+            at++;
+            if (at < s.Length && s[at] is '+' or '-') at++;
+            if (Digits(s, ref at) <= 0) return false;
+        }
+        return at == s.Length;
+    }
+
+    /// <summary>Reads digits with single underscores between them: how many digits, or -1 if
+    /// an underscore is not between two digits.</summary>
+    private static int Digits(ReadOnlySpan<char> s, ref int at)
+    {
+        int n = 0;
+        while (at < s.Length)
+        {
+            if (char.IsAsciiDigit(s[at])) { n++; at++; }
+            else if (s[at] == '_' && n > 0 && at + 1 < s.Length && char.IsAsciiDigit(s[at + 1])) at++;
+            else break;
+        }
+        return n;
+    }
 
     /// <summary>The bytes of <paramref name="text"/>, which must be a positive size.</summary>
     /// <param name="text">The size.</param>
@@ -38,7 +73,7 @@ public static partial class ByteSize
         int end = s.Length;
         while (end > 0 && char.IsLetter(s[end - 1])) end--;
         string number = s[..end], unit = s[end..];
-        if (!PythonFloat().IsMatch(number) || !double.TryParse(number.Replace("_", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out double n))
+        if (!IsPythonFloat(number) || !double.TryParse(number.Replace("_", ""), NumberStyles.Float, CultureInfo.InvariantCulture, out double n))
             throw Invalid(text, what, $"could not interpret '{number}' as a number");
         if (!Units.TryGetValue(unit.ToLowerInvariant(), out double multiplier))
             throw Invalid(text, what, $"could not interpret '{unit}' as a byte unit (B, kB, MB, GB, TB, PB or KiB, MiB, GiB, TiB, PiB)");

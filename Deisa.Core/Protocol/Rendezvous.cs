@@ -71,17 +71,27 @@ public sealed class Rendezvous
     }
 
     /// <summary>The record, or null if there is none or it is unreadable.</summary>
+    /// <remarks>Every rank reads it, with the DOM reader rather than the serializer that writes
+    /// it: loading the serializer for this one read made each rank's resident memory grow by
+    /// more than half a megabyte (docs/design.md §6). The names are the record's, as the
+    /// serializer writes them.</remarks>
     public RendezvousInfo? TryRead()
     {
         try
         {
-            var info = JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), ProtocolJson.Default.RendezvousInfo);
-            return info is { Session: not null, Token: not null, Address: not null } ? info : null;
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(FilePath));
+            var r = doc.RootElement;
+            return new RendezvousInfo(r.GetProperty(Name(nameof(RendezvousInfo.Session))).GetString()!,
+                r.GetProperty(Name(nameof(RendezvousInfo.Token))).GetString()!,
+                r.GetProperty(Name(nameof(RendezvousInfo.Address))).GetString()!,
+                r.GetProperty(Name(nameof(RendezvousInfo.Pid))).GetInt32());
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             return null;
         }
+
+        static string Name(string property) => JsonNamingPolicy.SnakeCaseLower.ConvertName(property);
     }
 
     /// <summary>The record of a live analytics, or null.</summary>

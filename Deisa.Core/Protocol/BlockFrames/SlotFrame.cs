@@ -34,7 +34,7 @@ public sealed record SlotFrame(long Slot, string Segment, long SegmentSize, long
         bool all = r.Int32() != 0;
         int n = r.Int32();
         if (n < 0 || n > MaxRetired) throw new InvalidDataException($"slot frame lists {n} retired segments");
-        var retired = new string[n];
+        var retired = n == 0 ? [] : new string[n];
         for (int i = 0; i < n; i++) retired[i] = r.String();
         r.End();
         return new SlotFrame(slot, segment, size, offset, seq, all, retired);
