@@ -46,7 +46,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     public AnalyticsHost(AnalyticsOptions? options = null)
     {
         options ??= new AnalyticsOptions();
-        options.Validate();
+        AnalyticsRun.Check(options);
         Options = options;
     }
 

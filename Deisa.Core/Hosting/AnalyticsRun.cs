@@ -46,10 +46,18 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// <summary>The rendezvous directory used.</summary>
     public string RendezvousDirectory => _rendezvous.Directory;
 
+    /// <summary>Checks the options as <see cref="StartAsync"/> does, with nothing started:
+    /// their values (<see cref="AnalyticsOptions.Validate"/>) and the listening address.</summary>
+    public static void Check(AnalyticsOptions options)
+    {
+        options.Validate();
+        if (options.Address is { } a) Address.Parse(a, allowRemote: true);
+    }
+
     /// <summary>Starts the actors and the server, and publishes the rendezvous record.</summary>
     public static async Task<AnalyticsRun> StartAsync(AnalyticsOptions options)
     {
-        options.Validate();
+        Check(options);
         long pool = PoolSize.Resolve(options.PoolBytes);
         var rendezvous = new Rendezvous(options.RendezvousDirectory);
         Leftovers.ClaimForNewRun(rendezvous);

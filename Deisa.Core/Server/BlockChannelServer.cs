@@ -104,7 +104,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 if (kind == BlockFrameKind.Commit)
                 {
                     // No reply: the bridge goes on at once. A failure answers the next request.
-                    try { _blocks.CommitAsync(CommitFrame.Read(body.Span)).GetAwaiter().GetResult(); }
+                    try { _blocks.CommitAsync(hello.Rank, CommitFrame.Read(body.Span)).GetAwaiter().GetResult(); }
                     catch (DeisaException e) { failedCommit ??= e; }
                     connection.Served();
                     continue;
@@ -120,8 +120,8 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     }
                     slot = kind switch
                     {
-                        BlockFrameKind.Acquire => Acquire(body, names),
-                        BlockFrameKind.Send => Send(body, names, connection),
+                        BlockFrameKind.Acquire => Acquire(hello.Rank, body, names),
+                        BlockFrameKind.Send => Send(hello.Rank, body, names, connection),
                         BlockFrameKind.Flush => null,
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
                     };
@@ -176,20 +176,20 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         }
     }
 
-    private SlotFrame Acquire(ReadOnlyMemory<byte> body, ArrayNames names)
+    private SlotFrame Acquire(int rank, ReadOnlyMemory<byte> body, ArrayNames names)
     {
         var f = BlockRequestFrame.Read(body.Span, withData: false);
-        var send = new BlockSend(f.Rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        var send = new BlockSend(rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
         return _blocks.AcquireAsync(send, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
     }
 
     /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
-    private SlotFrame Send(ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
+    private SlotFrame Send(int rank, ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
     {
         var f = BlockRequestFrame.Read(body.Span, withData: true);
         var array = names.Of(body.Span[f.Name]);
-        Observer?.Arrives(f.Rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
-        var send = new BlockSend(f.Rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        Observer?.Arrives(rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
+        var send = new BlockSend(rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).
         return _blocks.SendAsync(send, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();

@@ -21,13 +21,13 @@ internal sealed class BlockOperations(HeadActor head, NodeActor node)
     public async Task<SlotFrame> SendAsync(BlockSend send, long timeoutMs, long retiredSeen, ReadOnlyMemory<byte> data, CancellationToken ct) =>
         ToFrame(await RentAsync(send, timeoutMs, retiredSeen, ct, data).ConfigureAwait(false));
 
-    /// <summary>The rank wrote its slot's block (or gives the slot back).</summary>
-    public async Task CommitAsync(CommitFrame commit)
+    /// <summary>Rank <paramref name="rank"/> wrote its slot's block (or gives the slot back).</summary>
+    public async Task CommitAsync(int rank, CommitFrame commit)
     {
         // Both wait until the head was told: a commit carries no reply on the block channel,
         // and the bridge's next request must reach the head after this news.
-        if (commit.Abandon) await node.AbandonAsync(commit.Slot, commit.Rank).ConfigureAwait(false);
-        else await node.CommitAsync(commit.Slot, commit.Rank).ConfigureAwait(false);
+        if (commit.Abandon) await node.AbandonAsync(commit.Slot, rank).ConfigureAwait(false);
+        else await node.CommitAsync(commit.Slot, rank).ConfigureAwait(false);
     }
 
     /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool (into

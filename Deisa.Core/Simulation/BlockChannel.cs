@@ -44,30 +44,30 @@ internal sealed class BlockChannel : IDisposable
     }
 
     /// <summary>A slot for a block of <paramref name="nbytes"/> the rank then writes and commits.</summary>
-    public SlotFrame Acquire(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+    public SlotFrame Acquire(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
         MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen)
     {
         var w = new FrameWriter(_buffer, BlockFrameKind.Acquire);
-        BlockRequestFrame.Write(ref w, rank, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false);
+        BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false);
         return SlotFrame.Read(Call(ref w).Span);
     }
 
     /// <summary>A small block in one call: its bytes go from <paramref name="data"/> into the
     /// frame; the answer is the slot they were written to, already committed.</summary>
-    public SlotFrame Send(int rank, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+    public SlotFrame Send(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
         MemoryOrder order, long timeoutMs, long retiredSeen, ReadOnlySpan<byte> data)
     {
         var w = new FrameWriter(_buffer, BlockFrameKind.Send);
-        BlockRequestFrame.Write(ref w, rank, name, timestep, dtype, shape, order, data.Length, timeoutMs, retiredSeen, data, withData: true);
+        BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, data.Length, timeoutMs, retiredSeen, data, withData: true);
         return SlotFrame.Read(Call(ref w).Span);
     }
 
     /// <summary>The block of <paramref name="slot"/> is written (or, <paramref name="abandon"/>,
     /// given back): sent without waiting; a refusal answers the next request.</summary>
-    public void Commit(int rank, long slot, bool abandon)
+    public void Commit(long slot, bool abandon)
     {
         var w = new FrameWriter(_buffer, BlockFrameKind.Commit);
-        new CommitFrame(rank, slot, abandon).Write(ref w);
+        new CommitFrame(slot, abandon).Write(ref w);
         try { Post(ref w); }
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }

@@ -133,21 +133,20 @@ public sealed class Bridge : IDisposable
     /// (<see cref="DeisaStatus.Type"/>), and every error of <see cref="Send{T}(string, ReadOnlySpan{T}, long)"/>.</exception>
     public void Send<T>(string array, scoped in ReadOnlyTensorSpan<T> block, long t) where T : unmanaged
     {
-        MemoryOrder order;
         lock (_lock)
         {
             var a = Sendable(array, t);
+            var d = a.Declaration;
             var lengths = new long[block.Rank];
-            for (int d = 0; d < lengths.Length; d++) lengths[d] = block.Lengths[d];
-            a.Declaration.CheckShape(lengths);
-            order = a.Declaration.Order;
-        }
-        if (ElementStrides.IsContiguous(block.Lengths, block.Strides, order))
-        {
-            // Already in the declared layout: its memory is the block, one copy as for a span.
-            var dense = MemoryMarshal.CreateReadOnlySpan(in block.GetPinnableReference(), checked((int)block.FlattenedLength));
-            Send(array, dense, t);
-            return;
+            for (int i = 0; i < lengths.Length; i++) lengths[i] = block.Lengths[i];
+            d.CheckShape(lengths);
+            if (ElementStrides.IsContiguous(block.Lengths, block.Strides, d.Order))
+            {
+                // Already in the declared layout: its memory is the block, one copy as for a span.
+                var dense = MemoryMarshal.CreateReadOnlySpan(in block.GetPinnableReference(), checked((int)block.FlattenedLength));
+                SendBytes(a, MemoryMarshal.AsBytes(dense), DTypes.Of<T>(), d.ChunkShape, d.Order, t);
+                return;
+            }
         }
         using var buffer = Acquire(array, t, DTypes.Of<T>());
         block.CopyTo(buffer.AsTensorSpan<T>());
@@ -248,14 +247,14 @@ public sealed class Bridge : IDisposable
         SlotFrame? slot = null;
         // A span cannot be captured by the guard's lambda: the call is guarded by hand.
         if (!_link.IsLost)
-            try { slot = _link.Blocks.Send(Rank, a.NameUtf8, t, dtype, shape, order, TimeoutMs, _segments.RetiredSeen, block); }
+            try { slot = _link.Blocks.Send(a.NameUtf8, t, dtype, shape, order, TimeoutMs, _segments.RetiredSeen, block); }
             catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost) { _link.Lose(e.Message); }
         if (slot is null) _link.Guard(() => { });
         else _segments.Retire(slot);
     }
 
     private void CommitSlot(long slot, bool abandon) =>
-        _link.Guard(() => _link.Blocks.Commit(Rank, slot, abandon)); // its failure answers the next call
+        _link.Guard(() => _link.Blocks.Commit(slot, abandon)); // its failure answers the next call
 
     /// <summary>Announces the send and gets a slot; null when the analytics is gone (no-op send).</summary>
     private SlotFrame? AcquireSlot(DeclaredArray a, long t, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long nbytes)
@@ -263,7 +262,7 @@ public sealed class Bridge : IDisposable
         ConnectLocked();
         SlotFrame? slot = null;
         var shapeCopy = shape.ToArray();
-        _link.Guard(() => slot = _link.Blocks.Acquire(Rank, a.NameUtf8, t, dtype, shapeCopy, order, nbytes, TimeoutMs, _segments.RetiredSeen));
+        _link.Guard(() => slot = _link.Blocks.Acquire(a.NameUtf8, t, dtype, shapeCopy, order, nbytes, TimeoutMs, _segments.RetiredSeen));
         if (slot is not null) _segments.Retire(slot);
         return slot;
     }

@@ -30,12 +30,7 @@ internal static unsafe class AnalyticsExports
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_check")]
     public static int Check(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds) =>
-        NativeCall.Run(() =>
-        {
-            var options = Options(address, rendezvous, maxSimulationAhead, feedbackQueueSize, poolBytes, timeoutSeconds);
-            options.Validate();
-            if (options.Address is { } a) Address.Parse(a, allowRemote: true);
-        });
+        NativeCall.Run(() => AnalyticsRun.Check(Options(address, rendezvous, maxSimulationAhead, feedbackQueueSize, poolBytes, timeoutSeconds)));
 
     /// <summary>The settings of deisa_analytics_start and _check (pool_bytes 0: the default).</summary>
     private static AnalyticsOptions Options(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds) =>

@@ -1,7 +1,7 @@
 namespace Deisa.Protocol.BlockFrames;
 
 /// <summary>The first frame of a block channel connection: the rank and the session token.
-/// Layout: int32 rank; string token.</summary>
+/// Every later frame on the connection is this rank's. Layout: int32 rank; string token.</summary>
 public readonly record struct HelloFrame(int Rank, string Token)
 {
     public void Write(ref FrameWriter w)
