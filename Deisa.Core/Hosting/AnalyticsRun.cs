@@ -70,6 +70,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
             MaxSimulationAhead = options.MaxSimulationAhead,
             FeedbackQueueSize = options.FeedbackQueueSize,
             PoolBytes = pool,
+            Cluster = options.Cluster,
         });
         var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
         head.Node = node;
@@ -77,14 +78,20 @@ public sealed class AnalyticsRun : IAsyncDisposable
         // the control address: blocks are in this node's shared memory.
         var blockChannel = BlockChannelServer.Start(rendezvous.BlockChannelPath(session), token, new BlockOperations(head, node));
         ControlServer server;
-        try { server = await ControlServer.StartAsync(address, token, head, node, blockChannel).ConfigureAwait(false); }
+        // On a cluster the ranks send to their own node's node service instead.
+        var ranksChannel = new RanksChannel(options.Cluster ? Rendezvous.NodeChannelName(session) : blockChannel.Path);
+        try { server = await ControlServer.StartAsync(address, token, head, node, ranksChannel).ConfigureAwait(false); }
         catch (Exception e)
         {
             await blockChannel.DisposeAsync().ConfigureAwait(false);
             if (e is DeisaException) throw;
             throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
         }
-        var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId);
+        var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId)
+        {
+            Host = Environment.MachineName,
+            Cluster = options.Cluster,
+        };
         rendezvous.Publish(info);
         var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
         {
@@ -139,14 +146,16 @@ public sealed class AnalyticsRun : IAsyncDisposable
         _young.Check(); // between timesteps: the collection delays no callback
     }
 
-    /// <summary>Where a block of this node lies in this process.</summary>
+    /// <summary>Where a block of this node lies in this process; 0 for a block of another node
+    /// (a cluster's), which is read on its node.</summary>
     /// <exception cref="DeisaException">The node has no such segment (<see cref="DeisaStatus.Internal"/>).</exception>
     public nint AddressOf(BlockLocation block) =>
-        Node.AddressOf(block.Segment) is { } segment ? segment + (nint)block.Offset
+        Leases.NodeOf(block.Lease) != 0 ? 0
+        : Node.AddressOf(block.Segment) is { } segment ? segment + (nint)block.Offset
         : throw new DeisaException(DeisaStatus.Internal, $"block of lease {block.Lease} is in segment {block.Segment}, which this node's pool does not have");
 
     /// <summary>No view of a block is alive any more.</summary>
-    public void ReleaseBlock(long lease) => Node.Release(lease);
+    public void ReleaseBlock(long lease) => Head.ReleaseBlock(lease);
 
     /// <summary>Sets a feedback value for the simulation.</summary>
     public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Head.SetFeedbackAsync(key, t, value);

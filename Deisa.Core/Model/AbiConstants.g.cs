@@ -29,6 +29,9 @@ public static class AbiConstants
     /// <summary>Longest wait of one deisa_analytics_read_events call, in seconds.</summary>
     public const int MaxWaitSeconds = 3600;
 
+    /// <summary>A block's lease carries the index of the node holding it above this bit (0: the analytics' own node).</summary>
+    public const int LeaseNodeShift = 40;
+
     /// <summary>What a status code means (<c>deisa_status_string</c>); null for a code that is not one.</summary>
     public static string? StatusMessage(DeisaStatus status) => status switch
     {

@@ -21,6 +21,10 @@ public sealed record AnalyticsOptions
     /// <summary>How long to wait for the simulation to register.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The ranks run on a cluster's nodes, whose node services (inside Dask workers) hold
+    /// their blocks; the analytics then listens on TCP (<see cref="Address"/>).</summary>
+    public bool Cluster { get; init; }
+
     /// <summary>Checks the settings (every door's): errors name the setting at fault.</summary>
     public void Validate()
     {
@@ -28,5 +32,7 @@ public sealed record AnalyticsOptions
         if (FeedbackQueueSize < 1) throw DeisaException.Value($"feedback_queue_size must be at least 1 (got {FeedbackQueueSize})");
         if (Timeout <= TimeSpan.Zero) throw DeisaException.Value($"timeout must be positive (got {Timeout.TotalSeconds} s)");
         if (PoolBytes is { } pool) ByteSize.CheckPositive(pool, "pool_size");
+        if (Cluster && (Address is null || Address.StartsWith("unix:", StringComparison.Ordinal)))
+            throw DeisaException.Value($"on a cluster the analytics listens on TCP for the nodes: give an address such as 'tcp://<this host's address>:0' (got {Address ?? "none"})");
     }
 }

@@ -54,6 +54,15 @@ public sealed class Rendezvous
         return Encoding.UTF8.GetByteCount(p) < 100 ? p : Path.Combine(Path.GetTempPath(), $"deisa-{session}.blocks.sock");
     }
 
+    /// <summary>The name of a session's block channel on each node of a cluster: an abstract Unix
+    /// socket (scoped to the node's network namespace, no file), bound by the node's one node
+    /// service; "@" stands for the leading zero byte.</summary>
+    public static string NodeChannelName(string session) => $"@deisa-{session}.blocks";
+
+    /// <summary>The socket address of a block channel's path or abstract name ("@...").</summary>
+    public static System.Net.Sockets.UnixDomainSocketEndPoint EndPointOf(string path) =>
+        new(path.StartsWith('@') ? "\0" + path[1..] : path);
+
     /// <summary>Writes the record atomically with mode 0600.</summary>
     public void Publish(RendezvousInfo info)
     {
@@ -84,7 +93,11 @@ public sealed class Rendezvous
             return new RendezvousInfo(r.GetProperty(Name(nameof(RendezvousInfo.Session))).GetString()!,
                 r.GetProperty(Name(nameof(RendezvousInfo.Token))).GetString()!,
                 r.GetProperty(Name(nameof(RendezvousInfo.Address))).GetString()!,
-                r.GetProperty(Name(nameof(RendezvousInfo.Pid))).GetInt32());
+                r.GetProperty(Name(nameof(RendezvousInfo.Pid))).GetInt32())
+            {
+                Host = r.TryGetProperty(Name(nameof(RendezvousInfo.Host)), out var host) ? host.GetString() ?? "" : "",
+                Cluster = r.TryGetProperty(Name(nameof(RendezvousInfo.Cluster)), out var cluster) && cluster.GetBoolean(),
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -100,10 +113,12 @@ public sealed class Rendezvous
     /// <summary>
     /// Whether the analytics of a record still runs. A record with this process's pid is live
     /// if this process published it and has not withdrawn it; otherwise it was left by an
-    /// earlier process that had the same pid.
+    /// earlier process that had the same pid. A record written on another node (a cluster's
+    /// analytics) counts as live: only connecting to it tells.
     /// </summary>
     public static bool IsLive(RendezvousInfo info) =>
-        info.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(info.Session) : Libc.ProcessExists(info.Pid);
+        info.Host.Length > 0 && info.Host != Environment.MachineName ? true
+        : info.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(info.Session) : Libc.ProcessExists(info.Pid);
 
     /// <summary>Removes this run's record if it is still ours.</summary>
     public void Withdraw(RendezvousInfo info)

@@ -5,6 +5,7 @@ using Deisa.Engine.Actors;
 using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
+using Deisa.Protocol;
 using Deisa.Protocol.BlockFrames;
 
 namespace Deisa.Server;
@@ -38,15 +39,17 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     /// <summary>The socket's path, which bridges learn when they register.</summary>
     public string Path { get; }
 
-    /// <summary>Listens at <paramref name="path"/> (mode 0600); an error names the path.</summary>
+    /// <summary>Listens at <paramref name="path"/> (mode 0600), or at the abstract name "@..."
+    /// (a node's, see <see cref="Rendezvous.NodeChannelName"/>: the token guards it); an error names the path.</summary>
     public static BlockChannelServer Start(string path, string token, BlockOperations blocks)
     {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        bool file = !path.StartsWith('@');
         try
         {
-            if (File.Exists(path)) File.Delete(path);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (file && File.Exists(path)) File.Delete(path);
+            listener.Bind(Rendezvous.EndPointOf(path));
+            if (file) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(512);
             return new BlockChannelServer(listener, path, token, blocks);
         }
@@ -226,6 +229,6 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 try { s.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
                 s.Dispose();
             }
-        try { File.Delete(Path); } catch (IOException) { }
+        if (!Path.StartsWith('@')) try { File.Delete(Path); } catch (IOException) { }
     }
 }

@@ -1,4 +1,3 @@
-using Deisa.Engine.Head;
 using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
@@ -7,10 +6,11 @@ using Deisa.Protocol.BlockFrames;
 namespace Deisa.Server;
 
 /// <summary>
-/// What the analytics does for the calls of a send that the block channel brings: admission
-/// under back-pressure (where the head checks the block), a slot of the pool, the commit.
+/// What a node does for the calls of a send that the block channel brings: admission under
+/// back-pressure (where the head checks the block: in this process, or over a cluster node's
+/// link), a slot of the pool, the commit.
 /// </summary>
-internal sealed class BlockOperations(HeadActor head, NodeActor node)
+internal sealed class BlockOperations(IAdmission head, NodeActor node)
 {
     /// <summary>A slot the rank then writes and commits.</summary>
     public async Task<SlotFrame> AcquireAsync(BlockSend send, long timeoutMs, long retiredSeen, CancellationToken ct) =>

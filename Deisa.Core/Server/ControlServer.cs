@@ -26,7 +26,7 @@ internal sealed class ControlServer : IAsyncDisposable
     public string BoundAddress { get; }
 
     public static async Task<ControlServer> StartAsync(Address address, string token, HeadActor head, NodeActor node,
-        BlockChannelServer blocks)
+        RanksChannel blocks)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -54,6 +54,7 @@ internal sealed class ControlServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapGrpcService<ControlService>();
+        app.MapGrpcService<NodeLinkService>();
         await app.StartAsync().ConfigureAwait(false);
         string bound = address.ToString();
         if (address.UnixPath is { } p)

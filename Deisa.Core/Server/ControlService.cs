@@ -10,7 +10,7 @@ using Deisa.Protocol.Messages;
 namespace Deisa.Server;
 
 /// <summary>The gRPC face of the head and node actors for the bridges' control calls (their sends come on the block channel).</summary>
-internal sealed class ControlService(HeadActor head, NodeActor node, BlockChannelServer blocks,
+internal sealed class ControlService(HeadActor head, NodeActor node, RanksChannel blocks,
     IHostApplicationLifetime lifetime)
     : Control.ControlBase
 {
@@ -18,7 +18,7 @@ internal sealed class ControlService(HeadActor head, NodeActor node, BlockChanne
     {
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,
             a.GlobalShape.ToArray(), a.ChunkShape.ToArray(), a.ChunkPosition.ToArray(), (DType)a.Dtype, (MemoryOrder)a.Order)).ToList();
-        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Waits.FromMilliseconds(request.TimeoutMs), context.CancellationToken);
+        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Waits.FromMilliseconds(request.TimeoutMs), context.CancellationToken, request.Host);
         // A rank on this node: its process can be watched directly.
         if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);
@@ -35,10 +35,7 @@ internal sealed class ControlService(HeadActor head, NodeActor node, BlockChanne
         try { await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, stopping.Token); }
         catch (OperationCanceledException) { }
         if (context.CancellationToken.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested)
-        {
-            head.RankLost(request.Rank);
-            node.AbandonRank(request.Rank);
-        }
+            head.RankLost(request.Rank); // its node gets the news and frees the slots it was writing
     }
 
     public override async Task<GetFeedbackReply> GetFeedback(GetFeedbackRequest request, ServerCallContext context)

@@ -28,6 +28,19 @@ internal sealed class SessionInterceptor(SessionToken token) : Interceptor
         catch (Exception e) { throw Translate(e); }
     }
 
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        try { await continuation(requestStream, responseStream, context).ConfigureAwait(false); }
+        catch (Exception e) { throw Translate(e); }
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, context);
+    }
+
     private void Check(ServerCallContext context)
     {
         var presented = context.RequestHeaders.GetValue(SessionHeaders.Token) ?? "";

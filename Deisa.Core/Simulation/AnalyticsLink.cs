@@ -58,7 +58,7 @@ internal sealed class AnalyticsLink : IDisposable
         request.TimeoutMs = Math.Max(1, (long)(deadline - DateTime.UtcNow).TotalMilliseconds);
         RegisterReply? reply = null;
         if (!Guard(() => reply = _control.Call((c, h) => c.Register(request, h)))) return null;
-        if (!Guard(() => _blocks = BlockChannel.Connect(reply!.BlockChannel, token, _rank))) return null;
+        if (!Guard(() => _blocks = BlockChannel.Connect(reply!.BlockChannel, token, _rank, deadline))) return null;
         return reply;
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Deisa.Model;
+using Deisa.Protocol;
 using Deisa.Protocol.BlockFrames;
 
 namespace Deisa.Simulation;
@@ -17,16 +18,36 @@ internal sealed class BlockChannel : IDisposable
 
     private BlockChannel(Socket socket) => _socket = socket;
 
-    /// <summary>Connects to the block channel at <paramref name="path"/> and presents the token.</summary>
-    public static BlockChannel Connect(string path, string token, int rank)
+    /// <summary>Connects to the block channel at <paramref name="path"/> and presents the token.
+    /// A cluster node's channel ("@...", see <see cref="Rendezvous.NodeChannelName"/>) is waited
+    /// for until <paramref name="deadline"/>: the node's Dask worker may start after the rank.</summary>
+    public static BlockChannel Connect(string path, string token, int rank, DateTime deadline)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try { socket.Connect(new UnixDomainSocketEndPoint(path)); }
-        catch (SocketException e)
+        Socket socket;
+        while (true)
         {
-            socket.Dispose();
-            throw new DeisaException(DeisaStatus.AnalyticsLost,
-                $"rank {rank} cannot reach its node's block channel {path} ({e.Message}); blocks travel through shared memory, so a rank runs on the node of the analytics it sends to");
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                socket.Connect(Rendezvous.EndPointOf(path));
+                break;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                bool node = path.StartsWith('@');
+                if (node && DateTime.UtcNow < deadline)
+                {
+                    Thread.Sleep(50);
+                    continue;
+                }
+                if (node)
+                    throw DeisaException.Timeout(
+                        $"rank {rank}: no deisa node service on host {Environment.MachineName} ({e.Message}); on a cluster every node with ranks needs a Dask worker " +
+                        "with the deisa plugin (dask worker --preload deisa.distributed, or Deisa(scheduler=...) registers it on running workers)");
+                throw new DeisaException(DeisaStatus.AnalyticsLost,
+                    $"rank {rank} cannot reach its node's block channel {path} ({e.Message}); blocks travel through shared memory, so a rank runs on the node of the analytics it sends to");
+            }
         }
         var channel = new BlockChannel(socket);
         try

@@ -15,40 +15,7 @@ public sealed class ControlClient : IDisposable
 
     public ControlClient(string address, string token)
     {
-        var parsed = Address.Parse(address, allowRemote: true);
-        var handler = new SocketsHttpHandler
-        {
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
-        };
-        string uri;
-        if (parsed.UnixPath is { } path)
-        {
-            var endpoint = new UnixDomainSocketEndPoint(path);
-            handler.ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await socket.ConnectAsync(endpoint, ct).ConfigureAwait(false);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
-            uri = "http://localhost";
-        }
-        else uri = $"http://{(parsed.Host!.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{parsed.Host}]" : parsed.Host)}:{parsed.Port}";
-        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            MaxReceiveMessageSize = 8 << 20,
-            MaxSendMessageSize = 8 << 20,
-        });
+        _channel = GrpcChannels.Open(address);
         Client = new Control.ControlClient(_channel);
         _headers = new Metadata { { SessionHeaders.Token, token } };
     }

@@ -20,13 +20,28 @@ internal static unsafe class AnalyticsExports
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_start")]
     public static int Start(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds, nint* analytics) =>
-        NativeCall.Run(() =>
-        {
-            var outp = NativeCall.Out(analytics, "analytics (out)");
-            *outp = 0;
-            var options = Options(address, rendezvous, maxSimulationAhead, feedbackQueueSize, poolBytes, timeoutSeconds);
-            *outp = HandleTable.Add(NativeCall.Wait(AnalyticsRun.StartAsync(options)));
-        });
+        NativeCall.Run(() => StartRun(Options(address, rendezvous, maxSimulationAhead, feedbackQueueSize, poolBytes, timeoutSeconds), analytics));
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_start_cluster")]
+    public static int StartCluster(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds, nint* analytics) =>
+        NativeCall.Run(() => StartRun(Options(address, rendezvous, maxSimulationAhead, feedbackQueueSize, poolBytes, timeoutSeconds) with { Cluster = true }, analytics));
+
+    private static void StartRun(AnalyticsOptions options, nint* analytics)
+    {
+        var outp = NativeCall.Out(analytics, "analytics (out)");
+        *outp = 0;
+        *outp = HandleTable.Add(NativeCall.Wait(AnalyticsRun.StartAsync(options)));
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_nodes")]
+    public static int Nodes(nint analytics, byte** json) => NativeCall.Run(() =>
+    {
+        var run = HandleTable.Get<AnalyticsRun>(analytics, A);
+        var o = NativeCall.Out(json, "json (out)");
+        *o = null;
+        var nodes = NativeCall.Wait(run.Head.StatusAsync()).Nodes ?? [];
+        *o = NativeJson.Allocate(nodes.Select(n => new NodeInfo(n.Node, n.Host, n.Worker, n.Ranks.ToArray(), n.Lost)).ToList(), NativeJson.Default.ListNodeInfo);
+    });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_check")]
     public static int Check(byte* address, byte* rendezvous, int maxSimulationAhead, int feedbackQueueSize, long poolBytes, double timeoutSeconds) =>
@@ -50,7 +65,7 @@ internal static unsafe class AnalyticsExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
-        *o = Json(new RunInfo(run.Info.Session, run.Info.Address, run.RendezvousDirectory, run.Node.PoolBudget), NativeJson.Default.RunInfo);
+        *o = NativeJson.Allocate(new RunInfo(run.Info.Session, run.Info.Address, run.RendezvousDirectory, run.Node.PoolBudget), NativeJson.Default.RunInfo);
     });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_callback_check")]
@@ -90,7 +105,7 @@ internal static unsafe class AnalyticsExports
         var layouts = NativeCall.Wait(run.WaitForSimulationAsync());
         var described = new SortedDictionary<string, LayoutInfo>(StringComparer.Ordinal);
         foreach (var l in layouts.Values) described[l.Name] = new LayoutInfo(l.GlobalShape, l.Chunks, DTypes.NumpyName(l.DType));
-        *o = Json(described, NativeJson.Default.SortedDictionaryStringLayoutInfo);
+        *o = NativeJson.Allocate(described, NativeJson.Default.SortedDictionaryStringLayoutInfo);
     });
 
     /// <summary>
@@ -174,16 +189,6 @@ internal static unsafe class AnalyticsExports
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
         var removed = Leftovers.RemoveDead(new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous")));
-        *o = Json(removed.ToList(), NativeJson.Default.ListString);
+        *o = NativeJson.Allocate(removed.ToList(), NativeJson.Default.ListString);
     });
-
-    /// <summary>A value as JSON, in memory the caller frees with deisa_string_free.</summary>
-    private static byte* Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-    {
-        var json = JsonSerializer.SerializeToUtf8Bytes(value, type);
-        var p = (byte*)NativeMemory.Alloc((nuint)json.Length + 1);
-        json.CopyTo(new Span<byte>(p, json.Length));
-        p[json.Length] = 0;
-        return p;
-    }
 }

@@ -93,6 +93,7 @@ module deisa
   integer, parameter, public :: DEISA_MAX_FEEDBACK_ARRAY_BYTES = 1048576
   integer, parameter, public :: DEISA_MAX_FEEDBACK_BYTES = 1052672
   integer, parameter, public :: DEISA_MAX_WAIT_S = 3600
+  integer, parameter, public :: DEISA_LEASE_NODE_SHIFT = 40
 
   !> One simulation rank's connection to the analytics.
   type, public :: deisa_bridge

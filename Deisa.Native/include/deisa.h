@@ -117,6 +117,7 @@ typedef enum deisa_event_kind {
 #define DEISA_MAX_FEEDBACK_ARRAY_BYTES 1048576 /* most bytes of the data of a numpy array sent as feedback (1 MiB) */
 #define DEISA_MAX_FEEDBACK_BYTES       1052672 /* most bytes of one feedback value (an array's data and its .npy header included) */
 #define DEISA_MAX_WAIT_S               3600 /* longest wait of one deisa_analytics_read_events call, in seconds */
+#define DEISA_LEASE_NODE_SHIFT         40 /* a block's lease carries the index of the node holding it above this bit (0: the analytics' own node) */
 
 /* END GENERATED */
 
@@ -124,6 +125,7 @@ typedef struct deisa_bridge deisa_bridge;     /* one simulation rank's connectio
 typedef struct deisa_block deisa_block;       /* a block being written in shared memory */
 typedef struct deisa_feedback deisa_feedback; /* an answer to a feedback query */
 typedef struct deisa_analytics deisa_analytics; /* the analytics side of a run */
+typedef struct deisa_node deisa_node;         /* a cluster node's node service (in a Dask worker) */
 
 /* ---------------------------------------------------------------- common */
 
@@ -333,6 +335,44 @@ int deisa_analytics_set_feedback(deisa_analytics *analytics, const char *key, in
                                  deisa_feedback_kind kind, const void *data, int64_t nbytes);
 /* Ends the run: removes its socket, rendezvous record and shared memory. NULL is accepted. */
 int deisa_analytics_free(deisa_analytics *analytics);
+
+/* ---------------------------------------------------------------- cluster (scale-out)
+ * On a cluster the ranks' blocks stay on their node: each node runs one node service, inside
+ * a Dask worker of that node (the Python package's worker plugin opens it). It holds the
+ * node's shared-memory pool, serves the node's ranks, and tells the head only where each
+ * block lies. A block's lease carries its node's index (DEISA_LEASE_NODE_SHIFT); in the
+ * events of a cluster run, the address of another node's block is 0: it is read on its node
+ * with deisa_node_read_block. */
+
+/* As deisa_analytics_start, for a run whose ranks' blocks are held by the nodes' node
+ * services. `address` must be TCP (the nodes and ranks connect to it from their nodes). */
+int deisa_analytics_start_cluster(const char *address, const char *rendezvous, int max_simulation_ahead,
+                                  int feedback_queue_size, int64_t pool_bytes, double timeout_s,
+                                  deisa_analytics **analytics);
+/* The run's node services as a JSON list of {"node", "host", "worker", "ranks", "lost"}:
+ * node is the index in the blocks' leases, worker the Dask worker's address, ranks those
+ * registered from the node's host, lost null while the node runs, else the run's error that
+ * names it. */
+int deisa_analytics_nodes(deisa_analytics *analytics, char **json);
+/* Starts a node service in the worker at `worker` (its Dask address): it watches the
+ * rendezvous directory (NULL = default) for cluster runs, and serves each one if it is the
+ * first of its node to claim it (one node service per node and run; the others stand by).
+ * Free with deisa_node_free. */
+int deisa_node_open(const char *rendezvous, const char *worker, deisa_node **node);
+/* {"state", "session", "node"} as JSON: what the service does (a line of text), the run it
+ * serves and its node index (null when it serves none). */
+int deisa_node_state(deisa_node *node, char **json);
+/* A read-only view of the block of `lease` of run `session`, held by this node: *address in
+ * this process and *nbytes. The view holds a lease of its own: give it back with
+ * deisa_node_release_block. DEISA_ERR_STATE if this service does not hold the block (another
+ * node's, or a run it does not serve, or a block no window holds any more). */
+int deisa_node_read_block(deisa_node *node, const char *session, int64_t lease, void **address,
+                          int64_t *nbytes);
+/* A view of deisa_node_read_block is gone. */
+int deisa_node_release_block(deisa_node *node, const char *session, int64_t lease);
+/* Stops the service: the run it serves sees its node leave, the node's shared memory is
+ * removed. NULL is accepted. */
+int deisa_node_free(deisa_node *node);
 
 /* ---------------------------------------------------------------- tools */
 

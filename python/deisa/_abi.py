@@ -149,3 +149,4 @@ MAX_SEND_BYTES = 2147483647  # most bytes of one deisa_bridge_send (larger block
 MAX_FEEDBACK_ARRAY_BYTES = 1048576  # most bytes of the data of a numpy array sent as feedback (1 MiB)
 MAX_FEEDBACK_BYTES = 1052672  # most bytes of one feedback value (an array's data and its .npy header included)
 MAX_WAIT_S = 3600  # longest wait of one deisa_analytics_read_events call, in seconds
+LEASE_NODE_SHIFT = 40  # a block's lease carries the index of the node holding it above this bit (0: the analytics' own node)

@@ -3,9 +3,9 @@
 from .array import Block, BlockTable, assemble
 
 
-def table_of(layout):
-    """An empty block table for one timestep of an array, and its blocks by grid position."""
-    table = BlockTable(layout.dtype, layout.ndim)
+def table_of(layout, session):
+    """An empty block table for one timestep of an array of run ``session``, and its blocks by grid position."""
+    table = BlockTable(layout.dtype, layout.ndim, session)
     return table, {pos: Block(table, i) for i, pos in enumerate(layout.positions)}
 
 
@@ -40,7 +40,7 @@ class ArraysAhead:
         self._latest[name] = (t, t - last[0] if last is not None and t > last[0] else 1, layout)
         if built is not None and built.timestep == t and built.layout is layout:
             return built.table, built.blocks, built.array
-        return (*table_of(layout), None)
+        return (*table_of(layout, self._session), None)
 
     def build(self):
         """Builds the arrays of the timesteps expected next that are not built yet."""
@@ -48,7 +48,7 @@ class ArraysAhead:
             built = self._built.get(name)
             if (built is not None and built.timestep == t + stride) or name not in self._names:
                 continue
-            table, blocks = table_of(layout)
+            table, blocks = table_of(layout, self._session)
             array = assemble(name, t + stride, layout.dtype, layout.chunks, blocks, self._session)
             self._built[name] = _Built(t + stride, layout, table, blocks, array)
 

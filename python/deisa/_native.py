@@ -74,6 +74,16 @@ SIGNATURES = {
     "deisa_analytics_set_feedback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_int,
                                                     ctypes.c_void_p, ctypes.c_int64]),
     "deisa_analytics_free": (ctypes.c_int, [handle]),
+    # cluster (scale-out)
+    "deisa_analytics_start_cluster": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
+                                                     ctypes.c_int64, ctypes.c_double, ctypes.POINTER(handle)]),
+    "deisa_analytics_nodes": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+    "deisa_node_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(handle)]),
+    "deisa_node_state": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+    "deisa_node_read_block": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.POINTER(ctypes.c_void_p),
+                                             c_int64_p]),
+    "deisa_node_release_block": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64]),
+    "deisa_node_free": (ctypes.c_int, [handle]),
     "deisa_status": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
     "deisa_cleanup": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
 }

@@ -12,7 +12,7 @@ from ._abi import WHEN
 from ._ahead import ArraysAhead
 from ._leases import Leases
 from .array import assemble
-from .errors import exception_for
+from .errors import NodeLost, exception_for
 
 logger = logging.getLogger("deisa")
 
@@ -37,15 +37,32 @@ class Run:
         self._leases = None
         self._ahead = None
         self._client = None
+        self._placer = None    # on a cluster: runs the computes with each block read on its node
 
     def start(self):
         d = self.deisa
         lib = _native.lib()
         h = _native.handle()
-        _native.check(lib.deisa_analytics_start(_native.text(d.address), _native.text(_native.rendezvous_dir(d.rendezvous)),
-                                                d.max_simulation_ahead, d.feedback_queue_size, d.pool_bytes, d.timeout,
-                                                ctypes.byref(h)))
+        rendezvous = _native.rendezvous_dir(d.rendezvous)
+        start, address = lib.deisa_analytics_start, d.address
+        if d.scheduler is not None:
+            from distributed import Client
+
+            from .distributed import NodePlugin, local_address_towards
+
+            self._client = d.scheduler if isinstance(d.scheduler, Client) else Client(d.scheduler)
+            if address is None:
+                address = local_address_towards(self._client.scheduler.address)
+            start = lib.deisa_analytics_start_cluster
+            # Workers started without the preload get the node service now (idempotent).
+            self._client.register_worker_plugin(NodePlugin(rendezvous), name=NodePlugin.name)
+        _native.check(start(_native.text(address), _native.text(rendezvous), d.max_simulation_ahead, d.feedback_queue_size,
+                            d.pool_bytes, d.timeout, ctypes.byref(h)))
         self.handle = h
+        if self._client is not None:
+            from .distributed import Placer
+
+            self._placer = Placer(self._client, h.value)
         info = ctypes.c_void_p()
         _native.check(lib.deisa_analytics_info(h, ctypes.byref(info)))
         info = json.loads(_native.take_string(info))
@@ -63,11 +80,6 @@ class Run:
         layouts = ctypes.c_void_p()
         _native.check(_native.lib().deisa_analytics_wait_for_simulation(self.handle, ctypes.byref(layouts)))
         self.layouts = json.loads(_native.take_string(layouts))
-        scheduler = self.deisa.scheduler
-        if scheduler is not None:
-            from distributed import Client
-
-            self._client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
 
     def loop(self, progress):
         lib = _native.lib()
@@ -148,15 +160,15 @@ class Run:
         """Runs ``cb`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
         kwargs = {w.name: [self._array(w.name, ti, w) for ti in ts] for w, ts in zip(cb.inputs, windows)}
         try:
-            if self._client is not None:
+            if self._placer is not None:
                 import dask
 
-                with dask.config.set(scheduler=self._client.get):
+                with dask.config.set(scheduler=self._placer.get):
                     cb.fn(**kwargs)
             else:
                 cb.fn(**kwargs)
-        except (AssertionError, TimeoutError):
-            raise
+        except (AssertionError, TimeoutError, NodeLost):
+            raise  # the run cannot go on
         except Exception as e:  # noqa: BLE001 - a callback's failure must not stop the analytics
             if cb.exception_handler is not None:
                 cb.exception_handler(e)

@@ -8,7 +8,7 @@ import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
 
-from ._abi import ORDERS
+from ._abi import LEASE_NODE_SHIFT, ORDERS
 from ._native import memory
 
 
@@ -76,10 +76,10 @@ class BlockTable:
     its row when first needed.
     """
 
-    __slots__ = ("dtype", "ndim", "rows", "release", "_row")
+    __slots__ = ("dtype", "ndim", "session", "rows", "release", "_row")
 
-    def __init__(self, dtype, ndim):
-        self.dtype, self.ndim = dtype, ndim
+    def __init__(self, dtype, ndim, session=None):
+        self.dtype, self.ndim, self.session = dtype, ndim, session
         self.rows = None  # not placed yet
         self.release = None
         self._row = _ROWS.get(ndim) or _ROWS.setdefault(ndim, struct.Struct(f"=5q{ndim}q"))
@@ -129,6 +129,12 @@ class Block:
     def nbytes(self):
         return self.table.row(self.index)[2] if self.table is not None else self._view.nbytes
 
+    @property
+    def deisa_node(self):
+        """The index of the node holding the block: 0 for the analytics' own node (or a block
+        that is only data), else a cluster node, where a task reading it must run."""
+        return self.table.row(self.index)[0] >> LEASE_NODE_SHIFT if self.table is not None and self.table.rows is not None else 0
+
     def holds_lease(self):
         """Whether this block still holds a lease (placed, not given back yet)."""
         return self.table is not None and self.table.rows is not None
@@ -141,7 +147,10 @@ class Block:
                 view = self._view
                 if view is None:
                     table = self.table
-                    _, address, nbytes, _, order, *shape = table.row(self.index)
+                    lease, address, nbytes, _, order, *shape = table.row(self.index)
+                    if not address:
+                        raise RuntimeError(f"a block of cluster node {lease >> LEASE_NODE_SHIFT} was read in the analytics' "
+                                           "process: on a cluster, blocks are read by tasks on their node's worker")
                     view = self._view = np.ndarray(tuple(shape), table.dtype, order=ORDERS[order],
                                                    buffer=memory(address, nbytes))
         return view
@@ -157,7 +166,14 @@ class Block:
             weakref.finalize(self._view, table.release, lease)
 
     def __reduce__(self):
-        # To another process (Dask distributed's workers) a block travels as its data.
+        # To another process (Dask distributed's workers) a block travels as its data, or, when
+        # a cluster node holds it, as what the task placed on that node needs to read it there.
+        if self.deisa_node:
+            from .distributed import NodeBlock
+
+            table = self.table
+            lease, _, nbytes, _, order, *shape = table.row(self.index)
+            return NodeBlock, (table.session, lease, nbytes, table.dtype, tuple(shape), order)
         return Block.of, (self.data(),)
 
 

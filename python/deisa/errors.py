@@ -11,6 +11,10 @@ class AnalyticsLostError(ConnectionError):
     """The analytics went away while the simulation was running."""
 
 
+class NodeLost(RuntimeError):
+    """A node of a cluster run was lost (its Dask worker, and the blocks it held): the run cannot go on."""
+
+
 _CLASSES = {"ContractError": ContractError, "AnalyticsLostError": AnalyticsLostError, "ValueError": ValueError,
             "TypeError": TypeError, "TimeoutError": TimeoutError, "RuntimeError": RuntimeError}
 _EXCEPTIONS = {status: _CLASSES[name] for status, name in _abi.STATUS_EXCEPTIONS.items()}

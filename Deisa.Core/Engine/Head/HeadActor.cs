@@ -16,7 +16,7 @@ namespace Deisa.Engine.Head;
 /// <see cref="Firing"/> (when a callback runs) and the <see cref="FeedbackStore"/>; the actor
 /// moves the oldest timestep forward as far as they allow (<see cref="Advance"/>).
 /// </summary>
-public sealed class HeadActor : Actor, IHeadInbox
+public sealed class HeadActor : Actor, IHeadInbox, IAdmission
 {
     private readonly HeadOptions _options;
     private readonly EventQueue _events = new();
@@ -27,6 +27,7 @@ public sealed class HeadActor : Actor, IHeadInbox
     private readonly FeedbackStore _feedback;
     private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
     private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
+    private readonly List<NodeState> _nodes = new(); // a cluster's node services, by index - 1
     private Dictionary<string, ArrayLayout>? _layoutsValue;
     private bool _stopped;
     private string? _failure;
@@ -36,12 +37,68 @@ public sealed class HeadActor : Actor, IHeadInbox
     {
         _options = options;
         _timeline = new Timeline(options.MaxSimulationAhead);
-        _windows = new Windows(Emit, b => Node?.Tell(new ReleaseBlock(b.Location.Lease)));
+        _windows = new Windows(Emit, b => Release(b.Location.Lease));
         _feedback = new FeedbackStore(options.FeedbackQueueSize);
     }
 
-    /// <summary>The node whose blocks this head releases. Set once before the run starts.</summary>
+    /// <summary>The analytics' own node (node 0), whose blocks this head releases. Set once before the run starts.</summary>
     public INodeInbox? Node { get; set; }
+
+    /// <summary>The block of <paramref name="lease"/> is no longer the head's: its node is told (on the loop).</summary>
+    private void Release(long lease)
+    {
+        int index = Leases.NodeOf(lease);
+        if (index == 0) Node?.Tell(new ReleaseBlock(lease));
+        else if (index <= _nodes.Count && !_nodes[index - 1].Lost) _nodes[index - 1].Inbox.Tell(new ReleaseBlock(lease));
+    }
+
+    /// <summary>A block's holder in the analytics is done with it (any thread).</summary>
+    public void ReleaseBlock(long lease)
+    {
+        if (Leases.NodeOf(lease) == 0) Node?.Tell(new ReleaseBlock(lease)); // the analytics' own node: no hop
+        else Post(() => Release(lease));
+    }
+
+    // ---------------------------------------------------------------- nodes of a cluster
+
+    /// <summary>A node service linked to the head; returns its index (1, 2, ...: the high bits of its blocks' leases).</summary>
+    public Task<int> AddNodeAsync(string host, string worker, int pid, INodeInbox inbox) => Ask(() =>
+    {
+        if (_stopped) throw AnalyticsGone();
+        if (_nodes.Any(n => !n.Lost && n.Host == host))
+            throw DeisaException.State($"node {host} already has a deisa node service (worker {_nodes.First(n => !n.Lost && n.Host == host).Worker}); worker {worker} is refused");
+        var node = new NodeState(_nodes.Count + 1, host, worker, pid, inbox);
+        _nodes.Add(node);
+        return node.Index;
+    });
+
+    /// <summary>A node's latest pool report.</summary>
+    public void SetNodePool(int index, PoolUsage pool) => Post(() =>
+    {
+        if (index >= 1 && index <= _nodes.Count) _nodes[index - 1].Pool = pool;
+    });
+
+    /// <summary>
+    /// A node's link ended without the run's end: its worker (and the blocks it held) are gone.
+    /// The run fails with an error naming the node, its worker and its ranks, after the events
+    /// already queued (the timesteps complete before it).
+    /// </summary>
+    public void NodeLost(int index, string why) => Post(() =>
+    {
+        if (index < 1 || index > _nodes.Count || _nodes[index - 1].Lost) return;
+        var node = _nodes[index - 1];
+        var ranks = _ranks.All.Where(r => r.Host == node.Host).Select(r => r.Rank).Order().ToList();
+        node.LostWhy = $"node {node.Host} was lost (Dask worker {node.Worker}: {why}); " +
+             (ranks.Count == 0 ? "no rank registered from it" : $"{(ranks.Count == 1 ? "rank" : "ranks")} {string.Join(", ", ranks)} ran there") +
+             $"; timesteps processed: up to {(_timeline.LastProcessed is { } p ? p.ToString() : "none")}";
+        if (!_stopped && _failure is null) Fail(node.LostWhy);
+    });
+
+    /// <summary>Records the process id of a rank that runs on the analytics' node (checked by <see cref="CheckLocalRanks"/>).</summary>
+    public void SetLocalPid(int rank, int pid) => Post(() =>
+    {
+        if (_ranks.TryGet(rank, out var rs)) rs.LocalPid = pid;
+    });
 
     /// <summary>What the analytics must do, in order.</summary>
     public EventQueue Events => _events;
@@ -122,8 +179,10 @@ public sealed class HeadActor : Actor, IHeadInbox
             var dtype = l.DType != DType.Undeclared ? l.DType : seen?.DType ?? DType.Undeclared;
             return new ArrayStatus(l.Name, l.GlobalShape, l.Chunks, DTypes.NumpyName(dtype), seen?.T);
         }).ToList();
+        var nodes = _nodes.Count == 0 ? null : _nodes.Select(n => new NodeStatus(n.Index, n.Host, n.Worker,
+            _ranks.All.Where(r => r.Host == n.Host).Select(r => r.Rank).Order().ToList(), n.LostWhy, n.Pool)).ToList();
         return new RunStatus(_ranks.WorldSize, _ranks.Where(_ => true), _ranks.Where(r => r.Closed), _ranks.Where(r => r.Lost),
-            arrays, _timeline.LastProcessed, _timeline.Pending, _options.MaxSimulationAhead);
+            arrays, _timeline.LastProcessed, _timeline.Pending, _options.MaxSimulationAhead, Nodes: nodes);
     });
 
     // ---------------------------------------------------------------- simulation side
@@ -132,7 +191,9 @@ public sealed class HeadActor : Actor, IHeadInbox
     /// Registers a rank and its arrays; returns once every rank of the world registered and the
     /// layouts are valid (collective, without MPI). A layout error is reported to every rank.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default)
+    /// <remarks><paramref name="host"/> names the rank's node: on a cluster, the pool's check and
+    /// a lost node's error group ranks by it.</remarks>
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default, string host = "")
     {
         World.Check(rank, worldSize);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -146,7 +207,8 @@ public sealed class HeadActor : Actor, IHeadInbox
         {
             if (_stopped) throw AnalyticsGone();
             _ranks.Add(rank, worldSize, arrays);
-            ReserveFirstBlocks(arrays);
+            _ranks[rank].Host = host;
+            if (!_options.Cluster) ReserveFirstBlocks(arrays); // on a cluster the blocks are another node's
             if (_ranks.Complete) BuildLayouts();
         }).ConfigureAwait(false);
         return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
@@ -189,12 +251,18 @@ public sealed class HeadActor : Actor, IHeadInbox
             var layouts = _ranks.All.SelectMany(r => r.Arrays).GroupBy(d => d.Array, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => ArrayLayout.Build(g.Key, g.OrderBy(d => d.Rank).ToList()), StringComparer.Ordinal);
             // Summed in 128 bits: many huge arrays must give "too large", not an overflow.
-            Int128 bytes = 0;
+            // Every node has a pool of its own: on a cluster, the ranks of each host count apart.
+            var bytes = new Dictionary<string, Int128>(StringComparer.Ordinal);
             foreach (var l in layouts.Values.Where(l => l.DType != DType.Undeclared))
-                foreach (var b in l.Blocks) bytes += SegmentPool.Footprint(b.BlockBytes(l.DType));
-            if (bytes > _options.PoolBytes)
-                throw DeisaException.Value(
-                    $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of this node's blocks ({bytes} bytes); raise pool_size or DEISA_POOL_SIZE");
+                foreach (var b in l.Blocks)
+                {
+                    var node = _options.Cluster ? _ranks[b.Rank].Host : "";
+                    bytes[node] = bytes.GetValueOrDefault(node) + SegmentPool.Footprint(b.BlockBytes(l.DType));
+                }
+            foreach (var (node, total) in bytes)
+                if (total > _options.PoolBytes)
+                    throw DeisaException.Value(
+                        $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of {(node.Length == 0 ? "this node" : $"node {node}")}'s blocks ({total} bytes); raise pool_size or DEISA_POOL_SIZE");
             _layoutsValue = layouts;
             _windows.Start(layouts.Keys);
             _layouts.TrySetResult(layouts);
@@ -303,13 +371,13 @@ public sealed class HeadActor : Actor, IHeadInbox
             || !at.Announced.Contains(b.Rank) || at.Blocks.ContainsKey(b.Rank) || _stopped)
         {
             // Not announced, a duplicate, or a run that ended: never let it leak its slot.
-            Node?.Tell(new ReleaseBlock(b.Location.Lease));
+            Release(b.Location.Lease);
             return;
         }
         at.Blocks[b.Rank] = b;
         _lastReceived[b.Array] = (b.Timestep, b.DType);
         if (_ranks.TryGet(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
-        if (!_windows.IsNeeded(b.Array)) Node?.Tell(new ReleaseBlock(b.Location.Lease)); // no callback reads this array
+        if (!_windows.IsNeeded(b.Array)) Release(b.Location.Lease); // no callback reads this array
         Advance();
         AwaitLastBlocks(st);
     });
@@ -349,12 +417,6 @@ public sealed class HeadActor : Actor, IHeadInbox
         Advance();
     });
 
-    /// <summary>Records the process id of a rank that runs on this node (checked by <see cref="CheckLocalRanks"/>).</summary>
-    public void SetLocalPid(int rank, int pid) => Post(() =>
-    {
-        if (_ranks.TryGet(rank, out var rs)) rs.LocalPid = pid;
-    });
-
     /// <summary>
     /// Marks as lost the ranks on this node whose process has ended. A second watch besides the
     /// connection's end: it sees a death whatever the transport noticed.
@@ -375,6 +437,8 @@ public sealed class HeadActor : Actor, IHeadInbox
     private void LoseRank(RankState rs)
     {
         rs.Lost = true;
+        Node?.Tell(new RankGone(rs.Rank));
+        foreach (var n in _nodes) if (!n.Lost) n.Inbox.Tell(new RankGone(rs.Rank));
         foreach (var st in _timeline.All)
             foreach (var at in st.Arrays.Values)
                 if (!at.Blocks.ContainsKey(rs.Rank)) at.Announced.Remove(rs.Rank); // its writes will never commit

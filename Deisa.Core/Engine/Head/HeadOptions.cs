@@ -11,4 +11,8 @@ public sealed record HeadOptions
 
     /// <summary>Bytes of the node's shared-memory pool (checked against one timestep at registration).</summary>
     public long PoolBytes { get; init; } = long.MaxValue;
+
+    /// <summary>The ranks' blocks are held by node services on a cluster's nodes, not by the
+    /// analytics' own node (which then reserves nothing for them).</summary>
+    public bool Cluster { get; init; }
 }

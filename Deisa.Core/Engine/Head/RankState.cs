@@ -9,6 +9,8 @@ internal sealed class RankState(int rank, IReadOnlyList<BlockDeclaration> arrays
     public IReadOnlyList<BlockDeclaration> Arrays { get; } = arrays;
     /// <summary>Process id of the rank when it runs on this node (0 = unknown).</summary>
     public int LocalPid;
+    /// <summary>Host name of the rank's node, as it registered ("" = unknown).</summary>
+    public string Host = "";
     /// <summary>Latest timestep this rank called send for.</summary>
     public long? LastAnnounced;
     /// <summary>Latest timestep of a block it committed.</summary>

@@ -10,3 +10,6 @@ public sealed record ReleaseBlock(long Lease) : NodeMessage;
 /// <summary>Prepare free segments for blocks of these sizes (the blocks of the first timesteps,
 /// known once every rank registered), so that the first sends find pre-faulted memory.</summary>
 public sealed record ReserveBlocks(long[] BlockBytes) : NodeMessage;
+
+/// <summary>Rank <paramref name="Rank"/> was lost: the slots it was writing go back to the pool.</summary>
+public sealed record RankGone(int Rank) : NodeMessage;

@@ -48,6 +48,7 @@ public sealed class NodeActor : Actor, INodeInbox
         {
             case ReleaseBlock r: Release(r.Lease); break;
             case ReserveBlocks r: Reserve(r.BlockBytes); break;
+            case RankGone r: AbandonRank(r.Rank); break;
             default: throw new ArgumentException($"a node does not handle {message.GetType().Name}", nameof(message));
         }
     }
@@ -235,6 +236,19 @@ public sealed class NodeActor : Actor, INodeInbox
     public void AbandonRank(int rank) => Post(() =>
     {
         foreach (var e in _entries.Values.Where(e => !e.Committed && e.Request.Rank == rank).ToList()) Free(e);
+    });
+
+    /// <summary>
+    /// A view of a committed block for a reader in this process (a task of the analytics that
+    /// runs on this node): one more lease, given back with <see cref="Release"/>, and where the
+    /// block lies. Fails if the block is gone (its head's lease ended and no view holds it).
+    /// </summary>
+    public Task<(nint Address, long NBytes)> ViewAsync(long slotId) => Ask(() =>
+    {
+        if (_shutDown || !_entries.TryGetValue(slotId, out var e) || !e.Committed || e.Leases <= 0)
+            throw DeisaException.State($"block {slotId} is no longer held by this node (no window holds its timestep any more)");
+        e.Leases++;
+        return (e.Slot.Segment.Address + (nint)e.Slot.Offset, e.Slot.NBytes);
     });
 
     /// <summary>One more holder of a block (e.g. a second view handed out).</summary>
