@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything Deisa needs on a fresh Debian machine with the .NET SDK: Debian
 # packages (Python stack, Open MPI, clang for Native AOT, gfortran and CMake for the C and
-# Fortran examples), then a virtual environment in
+# Fortran examples, iproute2 for the simulated cluster nodes), then a virtual environment in
 # .venv with the package installed (pip builds libdeisa.so with dotnet publish).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(python3 python3-venv python3-pip python3-setuptools python3-wheel python3-numpy python3-dask
           python3-distributed python3-mpi4py python3-h5py python3-xarray python3-zarr python3-matplotlib
-          python3-pytest openmpi-bin libopenmpi-dev clang zlib1g-dev gfortran cmake pkg-config make)
+          python3-pytest openmpi-bin libopenmpi-dev clang zlib1g-dev gfortran cmake pkg-config make
+          iproute2 util-linux)  # ip, unshare, nsenter: the simulated nodes of the scale-out tests
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -67,6 +67,7 @@ class Deisa:
                                                           self.pool_bytes, self.timeout))
         self.session = None  # the run's session (names its shared memory), once execute_callbacks() started it
         self.arrays = None   # the arrays the simulation declared, once every rank registered
+        self.placer = None   # on a cluster: the run's deisa.distributed.Placer (where block reads ran)
         self._callbacks = []
         self._run = None
 
@@ -139,6 +140,7 @@ class Deisa:
         try:
             run.start()
             self.session = run.session
+            self.placer = run._placer
             # What exists now (modules, Dask, the user's setup) lives for the whole run: frozen,
             # it is left out of every garbage collection, so that the collections the loop
             # needs (and Python's own) cost what the run's new objects cost, not a full scan of

@@ -182,7 +182,7 @@ class Placer:
         self.client = client
         self.handle = run_handle
         self._workers = {}  # node index -> worker address
-        self.placed = 0     # block-reading tasks placed so far (for tests and logs)
+        self.pinned = {}    # key -> worker, for every block-reading task placed in this run
 
     def nodes(self):
         out = ctypes.c_void_p()
@@ -215,13 +215,14 @@ class Placer:
         pinned = pinned_tasks(dsk)
         by_worker = {}
         for key, node in pinned.items():
-            by_worker.setdefault(self._worker_of(node), {})[key] = dsk[key]
+            worker = self._worker_of(node)
+            by_worker.setdefault(worker, {})[key] = dsk[key]
+            self.pinned[key] = worker
         layers = {f"deisa-free-{id(dsk)}": MaterializedLayer({k: v for k, v in dsk.items() if k not in pinned})}
         for i, (worker, tasks) in enumerate(by_worker.items()):
             layers[f"deisa-node-{i}-{id(dsk)}"] = MaterializedLayer(
                 tasks, annotations={"workers": [worker], "allow_other_workers": False})
         graph = HighLevelGraph(layers, {name: set() for name in layers})
-        self.placed += len(pinned)
         futures = self.client.get(graph, keys, sync=False)
         flat = list(flatten(futures)) if isinstance(futures, (list, tuple)) else [futures]
         try:

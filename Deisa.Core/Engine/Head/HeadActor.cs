@@ -431,8 +431,16 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     /// <summary>A rank's connection ended without a close (its process died).</summary>
     public void RankLost(int rank) => Post(() =>
     {
-        if (_ranks.TryGet(rank, out var rs) && !rs.Finished) LoseRank(rs);
+        if (!_ranks.TryGet(rank, out var rs) || rs.Finished) return;
+        // On a cluster, a rank's death often comes with its node's: the node's link is given a
+        // moment to end too, so that the run's error names the node rather than its ranks.
+        if (_nodes.Any(n => n.Host == rs.Host && !n.Lost))
+            _ = Task.Delay(NodeGrace).ContinueWith(_ => Post(() => { if (!rs.Finished) LoseRank(rs); }), TaskScheduler.Default);
+        else LoseRank(rs);
     });
+
+    /// <summary>How long a rank's loss waits for the news of its node's (see <see cref="RankLost"/>).</summary>
+    private static readonly TimeSpan NodeGrace = TimeSpan.FromMilliseconds(500);
 
     private void LoseRank(RankState rs)
     {

@@ -60,3 +60,9 @@ def dtype_values(dtype, t):
         info = np.finfo(dt)
         return np.array([[info.min, info.max, t + 0.5], [np.inf, -0.0, info.tiny]], dtype=dt)
     return np.array([[1 + 2j, -3.5j, t], [np.inf + 1j, 0, 1e30 - 1e-30j]], dtype=dt)
+
+
+def random_block(rank, t, shape):
+    """The block rank ``rank`` sends at ``t`` in the random-data programs (the analytics
+    recomputes it to check what it read)."""
+    return np.random.default_rng(1000 * t + rank).standard_normal(shape)
