@@ -72,7 +72,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
         }
     }
 
-    /// <summary>Starts serving the head's orders for <paramref name="node"/>, and reporting its pool every second.</summary>
+    /// <summary>Starts serving the head's orders for <paramref name="node"/>, and reporting its pool (at once, then every second).</summary>
     public void Start(NodeActor node)
     {
         _node = node;
@@ -182,14 +182,14 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            do // at once, then every second
             {
                 var p = await node.UsageAsync().ConfigureAwait(false);
                 _outbox.Writer.TryWrite(new NodeReport
                 {
                     Pool = new NodePool { Budget = p.Budget, Allocated = p.Allocated, InUse = p.InUse, Segments = p.Segments, Blocks = p.Blocks, WaitingSends = p.WaitingSends },
                 });
-            }
+            } while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false));
         }
         catch (Exception) { } // stopped, or the node shut down
     }

@@ -37,10 +37,20 @@ def status(args):
         chunks = " x ".join(str(len(c)) for c in a["chunks"])
         print(f"array {a['name']}: shape {tuple(a['global_shape'])}, {chunks} blocks, dtype {a['dtype']}, "
               f"last received timestep {a['last_received']}")
-    p = s["pool"]
-    print(f"shared memory pool: {_size(p['in_use'])} in use by {p['blocks']} blocks, {_size(p['allocated'])} allocated "
-          f"in {p['segments']} segments, budget {_size(p['budget'])}, {p['waiting_sends']} sends waiting")
+    nodes = s.get("nodes")
+    if not nodes:
+        print("shared memory pool: " + _pool(s["pool"]))
+    for n in nodes or []:
+        ranks = ", ".join(map(str, n["ranks"])) or "none"
+        print(f"node {n['node']} {n['host']} (Dask worker {n['worker']}): ranks {ranks}; "
+              + (f"LOST: {n['lost']}" if n["lost"] else
+                 "shared memory pool: " + (_pool(n["pool"]) if n["pool"] else "not reported yet")))
     return 0
+
+
+def _pool(p):
+    return (f"{_size(p['in_use'])} in use by {p['blocks']} blocks, {_size(p['allocated'])} allocated "
+            f"in {p['segments']} segments, budget {_size(p['budget'])}, {p['waiting_sends']} sends waiting")
 
 
 def cleanup(args):

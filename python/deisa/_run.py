@@ -68,7 +68,13 @@ class Run:
         info = json.loads(_native.take_string(info))
         self.session = info["session"]
         self._leases = Leases(lib, h.value, info["pool_bytes"])
-        self._ahead = ArraysAhead({w.name for cb in d._callbacks for w in cb.inputs if w.preprocess is None}, self.session)
+        depths = {}
+        for cb in d._callbacks:
+            for w in cb.inputs:
+                if w.preprocess is None:
+                    depths[w.name] = max(depths.get(w.name, 1), cb.preparation_advance if cb.prepare and w is cb.inputs[0] else 1)
+        self._ahead = ArraysAhead(depths, self.session)
+        self._prepared = {}  # (callback index, timestep) -> what its prepare() returned
         logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
         for cb in d._callbacks:
             names, sizes = cb.native_inputs()
@@ -95,7 +101,7 @@ class Run:
                 # after each drop, so that a busy analytics gives its memory back in time).
                 # So does building the arrays of the timesteps expected next.
                 self._leases.collect()
-                self._ahead.build()
+                self._prepare(self._ahead.build())
                 events = reader.read(0.25)
                 if events is None:
                     continue
@@ -106,7 +112,7 @@ class Run:
                 elif kind == _events.CALLBACK:
                     _, callback, t, windows = event
                     started.setdefault(t, time.perf_counter())
-                    self._run_callback(self.deisa._callbacks[callback], t, windows)
+                    self._run_callback(callback, t, windows)
                 elif kind == _events.DROP:
                     self._drop(event[1], event[2])
                     self._leases.collect()
@@ -115,6 +121,8 @@ class Run:
                     elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
                     processed += 1
                     _native.check(lib.deisa_analytics_finish_timestep(self.handle, t))
+                    for key in [k for k in self._prepared if k[1] <= t]:  # used, or a timestep that did not come
+                        del self._prepared[key]
                     arrays = sorted({n for (n, tt) in self._blocks if tt == t})
                     if progress:
                         sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
@@ -156,9 +164,37 @@ class Run:
         for key in [k for k in self._arrays if k[0] == name and k[1] == t]:
             del self._arrays[key]
 
-    def _run_callback(self, cb, t, windows):
-        """Runs ``cb`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
+    def _prepare(self, built):
+        """Calls the ``prepare`` of each callback whose first input was just built ahead."""
+        for index, cb in enumerate(self.deisa._callbacks):
+            if cb.prepare is None:
+                continue
+            for name, t, array in built:
+                if name == cb.inputs[0].name and cb.inputs[0].preprocess is None and (index, t) not in self._prepared:
+                    self._prepared[(index, t)] = self._call_prepare(cb, array, t)
+
+    def _call_prepare(self, cb, array, t):
+        """``cb.prepare(array, timestep=t)``; its failure goes where the callback's would (its result is then None)."""
+        try:
+            return cb.prepare(array, timestep=t)
+        except (AssertionError, TimeoutError, NodeLost):
+            raise
+        except Exception as e:  # noqa: BLE001 - as a callback's failure
+            if cb.exception_handler is not None:
+                cb.exception_handler(e)
+            else:
+                logger.exception("prepare of callback %s failed for timestep %s; continuing", cb.name, t)
+            return None
+
+    def _run_callback(self, index, t, windows):
+        """Runs callback ``index`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
+        cb = self.deisa._callbacks[index]
         kwargs = {w.name: [self._array(w.name, ti, w) for ti in ts] for w, ts in zip(cb.inputs, windows)}
+        if cb.prepare is not None:
+            if (index, t) in self._prepared:
+                kwargs["preparation_result"] = self._prepared.pop((index, t))
+            else:  # not prepared ahead (the first timestep, a preprocessed input, a change of stride)
+                kwargs["preparation_result"] = self._call_prepare(cb, self._array(cb.inputs[0].name, t, cb.inputs[0]), t)
         try:
             if self._placer is not None:
                 import dask

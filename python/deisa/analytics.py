@@ -21,13 +21,15 @@ class Callback:
     """A registered callback: the function, its inputs (Windows, in order), its firing rule
     (``"AND"`` or ``"OR"``) and its exception handler."""
 
-    __slots__ = ("fn", "inputs", "when", "exception_handler", "name")
+    __slots__ = ("fn", "inputs", "when", "exception_handler", "name", "prepare", "preparation_advance")
 
-    def __init__(self, fn, inputs, when, exception_handler):
+    def __init__(self, fn, inputs, when, exception_handler, prepare=None, preparation_advance=1):
         self.fn = fn
         self.inputs = inputs
         self.when = when
         self.exception_handler = exception_handler
+        self.prepare = prepare
+        self.preparation_advance = preparation_advance
         self.name = getattr(fn, "__qualname__", None) or repr(fn)
 
     def native_inputs(self):
@@ -73,12 +75,20 @@ class Deisa:
 
     # -- registration --------------------------------------------------------------------
 
-    def register_callback(self, fn, *inputs, when="AND", exception_handler=None):
+    def register_callback(self, fn, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=1):
         """Run ``fn(**{name: [DeisaArray, ...]})`` for every timestep its inputs allow.
 
         Each input is a ``Window`` or a plain array name. ``when="AND"`` runs as soon
         as every input is complete at a timestep; ``when="OR"`` runs when the timestep
         closes if at least one input has a new value.
+
+        ``prepare(array, timestep=t)`` is called up to ``preparation_advance`` timesteps
+        before the data of ``t`` exists, on the first input's ``DeisaArray`` at ``t`` (its
+        final shape, chunks and dtype; its blocks are read once they arrived), e.g. to build
+        the Dask expression the callback will compute; ``fn`` then gets its result as
+        ``preparation_result``. The timesteps ahead are the last one plus its stride; a
+        timestep that could not be prepared ahead (the first, a preprocessed input) is
+        prepared when it comes.
         """
         if not callable(fn):
             raise TypeError(f"callback must be callable, got {type(fn).__name__}")
@@ -86,21 +96,28 @@ class Deisa:
             raise ValueError(f"when must be 'AND' or 'OR', got {when!r}")
         if exception_handler is not None and not callable(exception_handler):
             raise TypeError("exception_handler must be callable")
+        if prepare is not None and not callable(prepare):
+            raise TypeError("prepare must be callable")
+        if isinstance(preparation_advance, bool) or not isinstance(preparation_advance, numbers.Integral):
+            raise TypeError(f"preparation_advance must be an int, got {type(preparation_advance).__name__}")
+        if not 1 <= preparation_advance <= 64:
+            raise ValueError(f"preparation_advance must be between 1 and 64 timesteps, got {preparation_advance}")
         if self._run is not None:
             raise RuntimeError("callbacks must be registered before execute_callbacks()")
-        callback = Callback(fn, [Window.of(i) for i in inputs], when, exception_handler)
+        callback = Callback(fn, [Window.of(i) for i in inputs], when, exception_handler, prepare, int(preparation_advance))
         names, sizes = callback.native_inputs()
         _native.check(_native.lib().deisa_callback_check(callback.name.encode("utf-8"), len(callback.inputs), names, sizes,
                                                          WHEN[when]))
         self._callbacks.append(callback)
         return fn
 
-    def register(self, *inputs, when="AND", exception_handler=None):
+    def register(self, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=1):
         """Decorator form of :meth:`register_callback`."""
         windows = [Window.of(i) for i in inputs]
 
         def decorate(fn):
-            self.register_callback(fn, *windows, when=when, exception_handler=exception_handler)
+            self.register_callback(fn, *windows, when=when, exception_handler=exception_handler, prepare=prepare,
+                                   preparation_advance=preparation_advance)
             return fn
 
         return decorate

@@ -1,5 +1,6 @@
 """DeisaArray: the Dask array of one array at one timestep, read in place from shared memory."""
 
+import os
 import struct
 import threading
 import weakref
@@ -39,8 +40,9 @@ class DeisaArray(da.Array):
         return DeisaArray(dsk, name, self.chunks, self.dtype, self._meta, timestep=self.t, array_name=self.array_name)
 
     def to_hdf5(self, path, dataset, **kwargs):
-        """Write this array to ``dataset`` in the HDF5 file ``path``."""
-        da.to_hdf5(path, dataset, self, **kwargs)
+        """Write this array to ``dataset`` in the HDF5 file ``path`` (on a cluster, each node
+        writes its own blocks into the one file)."""
+        to_hdf5(path, {dataset: self}, **kwargs)
 
     def to_zarr(self, *args, **kwargs):
         """Write this array to a Zarr store (``dask.array.to_zarr``).
@@ -63,8 +65,62 @@ class DeisaArray(da.Array):
 
 
 def to_hdf5(path, arrays, **kwargs):
-    """Write several arrays to one HDF5 file: ``to_hdf5("out.h5", {"/temperature": arr})``."""
-    da.to_hdf5(path, dict(arrays), **kwargs)
+    """Write several arrays to one HDF5 file: ``to_hdf5("out.h5", {"/temperature": arr})``.
+
+    With Dask's threaded scheduler this is ``dask.array.to_hdf5``. On a cluster (Dask
+    distributed), where an open HDF5 dataset cannot travel to the workers, the datasets are
+    created here and every block is written by a task next to it (on its node), which opens
+    the file, writes its region and closes it, one writer at a time (a ``distributed.Lock``
+    on the file). Either way the result is one ordinary HDF5 file.
+    """
+    arrays = dict(arrays)
+    if not _on_cluster():
+        da.to_hdf5(path, arrays, **kwargs)
+        return
+    import dask
+    import h5py
+
+    path = os.path.abspath(os.fspath(path))
+    with h5py.File(path, "a") as f:
+        for name, x in arrays.items():
+            f.require_dataset(name, shape=x.shape, dtype=x.dtype,
+                              chunks=tuple(c[0] for c in x.chunks) if all(x.chunks) else True, **kwargs)
+    writes = [x.map_blocks(_write_hdf5_block, path=path, dataset=name, dtype=bool,
+                           chunks=tuple((1,) * len(c) for c in x.chunks), meta=np.empty((0,) * x.ndim, bool))
+              for name, x in arrays.items()]
+    dask.compute(*writes)
+
+
+def _on_cluster():
+    """Whether computes go to Dask distributed now (a deisa cluster run's callbacks, or a
+    distributed client set as the scheduler)."""
+    import dask
+
+    get = dask.config.get("scheduler", None)
+    owner = getattr(get, "__self__", None)
+    return owner is not None and type(owner).__name__ in ("Placer", "Client")
+
+
+def _write_hdf5_block(block, path, dataset, block_info=None):
+    """Writes one block into its region of ``dataset`` in ``path`` (a task, on the block's node)."""
+    import h5py
+
+    region = tuple(slice(a, b) for a, b in block_info[0]["array-location"])
+    with _file_lock(path):
+        with h5py.File(path, "r+") as f:
+            f[dataset][region] = block
+    return np.ones((1,) * block.ndim, bool)
+
+
+def _file_lock(path):
+    """One writer of ``path`` at a time: across the cluster in a Dask worker, else in this process."""
+    try:
+        from distributed import Lock, get_worker
+
+        get_worker()
+        return Lock(f"deisa-hdf5-{path}")
+    except (ImportError, ValueError):
+        return _LOCAL_FILE_LOCK
 
 
 class BlockTable:
@@ -178,6 +234,7 @@ class Block:
 
 
 _VIEW_LOCK = threading.Lock()
+_LOCAL_FILE_LOCK = threading.Lock()
 
 
 def read_block(block):

@@ -553,12 +553,61 @@ static int start_second(void)
     return s;
 }
 
+static int cluster_unix(void) { return deisa_analytics_start_cluster(NULL, g_run, 1, 16, POOL, 30, &g_start_out); }
+static int cluster_null_out(void) { return deisa_analytics_start_cluster("tcp://127.0.0.1:0", g_run, 1, 16, POOL, 30, NULL); }
 static int check_good(void) { return deisa_analytics_check(NULL, g_run, 2, 16, POOL, 30); }
 static int check_ahead_0(void) { return deisa_analytics_check(NULL, g_run, 0, 16, POOL, 30); }
 static int check_queue_0(void) { return deisa_analytics_check(NULL, g_run, 1, 0, POOL, 30); }
 static int check_pool_neg(void) { return deisa_analytics_check(NULL, g_run, 1, 16, -1, 30); }
 static int check_timeout_nan(void) { return deisa_analytics_check(NULL, g_run, 1, 16, POOL, NAN); }
 static int check_bad_address(void) { return deisa_analytics_check("carrier-pigeon://roof", g_run, 1, 16, POOL, 30); }
+
+/* ------------------------------------------------------------------ a node service (as a Dask worker runs it) */
+
+static deisa_node *g_node;
+static deisa_node *g_node_out;
+static void *g_address;
+static int64_t g_nbytes;
+static int node_null_out(void) { return deisa_node_open(g_nowhere, "tcp://10.0.0.1:1234", NULL); }
+static int node_null_worker(void) { return deisa_node_open(g_nowhere, NULL, &g_node_out); }
+static int node_empty_worker(void) { return deisa_node_open(g_nowhere, "", &g_node_out); }
+static int node_open_good(void) { return deisa_node_open(g_nowhere, "tcp://10.0.0.1:1234", &g_node); }
+static int node_state_null(void) { return deisa_node_state(NULL, &g_json); }
+static int node_state_null_json(void) { return deisa_node_state(g_node, NULL); }
+static int node_state_good(void)
+{
+    char *json = NULL;
+    int s = deisa_node_state(g_node, &json);
+    if (s == DEISA_OK && (json == NULL || strstr(json, "waiting for a cluster run") == NULL || strstr(json, "\"session\":null") == NULL)) s = -1;
+    deisa_string_free(json);
+    return s;
+}
+static int node_read_null_session(void) { return deisa_node_read_block(g_node, NULL, 1, &g_address, &g_nbytes); }
+static int node_read_null_address(void) { return deisa_node_read_block(g_node, "abc", 1, NULL, &g_nbytes); }
+static int node_read_unserved(void) { return deisa_node_read_block(g_node, "abc", (INT64_C(1) << DEISA_LEASE_NODE_SHIFT) | 7, &g_address, &g_nbytes); }
+static int node_release_null(void) { return deisa_node_release_block(NULL, "abc", 1); }
+static int node_release_unserved(void) { return deisa_node_release_block(g_node, "abc", 1); }
+static int node_free_bogus(void) { return deisa_node_free((deisa_node *)(intptr_t)0x777); }
+static int node_free_good(void) { return deisa_node_free(g_node); }
+static int node_state_freed(void) { return deisa_node_state(g_node, &g_json); }
+
+static const row node_rows[] = {
+    {"deisa_node_open: NULL node out-parameter", node_null_out, DEISA_ERR_HANDLE, "node (out) is NULL"},
+    {"deisa_node_open: NULL worker", node_null_worker, DEISA_ERR_HANDLE, "worker is NULL"},
+    {"deisa_node_open: an empty worker address", node_empty_worker, DEISA_ERR_VALUE, "worker"},
+    {"deisa_node_open: a good open (watching a directory with no run)", node_open_good, DEISA_OK, NULL},
+    {"deisa_node_state: NULL node", node_state_null, DEISA_ERR_HANDLE, "node is NULL"},
+    {"deisa_node_state: NULL json out-parameter", node_state_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
+    {"deisa_node_state: waiting, serving no run", node_state_good, DEISA_OK, NULL},
+    {"deisa_node_read_block: NULL session", node_read_null_session, DEISA_ERR_HANDLE, "session is NULL"},
+    {"deisa_node_read_block: NULL address out-parameter", node_read_null_address, DEISA_ERR_HANDLE, "address (out) is NULL"},
+    {"deisa_node_read_block: a run this service does not serve", node_read_unserved, DEISA_ERR_STATE, "does not serve run abc"},
+    {"deisa_node_release_block: NULL node", node_release_null, DEISA_ERR_HANDLE, "node is NULL"},
+    {"deisa_node_release_block: a run it does not serve (a late notice: ignored)", node_release_unserved, DEISA_OK, NULL},
+    {"deisa_node_free: a pointer that is no handle", node_free_bogus, DEISA_ERR_HANDLE, "node is not a valid handle"},
+    {"deisa_node_free: a good free", node_free_good, DEISA_OK, NULL},
+    {"deisa_node_state: a freed node", node_state_freed, DEISA_ERR_HANDLE, "node is not a valid handle"},
+};
 
 static const row start_rows[] = {
     {"deisa_analytics_check: good settings", check_good, DEISA_OK, NULL},
@@ -579,6 +628,8 @@ static const row start_rows[] = {
     {"deisa_analytics_start: address not UTF-8", start_address_utf8, DEISA_ERR_VALUE, "address|UTF-8"},
     {"deisa_analytics_start: rendezvous not UTF-8", start_rendezvous_utf8, DEISA_ERR_VALUE, "rendezvous|UTF-8"},
     {"deisa_analytics_start: a socket in a directory that does not exist", start_unlistenable, DEISA_ERR_VALUE, "cannot listen|no/such/dir"},
+    {"deisa_analytics_start_cluster: no TCP address (the nodes could not reach it)", cluster_unix, DEISA_ERR_VALUE, "on a cluster|TCP"},
+    {"deisa_analytics_start_cluster: NULL analytics out-parameter", cluster_null_out, DEISA_ERR_HANDLE, "analytics (out) is NULL"},
     {"deisa_analytics_start: a good start", start_good, DEISA_OK, NULL},
     {"deisa_analytics_start: a second analytics on a live run's rendezvous directory", start_second, DEISA_ERR_STATE, "another analytics|is running"},
 };
@@ -623,6 +674,16 @@ static int cb_when_neg(void) { return deisa_analytics_add_callback(g_a, "cb", 1,
 static int cb_null_name(void) { return deisa_analytics_add_callback(g_a, NULL, 1, g_names1, g_w1, 0, &g_int); }
 static int cb_null_id(void) { return deisa_analytics_add_callback(g_a, "cb", 1, g_names1, g_w1, 0, NULL); }
 static int cb_good(void) { return deisa_analytics_add_callback(g_a, "watch", 1, g_names1, g_wgood, 0, &g_cb_id); }
+static int nodes_null_json(void) { return deisa_analytics_nodes(g_a, NULL); }
+static int nodes_null(void) { return deisa_analytics_nodes(NULL, &g_json); }
+static int nodes_good(void)
+{
+    char *json = NULL;
+    int s = deisa_analytics_nodes(g_a, &json);
+    if (s == DEISA_OK && (json == NULL || strcmp(json, "[]") != 0)) s = -1; /* one machine: no node services */
+    deisa_string_free(json);
+    return s;
+}
 static int wait_null_json(void) { return deisa_analytics_wait_for_simulation(g_a, NULL); }
 static int wait_null(void) { return deisa_analytics_wait_for_simulation(NULL, &g_json); }
 
@@ -647,6 +708,9 @@ static const row analytics_rows[] = {
     {"deisa_analytics_add_callback: NULL name", cb_null_name, DEISA_ERR_HANDLE, "name is NULL"},
     {"deisa_analytics_add_callback: NULL id out-parameter", cb_null_id, DEISA_ERR_HANDLE, "id (out) is NULL"},
     {"deisa_analytics_add_callback: a good callback (window of 2 on 'field')", cb_good, DEISA_OK, NULL},
+    {"deisa_analytics_nodes: NULL json out-parameter", nodes_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
+    {"deisa_analytics_nodes: NULL analytics", nodes_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_nodes: a run on one machine has none (an empty list)", nodes_good, DEISA_OK, NULL},
     {"deisa_analytics_wait_for_simulation: NULL json out-parameter", wait_null_json, DEISA_ERR_HANDLE, "json (out) is NULL"},
     {"deisa_analytics_wait_for_simulation: NULL analytics", wait_null, DEISA_ERR_HANDLE, "analytics is NULL"},
 };
@@ -1478,6 +1542,7 @@ int main(int argc, char **argv)
     run_rows("a bridge without analytics: declare, connect, close", ROWS(declare_rows));
     run_rows("use after free of a bridge", ROWS(bridge_uaf_rows));
     run_rows("tools", ROWS(tool_rows));
+    run_rows("a node service", ROWS(node_rows));
     run_rows("deisa_analytics_start", ROWS(start_rows));
     if (g_a == NULL) {
         printf("# the analytics did not start: the live-run rows cannot run\n");

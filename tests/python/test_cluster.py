@@ -6,8 +6,8 @@ The simulated-node tests run each node in network, UTS and mount namespaces of i
 (deisa.simulated_nodes: root only); where namespaces cannot be made they say so and skip.
 """
 
+import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -18,7 +18,7 @@ from conftest import PROGRAMS
 sys.path.insert(0, str(PROGRAMS))
 from _support import random_block  # noqa: E402
 
-from deisa import Deisa, Window  # noqa: E402
+from deisa import Deisa, Window, to_hdf5  # noqa: E402
 from deisa.simulated_nodes import SimulatedNodes, unavailable  # noqa: E402
 
 distributed = pytest.importorskip("distributed")
@@ -54,6 +54,33 @@ def reductions(d, results):
     return watch
 
 
+def writers(d, run_dir, last, xarray_means):
+    """A callback that writes the array at timestep ``last`` with every writer."""
+
+    @d.register("field")
+    def write(field):
+        x = field[0]
+        if x.t != last:
+            return
+        x.to_hdf5(run_dir / "field.h5", "/field")
+        to_hdf5(run_dir / "both.h5", {"/a": x, "/b": x * 2})
+        x.to_zarr(str(run_dir / "field.zarr"))
+        xarray_means.append(x.to_xarray(dims=("y", "x")).mean("x").compute().values)
+
+
+def check_written(run_dir, full, xarray_means):
+    import h5py
+    import zarr
+
+    with h5py.File(run_dir / "field.h5", "r") as f:
+        np.testing.assert_array_equal(f["/field"][...], full)
+    with h5py.File(run_dir / "both.h5", "r") as f:
+        np.testing.assert_array_equal(f["/a"][...], full)
+        np.testing.assert_array_equal(f["/b"][...], full * 2)
+    np.testing.assert_array_equal(zarr.open(str(run_dir / "field.zarr"), mode="r")[...], full)
+    np.testing.assert_allclose(xarray_means[0], full.mean(axis=1), rtol=1e-12)
+
+
 def check_results(results, size, cols, br, bc, steps):
     assert sorted(results) == list(range(steps))
     for t, got in results.items():
@@ -80,7 +107,8 @@ def single_machine(run_dir, size, cols, br, bc, steps):
 
 def test_local_cluster_reads_each_block_on_the_worker_of_its_node(run_dir):
     """Two workers on one machine (one node): one node service serves the run, every block is
-    read by a task placed on its worker, results equal the single-machine run's."""
+    read by a task placed on its worker, results equal the single-machine run's; a preparation
+    made ahead of the data computes on the cluster too."""
     size, cols, br, bc, steps = 4, 2, 64, 48, 4
     alone = single_machine(run_dir, size, cols, br, bc, steps)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
@@ -89,8 +117,16 @@ def test_local_cluster_reads_each_block_on_the_worker_of_its_node(run_dir):
 
         ranks = start_ranks(PROGRAM, size, (cols, br, bc, steps), cwd=run_dir)
         d = Deisa(scheduler=client, timeout=60)
-        results = {}
+        results, prepared = {}, {}
         reductions(d, results)
+
+        @d.register("field", prepare=lambda field, timestep: field.sum(), preparation_advance=2)
+        def total(field, preparation_result):
+            prepared[field[0].t] = float(preparation_result.compute())
+
+        means = []
+        writers(d, run_dir, steps - 1, means)
+
         with distributed.get_task_stream(client) as stream:
             d.execute_callbacks()
         assert [p.wait(timeout=60) for p in ranks] == [0] * size
@@ -99,14 +135,25 @@ def test_local_cluster_reads_each_block_on_the_worker_of_its_node(run_dir):
     for t in alone:
         for k in alone[t]:
             np.testing.assert_allclose(results[t][k], alone[t][k], rtol=1e-12)
+        assert np.isclose(prepared[t], alone[t]["sum"], rtol=1e-12)
+    check_written(run_dir, expected_field(size, cols, br, bc, steps - 1), means)
     # One worker served the run, the other stood by; every block-reading task ran on the first.
-    served = [w for w, s in states.items() if "ended" in s["state"]]
+    served = [w for w, s in states.items() if not s["state"].startswith("standing by")]
     assert len(served) == 1, states
     assert any("standing by" in s["state"] for s in states.values()), states
-    ran = {stringify(r["key"]): r["worker"] for r in stream.data}
     assert d.placer.pinned and set(d.placer.pinned.values()) == set(served)
-    for key, worker in d.placer.pinned.items():
-        assert ran[stringify(key)] == worker, f"task {key} ran on {ran[stringify(key)]}, placed on {worker}"
+    assert_block_reads_ran_where_placed(stream, d.placer.pinned, size * steps)
+
+
+def assert_block_reads_ran_where_placed(stream, pinned, at_least):
+    """Every block-reading task that ran (Dask's task stream) ran on the worker it was placed
+    on; at least ``at_least`` of them ran (a task whose result the scheduler still held from
+    an earlier compute of the same key does not run again)."""
+    placed = {stringify(k): w for k, w in pinned.items()}
+    reads = [(r["key"], r["worker"]) for r in stream.data if stringify(r["key"]) in placed]
+    assert len(reads) >= at_least, f"{len(reads)} block reads ran, expected at least {at_least}"
+    wrong = [(key, worker, placed[stringify(key)]) for key, worker in reads if worker != placed[stringify(key)]]
+    assert not wrong, f"block reads that ran on another worker than their node's (task, ran on, placed on): {wrong}"
 
 
 def stringify(key):
@@ -133,7 +180,8 @@ def nodes_of(run_dir):
 @needs_namespaces
 def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_dir, nodes_of):
     """Three nodes of two ranks: every block-reading task runs on its node's worker, results
-    equal the single-machine run's, and the reductions move a small fraction of the data."""
+    equal the single-machine run's, the reductions move a small fraction of the data, and the
+    writers (HDF5, Zarr, xarray) give one file or store read normally."""
     size, cols, br, bc, steps = 6, 3, 512, 512, 4   # 2 MiB blocks, 12 MiB per timestep
     alone = single_machine(run_dir, size, cols, br, bc, steps)
     nodes = nodes_of(3)
@@ -142,8 +190,9 @@ def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_di
     client = distributed.Client(nodes.scheduler_address)
     try:
         d = Deisa(scheduler=client, timeout=60)
-        results = {}
+        results, means = {}, []
         reductions(d, results)
+        writers(d, run_dir, steps - 1, means)
         with distributed.get_task_stream(client) as stream:
             d.execute_callbacks()
         assert [p.wait(timeout=60) for p in ranks] == [0] * size
@@ -155,12 +204,10 @@ def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_di
     for t in alone:
         for k in alone[t]:
             np.testing.assert_allclose(results[t][k], alone[t][k], rtol=1e-12)
+    check_written(run_dir, expected_field(size, cols, br, bc, steps - 1), means)
     # Where each block-reading task ran: on its node's worker, never elsewhere.
-    ran = {stringify(r["key"]): r["worker"] for r in stream.data}
-    assert len(d.placer.pinned) >= size * steps
     assert set(d.placer.pinned.values()) == set(hosts), "every node's worker read its own blocks"
-    for key, worker in d.placer.pinned.items():
-        assert ran[stringify(key)] == worker, f"task {key} ran on {ran[stringify(key)]}, placed on {worker}"
+    assert_block_reads_ran_where_placed(stream, d.placer.pinned, size * steps)
     # The bytes that crossed between namespaces (to other nodes, the scheduler, the analytics).
     data = size * br * bc * 8 * steps
     moved = sum(after[i][0] - before[i][0] + after[i][1] - before[i][1] for i in range(3))
@@ -184,9 +231,10 @@ def test_two_workers_on_a_node_elect_one_node_service(run_dir, nodes_of):
     finally:
         client.close()
     check_results(results, size, cols, br, bc, steps)
+    # Per node, one worker served the run (it may still be ending it) and the other stood by.
     for host in set(hosts.values()):
-        served = [w for w, h in hosts.items() if h == host and "ended" in states[w]["state"]]
-        assert len(served) == 1, (host, states)
+        on_host = [states[w]["state"] for w, h in hosts.items() if h == host]
+        assert sorted(st.startswith("standing by") for st in on_host) == [False, True], (host, on_host)
     assert len(set(d.placer.pinned.values())) == 2
 
 
@@ -200,8 +248,7 @@ def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
     ranks = nodes.start_ranks(PROGRAM, size, (cols, br, bc, steps, 0.05))
     client = distributed.Client(nodes.scheduler_address)
     worker1 = next(w for w, i in client.scheduler_info()["workers"].items() if i["host"] == nodes.address(1))
-    seen = []
-    killed = []
+    seen, killed, status = [], [], []
     try:
         d = Deisa(scheduler=client, timeout=60)
 
@@ -210,6 +257,8 @@ def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
             seen.append(field[0].t)
             field[0].sum().compute()
             if field[0].t == 3:
+                status.append(subprocess.run([sys.executable, "-m", "deisa", "status"], capture_output=True, text=True,
+                                             cwd=run_dir, timeout=60))
                 nodes.kill_node(1)
                 killed.append(time.monotonic())
 
@@ -218,6 +267,12 @@ def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
         elapsed = time.monotonic() - killed[0]
     finally:
         client.close()
+    # While it ran, `deisa status` showed each node, its worker, its ranks and its pool.
+    shown = status[0].stdout
+    assert status[0].returncode == 0, status[0].stderr
+    for i, ranks_of_node in enumerate(["0, 1", "2, 3"]):
+        line = next(line for line in shown.splitlines() if f" node{i} " in line)
+        assert f"ranks {ranks_of_node};" in line and "shared memory pool:" in line and "in use by" in line, shown
     message = str(failure.value)
     assert "node node1 was lost" in message and worker1 in message and "ranks 2, 3" in message, message
     assert elapsed < 20, f"the loss was reported {elapsed:.1f} s after it"
