@@ -14,6 +14,7 @@ series go to the same file and to a PNG plot.
 import argparse
 import logging
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def fail_fast(exc):
 
 def run(args, h5_path):
     """Run the analytics until the simulation ends; return the time series and the last field."""
-    d = Deisa(timeout=args.timeout)
+    # On a cluster (scripts/demo.sh --nodes N), the nodes' Dask scheduler.
+    d = Deisa(timeout=args.timeout, scheduler=os.environ.get("DEISA_SCHEDULER") or None)
     series = defaultdict(list)
     state = {"cooling": False, "cooling_from": None, "field": None, "chunks": None}
 

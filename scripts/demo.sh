@@ -4,17 +4,23 @@
 # cooling factor back, and write a PNG plot and an HDF5 file. The same simulation exists in C
 # (examples/c/) and in Python (examples/heat2d_simulation.py): --sim c | python.
 #
-#   scripts/demo.sh [--steps N] [--sim fortran|c|python]   (DEISA_DEMO_OUTPUT: output directory)
+# With --nodes N it runs on N simulated cluster nodes (root: network, UTS and mount namespaces,
+# see python/deisa/simulated_nodes.py): mpirun spreads the ranks over the nodes, each node's
+# Dask worker runs its node service, and the analytics runs on Dask distributed.
+#
+#   scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N]   (DEISA_DEMO_OUTPUT: output directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 steps=150
 sim=fortran
+nodes=0
 while (($#)); do
   case "$1" in
     --steps) steps=${2:?--steps needs a number}; shift 2 ;;
     --sim) sim=${2:?--sim needs fortran, c or python}; shift 2 ;;
-    *) echo "usage: scripts/demo.sh [--steps N] [--sim fortran|c|python]" >&2; exit 2 ;;
+    --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
+    *) echo "usage: scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N]" >&2; exit 2 ;;
   esac
 done
 case "$sim" in
@@ -46,6 +52,22 @@ export DEISA_RENDEZVOUS="$output/.deisa"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Either side gives up after this long without the other, instead of the default 300 s.
 timeout=60
+
+if ((nodes > 0)); then
+  echo "demo: the $sim simulation on 4 ranks over $nodes simulated nodes ($steps timesteps), analytics on Dask distributed"
+  status=0
+  "$python" -m deisa.simulated_nodes --nodes "$nodes" --np 4 \
+    --analytics "$python examples/heat_analytics.py --output $output --timeout $timeout" \
+    -- "$(realpath "${simulation[0]}")" "${simulation[@]:1}" --steps "$steps" --timeout "$timeout" || status=$?
+  if ((status)); then
+    echo "demo: FAILED (exit $status)" >&2
+    exit 1
+  fi
+  echo "demo: done"
+  echo "demo: plot  $output/heat.png"
+  echo "demo: HDF5  $output/heat.h5"
+  exit 0
+fi
 
 echo "demo: starting the analytics, then the $sim simulation on 4 ranks ($steps timesteps)"
 "$python" examples/heat_analytics.py --output "$output" --timeout "$timeout" &

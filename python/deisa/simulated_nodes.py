@@ -199,6 +199,31 @@ class SimulatedNodes:
         per = ranks_per_node or -(-size // self.count)
         return [self.run(r // per, [self.python, program, r, size, *args], **popen) for r in range(size)]
 
+    def mpirun(self, argv, np, ranks_per_node=None, mpirun="mpirun", **popen):
+        """Starts ``mpirun -np np argv`` across the nodes (``ranks_per_node`` per node, default
+        evenly spread): Open MPI starts its daemons on the nodes through an ``ssh`` stand-in
+        that enters each node's namespaces, and the ranks talk over the nodes' network.
+        Returns the Popen of mpirun (run on the machine's side)."""
+        per = ranks_per_node or -(-np // self.count)
+        agent = os.path.join(self._dir, "enter-node")
+        with open(agent, "w") as f:
+            f.write("#!/bin/sh\n# ssh for Open MPI: skip its options, enter the node's namespaces, run the command\n"
+                    "while [ \"${1#-}\" != \"$1\" ]; do shift; done\nhost=$1; shift\ncase $host in\n"
+                    + "".join(f"  {h}) pid={self._holders[i].pid} ;;\n" for i, h in enumerate(self.hosts))
+                    + "  *) echo \"enter-node: unknown node $host\" >&2; exit 1 ;;\nesac\n"
+                    "exec nsenter -t $pid --net --uts --mount sh -c \"$*\"\n")
+        os.chmod(agent, 0o755)
+        hosts = ",".join(f"{h}:{per}" for h in self.hosts[:-(-np // per)])
+        net = f"{self.subnet}.0/24"
+        env = dict(popen.pop("env", {}), OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+        cmd = [mpirun, "--oversubscribe", "-np", str(np), "--host", hosts, "--mca", "plm_rsh_agent", agent,
+               "--mca", "routed", "direct", "--mca", "plm_rsh_no_tree_spawn", "1",
+               "--mca", "btl", "tcp,self,vader", "--mca", "btl_tcp_if_include", net, "--mca", "oob_tcp_if_include", net,
+               *[str(a) for a in argv]]
+        p = self._popen(None, cmd, popen.pop("log", None), env=env, **popen)
+        self._procs.append(p)
+        return p
+
     def node_of_host(self, host):
         return self.hosts.index(host)
 
@@ -280,3 +305,49 @@ class SimulatedNodes:
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+
+def main(argv=None):
+    """``python -m deisa.simulated_nodes --nodes N --np P --analytics "CMD" -- SIMULATION...``:
+    runs an MPI simulation across N simulated nodes (mpirun) and its analytics on the machine's
+    side, with ``DEISA_SCHEDULER`` set to the nodes' Dask scheduler; exits with the first
+    failure's status."""
+    import argparse
+    import shlex
+
+    ap = argparse.ArgumentParser(prog="python -m deisa.simulated_nodes", description=main.__doc__)
+    ap.add_argument("--nodes", type=int, default=2)
+    ap.add_argument("--np", type=int, default=4, help="MPI ranks, spread evenly over the nodes")
+    ap.add_argument("--analytics", required=True, help="the analytics' command line (run on the machine's side)")
+    ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("simulation", nargs=argparse.REMAINDER, help="-- then the simulation's command line")
+    args = ap.parse_args(argv)
+    simulation = args.simulation[1:] if args.simulation[:1] == ["--"] else args.simulation
+    if not simulation:
+        ap.error("the simulation's command line is missing (after --)")
+    why = unavailable()
+    if why:
+        print(f"simulated nodes: {why}", file=sys.stderr)
+        return 2
+    with SimulatedNodes(args.nodes) as nodes:
+        print(f"simulated nodes: {', '.join(nodes.hosts)} up, Dask scheduler {nodes.scheduler_address}", flush=True)
+        analytics = subprocess.Popen(shlex.split(args.analytics), env=dict(nodes.env, DEISA_SCHEDULER=nodes.scheduler_address))
+        sim = nodes.mpirun(simulation, args.np, stdout=None, stderr=None)
+        deadline = time.monotonic() + args.timeout
+        status = None
+        while status is None and time.monotonic() < deadline:
+            for p in (sim, analytics):
+                if p.poll() not in (None, 0):
+                    status = p.returncode
+            if sim.poll() == 0 and analytics.poll() == 0:
+                status = 0
+            time.sleep(0.1)
+        for p in (sim, analytics):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        return 124 if status is None else status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
