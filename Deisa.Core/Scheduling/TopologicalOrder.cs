@@ -12,9 +12,10 @@ public static class TopologicalOrder
 {
     /// <summary>Writes into <paramref name="order"/> (one entry per task) every task after its
     /// dependencies. When the numbering (or its reverse) is already such an order, that is the
-    /// order; otherwise a depth-first order, whose roots are taken from the side the numbering
-    /// mostly follows, so that a graph in nearly such an order is read nearly in sequence.
-    /// Time and memory linear in tasks and dependencies.</summary>
+    /// order; otherwise one sweep from the side the numbering mostly follows takes every task
+    /// whose dependencies came before it, and the rest are taken depth first, so that a graph
+    /// numbered nearly in order is read nearly in sequence. Time and memory linear in tasks and
+    /// dependencies.</summary>
     /// <param name="graph">The graph.</param>
     /// <param name="order">Receives the task indices in order.</param>
     /// <exception cref="DeisaException">The graph has a cycle (<see cref="DeisaStatus.Value"/>,
@@ -37,33 +38,44 @@ public static class TopologicalOrder
             return;
         }
 
-        // Depth first, with an explicit stack (graphs may be deeper than the thread's stack):
-        // a task is written once all of its dependencies are. State 0: not seen, 1: on the
-        // stack (its dependencies are being visited), 2: written.
+        // One sweep from the side the numbering mostly follows writes every task whose
+        // dependencies are all written already: in a graph numbered nearly in order, nearly all
+        // of them, read in sequence. The others (few, then) are written depth first, from an
+        // explicit stack (graphs may be deeper than the thread's stack). State 0: not written,
+        // 1: on the stack (its dependencies are being visited), 2: written.
         bool fromTheEnd = later > deps.Length - later;
         var state = ArrayPool<byte>.Shared.Rent(n);
+        var pending = ArrayPool<int>.Shared.Rent(n);
         try
         {
             Array.Clear(state, 0, n);
-            DepthFirst(start, deps, state, fromTheEnd, order);
+            int count = 0, nPending = 0;
+            for (int r = 0; r < n; r++)
+            {
+                int t = fromTheEnd ? n - 1 - r : r;
+                int j = start[t], end = start[t + 1];
+                while (j < end && state[deps[j]] == 2) j++;
+                if (j == end) { state[t] = 2; order[count++] = t; }
+                else pending[nPending++] = t;
+            }
+            if (nPending > 0) DepthFirst(start, deps, state, pending.AsSpan(0, nPending), order, count);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(state);
+            ArrayPool<int>.Shared.Return(pending);
         }
     }
 
-    /// <summary>The depth-first order of <see cref="Compute"/>; <paramref name="state"/> starts at 0
-    /// for every task.</summary>
-    private static void DepthFirst(ReadOnlySpan<int> start, ReadOnlySpan<int> deps, byte[] state, bool fromTheEnd, Span<int> order)
+    /// <summary>Writes the <paramref name="roots"/> not written yet, and the tasks they depend on,
+    /// depth first into <paramref name="order"/> from <paramref name="count"/> on.</summary>
+    private static void DepthFirst(ReadOnlySpan<int> start, ReadOnlySpan<int> deps, byte[] state, ReadOnlySpan<int> roots,
+                                   Span<int> order, int count)
     {
-        int n = order.Length;
         var stackTask = new int[64];
         var stackNext = new int[64];
-        int count = 0;
-        for (int r = 0; r < n; r++)
+        foreach (int root in roots)
         {
-            int root = fromTheEnd ? n - 1 - r : r;
             if (state[root] != 0) continue;
             int top = 0;
             stackTask[0] = root;
