@@ -109,8 +109,8 @@ def graph_arrays(dsk, keys=None):
 
     ``dsk``: a dict or a HighLevelGraph, as ``dask.compute`` gives a scheduler's ``get``.
     ``keys``: the keys wanted (nested lists allowed, as ``get`` receives them); then only the
-    tasks they need are kept, and a key that is not in the graph is a ``KeyError``. Without
-    ``keys``, every task, in the graph's order.
+    tasks they need are kept, and a key that is not in the graph is a ``KeyError``. The tasks
+    come in the graph's order.
 
     A task's dependencies are the keys of the graph it names where Dask would read them (as
     :func:`dask.core.get_dependencies` finds them: inside tasks, lists and dict values), each
@@ -118,34 +118,28 @@ def graph_arrays(dsk, keys=None):
     SubgraphCallable's inner tasks included (see the module's documentation).
     """
     dsk = _as_dict(dsk)
-    subgraph_type = _subgraph_callable_type()
-    if keys is None:
-        out_keys = list(dsk)
-        index = dict(zip(out_keys, range(len(out_keys))))
-        tasks = dsk.values()
-        n = len(out_keys)
-        pinned = array.array("i", [-1]) * n
-        nbytes = array.array("q", [0]) * n
-    else:
-        out_keys, index = [], {}
-        for k in _flat_keys(keys):
+    wanted = None
+    if keys is not None:
+        wanted = _flat_keys(keys)
+        for k in wanted:
             if k not in dsk:
                 raise KeyError(f"key {k!r} is not in the task graph")
-            if k not in index:
-                index[k] = len(out_keys)
-                out_keys.append(k)
-        tasks = _reachable(dsk, out_keys)
-        pinned, nbytes = array.array("i"), array.array("q")
-    culling = keys is not None
+    graph, index = _walk(dsk)
+    if wanted is None:
+        return graph
+    # Graphs are mostly culled already (compute does it): walking every task, then keeping
+    # those the keys need, is faster than walking from the keys.
+    return _needed(graph, [index[k] for k in wanted])
 
-    def discover(w):
-        """With ``keys``: the index of a key of the graph met for the first time, else None."""
-        if w in dsk:
-            j = index[w] = len(out_keys)
-            out_keys.append(w)
-            return j
-        return None
 
+def _walk(dsk):
+    """Every task of ``dsk`` in compact form, and the index of each key."""
+    subgraph_type = _subgraph_callable_type()
+    out_keys = list(dsk)
+    n = len(out_keys)
+    index = dict(zip(out_keys, range(n)))
+    pinned = array.array("i", [-1]) * n
+    nbytes = array.array("q", [0]) * n
     dep_start, deps = array.array("i", [0]), array.array("i")
     get_index = index.get
     never = dict.fromkeys(_PLAIN | _KEYLIKE, True)  # type -> no object of it can be a block
@@ -156,7 +150,7 @@ def graph_arrays(dsk, keys=None):
     # A task's top level is walked inline (most tasks are a function of keys, literals and
     # blocks); nested tasks, lists and dicts go on a stack. Every branch is written out: this
     # loop runs once per object of the graph, and a call per object would double its time.
-    for task in tasks:
+    for task in dsk.values():
         i += 1
         blocks = None
         first = len(deps)
@@ -178,8 +172,6 @@ def graph_arrays(dsk, keys=None):
                     continue
                 try:
                     j = get_index(w)
-                    if j is None and culling:
-                        j = discover(w)
                 except TypeError:  # holds something unhashable (a slice, a list): not a key
                     j = None
                 if j is not None:
@@ -195,8 +187,6 @@ def graph_arrays(dsk, keys=None):
                     stack.append(w)
             elif typ is str_:
                 j = get_index(w)
-                if j is None and culling:
-                    j = discover(w)
                 if j is not None:
                     append_dep(j)
             else:
@@ -210,8 +200,6 @@ def graph_arrays(dsk, keys=None):
                         continue
                 try:
                     j = get_index(w)
-                    if j is None and culling:
-                        j = discover(w)
                 except TypeError:  # not hashable: a literal (numpy array, set, ...)
                     continue
                 if j is not None:
@@ -231,8 +219,6 @@ def graph_arrays(dsk, keys=None):
                         continue
                     try:
                         j = get_index(w)
-                        if j is None and culling:
-                            j = discover(w)
                     except TypeError:
                         j = None
                     if j is not None:
@@ -247,8 +233,6 @@ def graph_arrays(dsk, keys=None):
                     extend(w.values())
                 elif typ is str_:
                     j = get_index(w)
-                    if j is None and culling:
-                        j = discover(w)
                     if j is not None:
                         append_dep(j)
                 else:
@@ -262,8 +246,6 @@ def graph_arrays(dsk, keys=None):
                             continue
                     try:
                         j = get_index(w)
-                        if j is None and culling:
-                            j = discover(w)
                     except TypeError:
                         continue
                     if j is not None:
@@ -276,20 +258,37 @@ def graph_arrays(dsk, keys=None):
                 deps.extend(dict.fromkeys(mine))
                 end = len(deps)
         append_start(end)
-        if culling:
-            pinned.append(-1)
-            nbytes.append(0)
         if blocks is not None:
             pinned[i], nbytes[i] = _pin(blocks)
-    return GraphArrays(out_keys, dep_start, deps, pinned, nbytes)
+    return GraphArrays(out_keys, dep_start, deps, pinned, nbytes), index
 
 
-def _reachable(dsk, out_keys):
-    """The tasks of ``out_keys``, which grows while they are walked."""
-    i = 0
-    while i < len(out_keys):
-        yield dsk[out_keys[i]]
-        i += 1
+def _needed(graph, roots):
+    """The part of ``graph`` that the tasks ``roots`` need (they and, recursively, their
+    dependencies), in the graph's order; ``graph`` itself when that is all of it."""
+    n = len(graph.keys)
+    start, deps = graph.dep_start, graph.deps
+    needed = bytearray(n)
+    stack = list(roots)
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        t = pop()
+        if not needed[t]:
+            needed[t] = 1
+            extend(deps[start[t]:start[t + 1]])
+    if needed.find(0) < 0:
+        return graph
+    kept = [t for t in range(n) if needed[t]]
+    renumbered = array.array("i", [-1]) * n
+    for new, t in enumerate(kept):
+        renumbered[t] = new
+    dep_start, new_deps = array.array("i", [0]), array.array("i")
+    for t in kept:
+        new_deps.extend([renumbered[d] for d in deps[start[t]:start[t + 1]]])
+        dep_start.append(len(new_deps))
+    return GraphArrays([graph.keys[t] for t in kept], dep_start, new_deps,
+                       array.array("i", [graph.pinned[t] for t in kept]),
+                       array.array("q", [graph.nbytes[t] for t in kept]))
 
 
 def _never_a_block(typ):
