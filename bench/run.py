@@ -1,6 +1,6 @@
 """Deisa benchmarks: measures every figure of the benchmark issue and prints one table.
 
-    bench/run.sh [--quick] [--only 1,3,8] [--no-dask-scaling]
+    bench/run.sh [--quick] [--only 1,3,8,9] [--no-dask-scaling]
 
 Every figure is a ratio against a reference measured in the same run (memcpy, numpy, the
 Dask-distributed scatter peer, a hand-rolled shared-memory peer); absolute numbers are shown
@@ -21,7 +21,7 @@ from table import HEADER, Failed, cells, machine_line, markdown, notes, text_tab
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes and few timesteps: a smoke run (< 1 min)")
-    ap.add_argument("--only", default="", help="comma-separated figures to run (1-8), default all")
+    ap.add_argument("--only", default="", help="comma-separated figures to run (1-9), default all")
     ap.add_argument("--no-dask-scaling", action="store_true", help="leave the Dask column out of table 8b")
     ap.add_argument("--output", default=None,
                     help="where to write the Markdown table (default bench/results.md; bench/results-quick.md "
@@ -34,6 +34,7 @@ def main(argv=None):
 
     import fig_latency
     import fig_memory
+    import fig_partition
     import fig_rate
     import fig_read
     import fig_sizes
@@ -64,8 +65,9 @@ def main(argv=None):
         print(f" {time.monotonic() - t:.0f} s", flush=True)
         if isinstance(out, tuple):
             scaling.append(out)
-        else:
-            rows.extend(out)
+        else:  # rows, and tables among them
+            for o in out:
+                (scaling if isinstance(o, tuple) else rows).append(o)
 
     if want("1"):
         step("1", "1 (send throughput)", fig_throughput.fig1, quick)
@@ -94,6 +96,8 @@ def main(argv=None):
         step("7a", "7a (bridge memory)", fig_memory.fig7_rank, quick, csender)
         step("7b", "7b (analytics memory)", fig_memory.fig7_analytics, quick)
         step("7c", "7c (/dev/shm)", fig_memory.fig7_shm, shm_before)
+    if want("9"):
+        step("9d", "9d (task placement)", fig_partition.fig9_partition, quick)
 
     rows.sort(key=lambda r: r.fig[0])  # stable: a figure's rows keep their order
     elapsed = time.monotonic() - started

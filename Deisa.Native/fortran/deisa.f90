@@ -86,6 +86,10 @@ module deisa
   integer, parameter, public :: DEISA_EVENT_FAILED = 5
   integer, parameter, public :: DEISA_EVENT_END = 6
 
+  ! How deisa_graph_partition places a task that reads no block (a task that reads a block runs on the node that holds it). (deisa_partitioning in deisa.h)
+  integer, parameter, public :: DEISA_PARTITION_GREEDY = 0
+  integer, parameter, public :: DEISA_PARTITION_RANDOM = 1
+
   ! Limits (deisa.h)
   integer, parameter, public :: DEISA_MAX_NDIM = 32
   integer(int64), parameter, public :: DEISA_MAX_ELEMENTS = 288230376151711744_int64

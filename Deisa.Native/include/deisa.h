@@ -110,6 +110,13 @@ typedef enum deisa_event_kind {
     DEISA_EVENT_END = 6             /* every bridge closed and every timestep was processed */
 } deisa_event_kind;
 
+/* How deisa_graph_partition places a task that reads no block (a task that reads a block runs
+ * on the node that holds it). */
+typedef enum deisa_partitioning {
+    DEISA_PARTITION_GREEDY = 0,  /* on the node holding most bytes of its inputs */
+    DEISA_PARTITION_RANDOM = 1   /* on a node drawn uniformly from a seed */
+} deisa_partitioning;
+
 /* Limits. */
 #define DEISA_MAX_NDIM                 32 /* most dimensions an array may have (numpy's limit) */
 #define DEISA_MAX_ELEMENTS             (INT64_C(1) << 58) /* most elements an array may have (2^58): its bytes always fit in an int64_t */
@@ -384,6 +391,34 @@ int deisa_status(const char *rendezvous, char **json);
  * may be setting up). deisa_status of a directory without a live analytics is
  * DEISA_ERR_STATE. */
 int deisa_cleanup(const char *rendezvous, char **json);
+
+/* ---------------------------------------------------------------- task graph partitioning
+ * For the analytics on a cluster, where every node runs a node service and holds the blocks
+ * of its ranks: on which node each task of a compute's task graph (optimised, possibly
+ * fused) runs. Used by the Python package (deisa.partition); C programs rarely need it. */
+
+/* Places the n_tasks tasks of a graph on n_nodes nodes: node_out[i] (0 to n_nodes-1) is the
+ * node of task i. The graph is in compact form, its tasks numbered 0 to n_tasks-1 in any
+ * order: task i depends on tasks deps[dep_start[i]] to deps[dep_start[i+1]-1] (dep_start
+ * has n_tasks+1 entries, starts at 0 and never decreases; deps has dep_start[n_tasks]
+ * entries, each a task index; a task listed twice counts twice). A cycle is DEISA_ERR_VALUE
+ * naming a task on it.
+ *   pinned[i]: the node holding a block that task i reads, or -1. A pinned task runs there.
+ *   nbytes[i]: the estimated bytes of task i's output, >= 0 (a block read: the block's
+ *       bytes); 0 estimates it as the largest estimate of the task's inputs.
+ *   mode: how a task that is not pinned is placed. DEISA_PARTITION_GREEDY: on the node that
+ *       holds most bytes of its inputs (ties: the node with the fewest tasks placed so far,
+ *       then the lowest index); a task without inputs on the node with the fewest tasks.
+ *       DEISA_PARTITION_RANDOM: on a node drawn uniformly, from `seed`.
+ *   The same arguments give the same placement, in either mode.
+ *   *elapsed_ms_out (may be NULL): the milliseconds the call spent.
+ * Time and memory are linear in tasks and dependencies. Errors name what is wrong:
+ * DEISA_ERR_VALUE for a length, offset, index, byte count, node, node count or mode;
+ * DEISA_ERR_HANDLE for a NULL array that is needed (all but dep_start may be NULL when
+ * n_tasks is 0, deps when there are no dependencies). A failed call writes nothing. */
+int deisa_graph_partition(int64_t n_tasks, const int *dep_start, const int *deps, const int *pinned,
+                          const int64_t *nbytes, int n_nodes, deisa_partitioning mode, int64_t seed,
+                          int *node_out, double *elapsed_ms_out);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,11 @@ EVENT_TIMESTEP_DONE = 4
 EVENT_FAILED = 5
 EVENT_END = 6
 
+# How deisa_graph_partition places a task that reads no block (a task that reads a block runs on
+# the node that holds it).
+PARTITION_GREEDY = 0
+PARTITION_RANDOM = 1
+
 STATUS_NAMES = {
     0: "DEISA_OK",
     1: "DEISA_ERR_VALUE",
@@ -140,6 +145,12 @@ FEEDBACK = {
 
 # the Python argument -> its code
 EVENT = {
+}
+
+# the Python argument -> its code
+PARTITIONING = {
+    "greedy": 0,
+    "random": 1,
 }
 
 # Limits

@@ -86,6 +86,11 @@ SIGNATURES = {
     "deisa_node_free": (ctypes.c_int, [handle]),
     "deisa_status": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
     "deisa_cleanup": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]),
+    # task graph partitioning
+    "deisa_graph_partition": (ctypes.c_int, [ctypes.c_int64, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int),
+                                             ctypes.POINTER(ctypes.c_int), c_int64_p, ctypes.c_int, ctypes.c_int,
+                                             ctypes.c_int64, ctypes.POINTER(ctypes.c_int),
+                                             ctypes.POINTER(ctypes.c_double)]),
 }
 
 

@@ -12,13 +12,14 @@ public class AbiTests
     private static readonly JsonElement Abi = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("Deisa.Native/abi/deisa_abi.json"))).RootElement;
 
     /// <summary>Each described enum (by its C# name) and its C# type.</summary>
-    public static TheoryData<string> Enums => new() { "DeisaStatus", "DType", "MemoryOrder", "AnalyticsFailurePolicy", "FiringRule", "FeedbackKind", "EventKind" };
+    public static TheoryData<string> Enums => new() { "DeisaStatus", "DType", "MemoryOrder", "AnalyticsFailurePolicy", "FiringRule", "FeedbackKind", "EventKind", "PartitionMode" };
 
     private static readonly Dictionary<string, Type> Types = new()
     {
         ["DeisaStatus"] = typeof(DeisaStatus), ["DType"] = typeof(DType), ["MemoryOrder"] = typeof(MemoryOrder),
         ["AnalyticsFailurePolicy"] = typeof(AnalyticsFailurePolicy), ["FiringRule"] = typeof(FiringRule),
         ["FeedbackKind"] = typeof(FeedbackKind), ["EventKind"] = typeof(EventKind),
+        ["PartitionMode"] = typeof(Deisa.Scheduling.PartitionMode),
     };
 
     private static JsonElement Described(string csharp) =>

@@ -26,10 +26,11 @@ public class LayerTests
         ["Cluster"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Node"],
         ["Hosting"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Head", "Engine.Node", "Server", "Cluster"],
         ["Analytics"] = ["Model", "Platform", "Protocol", "Engine.Messages", "Engine.Head", "Hosting"],
+        ["Scheduling"] = ["Model"],
     };
 
     private static readonly Regex Using = new(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?Deisa\.([\w.]+)\s*;", RegexOptions.Multiline);
-    private static readonly Regex Qualified = new(@"(?<![\w.])(?:Deisa\.)?((?:Model|Platform|SharedMemory|Protocol|Engine\.\w+|Simulation|Server|Cluster|Hosting|Analytics)(?:\.\w+)*)\.[A-Z]\w*");
+    private static readonly Regex Qualified = new(@"(?<![\w.])(?:Deisa\.)?((?:Model|Platform|SharedMemory|Protocol|Engine\.\w+|Simulation|Server|Cluster|Hosting|Analytics|Scheduling)(?:\.\w+)*)\.[A-Z]\w*");
     private static readonly Regex Namespace = new(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline);
 
     private static string CoreDirectory => Repository.PathOf("Deisa.Core");

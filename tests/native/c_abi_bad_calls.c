@@ -1499,6 +1499,81 @@ static const row final_rows[] = {
     {"frees the analytics", final_free_analytics, DEISA_OK, NULL},
 };
 
+/* ------------------------------------------------------------------ task graph partitioning */
+
+/* A reduction of 4 block reads on 2 nodes: 0 and 1 on node 0 (100 bytes each), 2 and 3 on
+ * node 1 (10 bytes each); task 4 combines 0 and 2, task 5 combines 1 and 3, task 6 combines
+ * 4 and 5. Listed with the combines first, so that the library has to order the graph. */
+static const int gp_start[8] = {0, 2, 4, 6, 6, 6, 6, 6};
+static const int gp_deps[6] = {1, 2, 3, 5, 4, 6}; /* combine 0 <- 1, 2; 1 <- 3, 5; 2 <- 4, 6 */
+static const int gp_pinned[7] = {-1, -1, -1, 0, 0, 1, 1};
+static const int64_t gp_bytes[7] = {0, 0, 0, 100, 100, 10, 10};
+static const int gp_cycle_deps[6] = {1, 2, 3, 5, 4, 0}; /* task 2 depends on task 0, which depends on 2 */
+static const int gp_bad_dep[6] = {1, 2, 3, 5, 4, 9};
+static const int gp_bad_pin[7] = {-1, -1, -1, 0, 0, 1, 2};
+static const int64_t gp_negative[7] = {0, 0, 0, 100, -1, 10, 10};
+static int gp_node[7];
+static double gp_ms;
+
+static int gp_call(const int *start, const int *deps, const int *pinned, const int64_t *bytes, int nodes, int mode)
+{
+    for (int i = 0; i < 7; i++) gp_node[i] = 77;
+    int s = deisa_graph_partition(7, start, deps, pinned, bytes, nodes, (deisa_partitioning)mode, 5, gp_node, &gp_ms);
+    /* a failed call writes nothing */
+    if (s != DEISA_OK)
+        for (int i = 0; i < 7; i++)
+            if (gp_node[i] != 77) return -1;
+    return s;
+}
+static int gp_greedy(void)
+{
+    gp_ms = -1;
+    int s = gp_call(gp_start, gp_deps, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY);
+    /* pinned reads on their nodes; each combine where most of its input bytes are */
+    static const int expect[7] = {0, 0, 0, 0, 0, 1, 1};
+    if (s == DEISA_OK && (memcmp(gp_node, expect, sizeof expect) != 0 || gp_ms < 0)) return -1;
+    return s;
+}
+static int gp_random(void)
+{
+    int s = gp_call(gp_start, gp_deps, gp_pinned, gp_bytes, 3, DEISA_PARTITION_RANDOM);
+    if (s != DEISA_OK) return s;
+    for (int i = 0; i < 7; i++)
+        if (gp_node[i] < 0 || gp_node[i] > 2 || (gp_pinned[i] >= 0 && gp_node[i] != gp_pinned[i])) return -1;
+    return s;
+}
+static int gp_empty(void) { return deisa_graph_partition(0, gp_start, NULL, NULL, NULL, 1, DEISA_PARTITION_GREEDY, 0, NULL, NULL); }
+static int gp_negative_count(void) { return deisa_graph_partition(-1, gp_start, gp_deps, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY, 0, gp_node, NULL); }
+static int gp_null_start(void) { return gp_call(NULL, gp_deps, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_null_deps(void) { return gp_call(gp_start, NULL, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_null_pinned(void) { return gp_call(gp_start, gp_deps, NULL, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_null_bytes(void) { return gp_call(gp_start, gp_deps, gp_pinned, NULL, 2, DEISA_PARTITION_GREEDY); }
+static int gp_null_out(void) { return deisa_graph_partition(7, gp_start, gp_deps, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY, 0, NULL, NULL); }
+static int gp_cycle(void) { return gp_call(gp_start, gp_cycle_deps, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_dep_out_of_range(void) { return gp_call(gp_start, gp_bad_dep, gp_pinned, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_pin_out_of_range(void) { return gp_call(gp_start, gp_deps, gp_bad_pin, gp_bytes, 2, DEISA_PARTITION_GREEDY); }
+static int gp_negative_bytes(void) { return gp_call(gp_start, gp_deps, gp_pinned, gp_negative, 2, DEISA_PARTITION_GREEDY); }
+static int gp_no_node(void) { return gp_call(gp_start, gp_deps, gp_pinned, gp_bytes, 0, DEISA_PARTITION_GREEDY); }
+static int gp_bad_mode(void) { return gp_call(gp_start, gp_deps, gp_pinned, gp_bytes, 2, 9); }
+
+static const row graph_rows[] = {
+    {"deisa_graph_partition: greedy places a reduction (pins, then bytes)", gp_greedy, DEISA_OK, NULL},
+    {"deisa_graph_partition: random keeps pinned tasks on their nodes", gp_random, DEISA_OK, NULL},
+    {"deisa_graph_partition: an empty graph (arrays but dep_start may be NULL)", gp_empty, DEISA_OK, NULL},
+    {"deisa_graph_partition: a negative n_tasks", gp_negative_count, DEISA_ERR_VALUE, "n_tasks must be 0 to|got -1"},
+    {"deisa_graph_partition: NULL dep_start", gp_null_start, DEISA_ERR_HANDLE, "dep_start is NULL"},
+    {"deisa_graph_partition: NULL deps while there are dependencies", gp_null_deps, DEISA_ERR_HANDLE, "deps is NULL"},
+    {"deisa_graph_partition: NULL pinned", gp_null_pinned, DEISA_ERR_HANDLE, "pinned is NULL"},
+    {"deisa_graph_partition: NULL nbytes", gp_null_bytes, DEISA_ERR_HANDLE, "nbytes is NULL"},
+    {"deisa_graph_partition: NULL node_out", gp_null_out, DEISA_ERR_HANDLE, "node_out is NULL"},
+    {"deisa_graph_partition: a cycle", gp_cycle, DEISA_ERR_VALUE, "cycle through task| -> 0| -> 2"},
+    {"deisa_graph_partition: a dependency that is no task", gp_dep_out_of_range, DEISA_ERR_VALUE, "task 2 depends on task 9"},
+    {"deisa_graph_partition: a block on a node that is not there", gp_pin_out_of_range, DEISA_ERR_VALUE, "pinned[6] is node 2|2 nodes"},
+    {"deisa_graph_partition: negative bytes", gp_negative_bytes, DEISA_ERR_VALUE, "nbytes[4] is negative"},
+    {"deisa_graph_partition: no node", gp_no_node, DEISA_ERR_VALUE, "n_nodes must be at least 1"},
+    {"deisa_graph_partition: an unknown mode", gp_bad_mode, DEISA_ERR_VALUE, "mode must be greedy (0) or random (1)|got 9"},
+};
+
 /* ------------------------------------------------------------------ main */
 
 static int out_null_after_failure(void)
@@ -1543,6 +1618,7 @@ int main(int argc, char **argv)
     run_rows("use after free of a bridge", ROWS(bridge_uaf_rows));
     run_rows("tools", ROWS(tool_rows));
     run_rows("a node service", ROWS(node_rows));
+    run_rows("task graph partitioning", ROWS(graph_rows));
     run_rows("deisa_analytics_start", ROWS(start_rows));
     if (g_a == NULL) {
         printf("# the analytics did not start: the live-run rows cannot run\n");
