@@ -139,49 +139,17 @@ class NodeBlock:
 
 # ---------------------------------------------------------------- the analytics' computes
 
-def _pinned_node(task, found):
-    """Adds to ``found`` the nodes of the blocks read inside ``task`` (a Dask task, fused or not)."""
-    stack = [task]
-    while stack:
-        x = stack.pop()
-        kind = type(x)
-        if kind is tuple or kind is list:
-            stack.extend(x)
-        elif kind is dict:
-            stack.extend(x.values())
-        else:
-            node = getattr(x, "deisa_node", None)
-            if node is not None and kind is not type:
-                found[node] = found.get(node, 0) + getattr(x, "nbytes", 0)
-            inner = getattr(x, "dsk", None)  # dask.optimization.SubgraphCallable (fused blockwise)
-            if isinstance(inner, dict):
-                stack.extend(inner.values())
-
-
-def pinned_tasks(dsk):
-    """{key: node} for every task of ``dsk`` that reads a block held by a cluster node (the
-    node with most of its blocks' bytes when it reads several)."""
-    pinned = {}
-    for key, task in dsk.items():
-        found = {}
-        _pinned_node(task, found)
-        found.pop(0, None)  # node 0: the analytics' own, read in place by any local task
-        if found:
-            pinned[key] = max(found, key=found.get)
-    return pinned
-
-
 class Placer:
-    """Runs the analytics' computes on Dask distributed, each block-reading task on the worker
-    of the node that holds its block; fails with :class:`NodeLost` when a node of the run is
-    lost instead of waiting for it forever."""
+    """Runs the analytics' computes on Dask distributed, every task on the worker the core's
+    partitioner chose (a block-reading task on the worker of the node that holds its block);
+    fails with :class:`NodeLost` when a node of the run is lost instead of waiting for it
+    forever. ``pinned`` maps each block-reading task placed in the run to its worker."""
 
     POLL_S = 0.2
 
     def __init__(self, client, run_handle):
         self.client = client
         self.handle = run_handle
-        self._workers = {}  # node index -> worker address
         self.pinned = {}    # key -> worker, for every block-reading task placed in this run
 
     def nodes(self):
@@ -189,39 +157,46 @@ class Placer:
         _native.check(_native.lib().deisa_analytics_nodes(self.handle, ctypes.byref(out)))
         return json.loads(_native.take_string(out))
 
-    def _worker_of(self, node):
-        worker = self._workers.get(node)
-        if worker is None:
-            self._workers = {n["node"]: n["worker"] for n in self.nodes() if not n["lost"]}
-            worker = self._workers.get(node)
-            if worker is None:
-                self._raise_lost()
-                raise NodeLost(f"node {node} of the run has no node service any more")
-        return worker
-
     def _raise_lost(self):
         lost = [n["lost"] for n in self.nodes() if n["lost"]]
         if lost:
             raise NodeLost("; ".join(lost))
 
-    def get(self, dsk, keys, **kwargs):
-        """A Dask scheduler ``get``: the graph as ``dask.compute`` hands it (optimised, fused)."""
+    def get(self, dsk, keys, deisa_partitioning="greedy", deisa_seed=0, **kwargs):
+        """A Dask scheduler ``get``: the graph as ``dask.compute`` hands it (optimised, fused).
+        Every task is placed on a node's worker by the core's partitioner (deisa.partition):
+        a block-reading task on its block's node, the others as ``deisa_partitioning`` says
+        ("greedy": where most of their input bytes are; "random", with ``deisa_seed``)."""
         from dask.core import flatten
         from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
         from distributed import wait
 
+        from .partition import graph_arrays, partition_arrays
+
         if isinstance(dsk, HighLevelGraph):
             dsk = dict(dsk)
-        pinned = pinned_tasks(dsk)
+        graph = graph_arrays(dsk)
+        nodes = sorted((n["node"], n["worker"]) for n in self.nodes() if not n["lost"])
+        if not nodes:
+            self._raise_lost()
+            raise NodeLost("the run has no node service: start the Dask workers with the deisa plugin")
+        compact = {index: i for i, (index, _) in enumerate(nodes)}
+        pinned = graph.pinned
+        for j, node in enumerate(pinned):
+            if node >= 0:
+                if node not in compact:
+                    self._raise_lost()
+                    raise NodeLost(f"task {graph.keys[j]!r} reads a block of node {node}, which the run does not know")
+                pinned[j] = compact[node]
+        placement, _ = partition_arrays(graph, len(nodes), deisa_partitioning, deisa_seed)
         by_worker = {}
-        for key, node in pinned.items():
-            worker = self._worker_of(node)
+        for j, key in enumerate(graph.keys):
+            worker = nodes[placement[j]][1]
             by_worker.setdefault(worker, {})[key] = dsk[key]
-            self.pinned[key] = worker
-        layers = {f"deisa-free-{id(dsk)}": MaterializedLayer({k: v for k, v in dsk.items() if k not in pinned})}
-        for i, (worker, tasks) in enumerate(by_worker.items()):
-            layers[f"deisa-node-{i}-{id(dsk)}"] = MaterializedLayer(
-                tasks, annotations={"workers": [worker], "allow_other_workers": False})
+            if pinned[j] >= 0:
+                self.pinned[key] = worker
+        layers = {f"deisa-{i}-{id(dsk)}": MaterializedLayer(tasks, annotations={"workers": [worker], "allow_other_workers": False})
+                  for i, (worker, tasks) in enumerate(by_worker.items())}
         graph = HighLevelGraph(layers, {name: set() for name in layers})
         futures = self.client.get(graph, keys, sync=False)
         flat = list(flatten(futures)) if isinstance(futures, (list, tuple)) else [futures]
