@@ -7,6 +7,7 @@ CONFIG["consume"] says what it then does with the newest array:
   mean   computes its mean;  rss    computes its mean and samples this process's memory;
   read   the analytics-read figure (Dask mean against numpy mean, memory), once.
 With CONFIG["count_segments"], each callback also counts the session's shared-memory segments.
+With CONFIG["scheduler"], the run is a cluster run on that Dask scheduler (figure 9).
 With CONFIG["split"], a hook notes when each array's event reaches Python, to split the latency
 in two; it sits on the measured path (about 10 µs after an idle pause), so runs that measure
 latency or rates go without it.
@@ -64,7 +65,8 @@ def read_figure(x, reps):
 def main(cfg):
     from deisa import Deisa, Window
 
-    d = Deisa(max_simulation_ahead=cfg.get("ahead", 1), pool_size=cfg.get("pool"), timeout=cfg.get("timeout", 120))
+    d = Deisa(max_simulation_ahead=cfg.get("ahead", 1), pool_size=cfg.get("pool"), timeout=cfg.get("timeout", 120),
+              scheduler=cfg.get("scheduler"))
     starts = {}
     ends = {}
     marks = []

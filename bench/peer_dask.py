@@ -79,7 +79,8 @@ def rank(r, size, cfg):
     quiet()
     client = Client(cfg["address"])
     workers = sorted(client.scheduler_info()["workers"])
-    target = [workers[r % len(workers)]]
+    # The worker of the rank's own node where one is given (figure 9's cluster), else spread.
+    target = [cfg["targets"][str(r)]] if "targets" in cfg else [workers[r % len(workers)]]
     q = Queue(f"{cfg['tag']}-rank-{r}", client=client, maxsize=cfg.get("maxsize", 0))
     a = np.empty(cfg["n"])
     a.fill(r + 1.0)

@@ -35,6 +35,7 @@ def main(argv=None):
     import fig_latency
     import fig_memory
     import fig_partition
+    import fig_scaleout
     import fig_rate
     import fig_read
     import fig_sizes
@@ -97,6 +98,7 @@ def main(argv=None):
         step("7b", "7b (analytics memory)", fig_memory.fig7_analytics, quick)
         step("7c", "7c (/dev/shm)", fig_memory.fig7_shm, shm_before)
     if want("9"):
+        step("9", "9a-c (scale-out on simulated nodes)", fig_scaleout.fig9_scaleout, quick)
         step("9d", "9d (task placement)", fig_partition.fig9_partition, quick)
 
     rows.sort(key=lambda r: r.fig[0])  # stable: a figure's rows keep their order

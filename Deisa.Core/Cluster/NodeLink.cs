@@ -168,6 +168,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
                     }
                 foreach (var slot in order.Release) node.Release(slot);
                 foreach (var rank in order.RanksGone) node.Tell(new RankGone(rank));
+                if (order.Reserve.Count > 0) node.Tell(new ReserveBlocks(order.Reserve.ToArray()));
                 if (order.Stop) { End("the analytics has finished"); return; }
             }
             End("the analytics has finished");

@@ -93,7 +93,7 @@ internal sealed class NodeLinkService(HeadActor head, IHostApplicationLifetime l
             {
                 case ReleaseBlock r: order.Release.Add(Leases.SlotOf(r.Lease)); break;
                 case RankGone g: order.RanksGone.Add(g.Rank); break;
-                case ReserveBlocks: return; // a cluster's nodes create their segments as blocks come
+                case ReserveBlocks r: order.Reserve.Add(r.BlockBytes); break;
                 default: throw new ArgumentException($"a node does not handle {message.GetType().Name}", nameof(message));
             }
             outbox.TryWrite(order);

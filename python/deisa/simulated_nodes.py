@@ -178,11 +178,19 @@ class SimulatedNodes:
         popen.setdefault("cwd", self.cwd)
         env = dict(self.env, **popen.pop("env", {}))
         if node is not None:
-            argv = ["nsenter", "-t", str(self._holders[node].pid), "--net", "--uts", "--mount", "--wd=" + popen["cwd"], *argv]
+            argv = self.command(node, argv, popen["cwd"])
         p = subprocess.Popen(argv, env=env, **popen)
         if out:
             out.close()
         return p
+
+    def command(self, node, argv, cwd=None):
+        """The command line that runs ``argv`` on node ``node`` (inside its namespaces), in
+        ``cwd`` (default: the nodes' directory): for launchers of one's own."""
+        if not 0 <= node < self.count:
+            raise ValueError(f"node {node} is not one of the {self.count} simulated nodes")
+        return ["nsenter", "-t", str(self._holders[node].pid), "--net", "--uts", "--mount", f"--wd={cwd or self.cwd}",
+                *[str(a) for a in argv]]
 
     def run(self, node, argv, log=None, **popen):
         """Starts ``argv`` on node ``node`` (inside its namespaces); returns the Popen."""

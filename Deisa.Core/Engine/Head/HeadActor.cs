@@ -208,7 +208,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             if (_stopped) throw AnalyticsGone();
             _ranks.Add(rank, worldSize, arrays);
             _ranks[rank].Host = host;
-            if (!_options.Cluster) ReserveFirstBlocks(arrays); // on a cluster the blocks are another node's
+            ReserveFirstBlocks(arrays, host);
             if (_ranks.Complete) BuildLayouts();
         }).ConfigureAwait(false);
         return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
@@ -237,11 +237,13 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     /// not inside the first sends. Blocks of arrays whose dtype comes with the first send are
     /// not known yet.
     /// </summary>
-    private void ReserveFirstBlocks(IReadOnlyList<BlockDeclaration> arrays)
+    /// <remarks>On a cluster the rank's own node reserves them, if its node service is linked already.</remarks>
+    private void ReserveFirstBlocks(IReadOnlyList<BlockDeclaration> arrays, string host)
     {
         var blocks = arrays.Where(a => a.DType != DType.Undeclared).Select(a => a.BlockBytes(a.DType)).ToList();
         if (blocks.Count == 0) return;
-        Node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToArray()));
+        var node = _options.Cluster ? _nodes.FirstOrDefault(n => n.Host == host && !n.Lost)?.Inbox : Node;
+        node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToArray()));
     }
 
     private void BuildLayouts()

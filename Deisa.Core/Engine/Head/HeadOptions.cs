@@ -13,6 +13,6 @@ public sealed record HeadOptions
     public long PoolBytes { get; init; } = long.MaxValue;
 
     /// <summary>The ranks' blocks are held by node services on a cluster's nodes, not by the
-    /// analytics' own node (which then reserves nothing for them).</summary>
+    /// analytics' own node (a rank's first blocks are reserved on its own node).</summary>
     public bool Cluster { get; init; }
 }
