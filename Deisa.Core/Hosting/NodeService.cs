@@ -90,7 +90,8 @@ public sealed class NodeService : IAsyncDisposable
             election.Dispose();
             throw;
         }
-        var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(run.Session) + "-n" + link.Index, link.PoolBytes, link);
+        // Anonymous segments: a node service killed with its worker leaves nothing in /dev/shm.
+        var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(run.Session) + "-n" + link.Index, link.PoolBytes, link, anonymous: true);
         BlockChannelServer channel;
         try { channel = BlockChannelServer.Start(Rendezvous.NodeChannelName(run.Session), run.Token, new BlockOperations(link, node)); }
         catch

@@ -10,10 +10,14 @@ internal static partial class Libc
     public const int PROT_READ = 0x1, PROT_WRITE = 0x2;
     public const int MAP_SHARED = 0x01, MAP_POPULATE = 0x8000;
     public const int MADV_POPULATE_WRITE = 23;
+    public const uint MFD_CLOEXEC = 0x1;
     public static readonly nint MAP_FAILED = -1;
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int MemfdCreate(string name, uint flags);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -4,16 +4,23 @@ using Deisa.Platform;
 namespace Deisa.SharedMemory;
 
 /// <summary>
-/// One shared-memory segment: a file under <c>/dev/shm</c> (mode 0600) mapped into this process.
-/// The node actor creates and pre-faults segments; bridges map existing ones by name.
+/// One shared-memory segment: a file under <c>/dev/shm</c> (mode 0600) mapped into this process,
+/// or an anonymous one (<c>memfd_create</c>: a cluster node's, which a killed process cannot
+/// leave behind), named <c>memfd:{pid}:{fd}:{label}</c> and opened by the node's ranks through
+/// <c>/proc/{pid}/fd/{fd}</c> (the creator's user only). The node actor creates and pre-faults
+/// segments; bridges map existing ones by name.
 /// </summary>
 public sealed unsafe class Segment : IDisposable
 {
     /// <summary>Directory where POSIX shared memory lives on Linux.</summary>
     public const string Directory = "/dev/shm";
 
+    /// <summary>How an anonymous segment's name starts.</summary>
+    public const string AnonymousPrefix = "memfd:";
+
     private readonly bool _owner;
     private nint _address;
+    private int _fd = -1; // an anonymous segment's own descriptor, kept open while it may be opened
 
     private Segment(string name, long capacity, nint address, bool owner)
     {
@@ -23,7 +30,7 @@ public sealed unsafe class Segment : IDisposable
         _owner = owner;
     }
 
-    /// <summary>File name under <see cref="Directory"/>.</summary>
+    /// <summary>File name under <see cref="Directory"/>, or an anonymous segment's <c>memfd:{pid}:{fd}:{label}</c>.</summary>
     public string Name { get; }
 
     /// <summary>Size in bytes.</summary>
@@ -71,12 +78,52 @@ public sealed unsafe class Segment : IDisposable
         }
     }
 
+    /// <summary>
+    /// Creates an anonymous segment (memfd) of <paramref name="capacity"/> bytes, pre-faulted
+    /// as <see cref="Create"/> does. Nothing of it is in <see cref="Directory"/>: its memory goes
+    /// with the last descriptor and mapping, whatever ends the processes.
+    /// </summary>
+    public static Segment CreateAnonymous(string label, long capacity)
+    {
+        int fd = Libc.MemfdCreate(label, Libc.MFD_CLOEXEC);
+        if (fd < 0) throw new DeisaException(DeisaStatus.Internal, $"cannot create anonymous shared memory {label}: {Libc.LastError()}");
+        try
+        {
+            if (Libc.FTruncate(fd, capacity) != 0)
+                throw new DeisaException(DeisaStatus.Internal, $"cannot size shared memory {label} to {capacity} bytes: {Libc.LastError()}");
+            var addr = Libc.Mmap(0, (nuint)capacity, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED | Libc.MAP_POPULATE, fd, 0);
+            if (addr == Libc.MAP_FAILED)
+                throw new DeisaException(DeisaStatus.Internal, $"cannot map shared memory {label}: {Libc.LastError()}");
+            var segment = new Segment($"{AnonymousPrefix}{Environment.ProcessId}:{fd}:{label}", capacity, addr, owner: true) { _fd = fd };
+            segment.Prefault();
+            return segment;
+        }
+        catch
+        {
+            Libc.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>The file that opens segment <paramref name="name"/>: under <see cref="Directory"/>,
+    /// or its creator's descriptor for an anonymous one.</summary>
+    private static string PathOf(string name)
+    {
+        if (name.StartsWith(AnonymousPrefix, StringComparison.Ordinal))
+        {
+            var parts = name[AnonymousPrefix.Length..].Split(':', 3);
+            if (parts.Length == 3 && int.TryParse(parts[0], out int pid) && pid > 0 && int.TryParse(parts[1], out int fd) && fd >= 0)
+                return $"/proc/{pid}/fd/{fd}";
+        }
+        else if (!name.Contains('/') && !name.StartsWith('.') && name.Length > 0)
+            return System.IO.Path.Combine(Directory, name);
+        throw new DeisaException(DeisaStatus.Internal, $"invalid shared memory name '{name}'");
+    }
+
     /// <summary>Maps an existing segment read-write (a bridge writing blocks into it).</summary>
     public static Segment Open(string name, long capacity)
     {
-        if (name.Contains('/') || name.StartsWith('.'))
-            throw new DeisaException(DeisaStatus.Internal, $"invalid shared memory name '{name}'");
-        var path = System.IO.Path.Combine(Directory, name);
+        var path = PathOf(name);
         int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         if (fd < 0) throw new DeisaException(DeisaStatus.AnalyticsLost, $"cannot open shared memory {path}: {Libc.LastError()}");
         try
@@ -109,8 +156,9 @@ public sealed unsafe class Segment : IDisposable
     /// </summary>
     public void Unlink()
     {
-        if (_owner && Interlocked.Exchange(ref _unlinked, 1) == 0)
-            Libc.Unlink(System.IO.Path.Combine(Directory, Name));
+        if (!_owner || Interlocked.Exchange(ref _unlinked, 1) != 0) return;
+        if (_fd >= 0) Libc.Close(Interlocked.Exchange(ref _fd, -1)); // an anonymous segment: no longer openable
+        else Libc.Unlink(System.IO.Path.Combine(Directory, Name));
     }
 
     /// <summary>Unmaps the segment; the creator also removes its file.</summary>

@@ -21,13 +21,22 @@ public sealed class SegmentPool : IDisposable
     private readonly ConcurrentDictionary<string, Segment> _byName = new(StringComparer.Ordinal); // read from any thread
     private long _nextSegment, _nextSlot, _retiredSeq;
 
-    /// <summary>Creates an empty pool; segments are named <c>{prefix}-{n}</c>.</summary>
-    public SegmentPool(string prefix, long budget)
+    /// <summary>Creates an empty pool; segments are named <c>{prefix}-{n}</c>, files under
+    /// /dev/shm, or with <paramref name="anonymous"/> memfd segments (see <see cref="Segment"/>).</summary>
+    public SegmentPool(string prefix, long budget, bool anonymous = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(budget); // PoolSize.Resolve checks it for users
         _prefix = prefix;
         Budget = budget;
+        Anonymous = anonymous;
     }
+
+    /// <summary>Whether the pool's segments are anonymous (memfd) rather than files of /dev/shm.</summary>
+    public bool Anonymous { get; }
+
+    /// <summary>Creates a segment of this pool's kind (not yet in the pool: see <see cref="AddReserved"/>).</summary>
+    public Segment CreateSegment(string name, long capacity) =>
+        Anonymous ? Segment.CreateAnonymous(name, capacity) : Segment.Create(name, capacity);
 
     /// <summary>Most bytes of segments that may exist at once.</summary>
     public long Budget { get; }
@@ -72,7 +81,7 @@ public sealed class SegmentPool : IDisposable
                 Destroy(victim);
             }
             if (Allocated + need > Budget) return null;
-            best = Segment.Create($"{_prefix}-{_nextSegment++}", need);
+            best = CreateSegment($"{_prefix}-{_nextSegment++}", need);
             _byName[best.Name] = best;
             Allocated += need;
             SegmentCount++;

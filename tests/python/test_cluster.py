@@ -242,13 +242,14 @@ def test_two_workers_on_a_node_elect_one_node_service(run_dir, nodes_of):
 def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
     """Node 1 (its worker and its ranks) is killed at timestep 3: execute_callbacks raises an
     error naming the node, its worker and its ranks within seconds; node 0's ranks carry on
-    (the dead analytics policy: a warning) and end normally."""
+    (the dead analytics policy: a warning) and end normally; the killed node leaves nothing in
+    its /dev/shm."""
     nodes = nodes_of(2)
     size, cols, br, bc, steps = 4, 2, 32, 32, 200
     ranks = nodes.start_ranks(PROGRAM, size, (cols, br, bc, steps, 0.05))
     client = distributed.Client(nodes.scheduler_address)
     worker1 = next(w for w, i in client.scheduler_info()["workers"].items() if i["host"] == nodes.address(1))
-    seen, killed, status = [], [], []
+    seen, killed, status, shm = [], [], [], []
     try:
         d = Deisa(scheduler=client, timeout=60)
 
@@ -257,6 +258,7 @@ def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
             seen.append(field[0].t)
             field[0].sum().compute()
             if field[0].t == 3:
+                shm.append([shm_of(nodes, i) for i in (0, 1)])
                 status.append(subprocess.run([sys.executable, "-m", "deisa", "status"], capture_output=True, text=True,
                                              cwd=run_dir, timeout=60))
                 nodes.kill_node(1)
@@ -279,3 +281,13 @@ def test_a_lost_node_is_an_error_naming_it_never_a_hang(run_dir, nodes_of):
     assert seen[:4] == [0, 1, 2, 3]
     # Node 0's ranks carry on without the analytics and end normally.
     assert [p.wait(timeout=60) for p in ranks[:2]] == [0, 0]
+    # The nodes' blocks were in anonymous shared memory: nothing of the run was in /dev/shm while
+    # it ran, and nothing is left there by the killed node.
+    assert shm[0] == [[], []], shm
+    assert shm_of(nodes, 1) == [] and shm_of(nodes, 0) == []
+
+
+def shm_of(nodes, node):
+    """The deisa files in node ``node``'s /dev/shm."""
+    out = subprocess.run(nodes.command(node, ["ls", "-a", "/dev/shm"]), capture_output=True, text=True, check=True).stdout
+    return [f for f in out.split() if f.startswith("deisa-")]

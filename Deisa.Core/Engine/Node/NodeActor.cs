@@ -34,10 +34,11 @@ public sealed class NodeActor : Actor, INodeInbox
     private readonly List<Task> _reservations = new(); // segments being created off the loop
     private bool _shutDown;
 
-    /// <summary>Creates the node actor of a run with a pool of <paramref name="poolBytes"/>.</summary>
-    public NodeActor(string segmentPrefix, long poolBytes, IHeadInbox head)
+    /// <summary>Creates the node actor of a run with a pool of <paramref name="poolBytes"/>
+    /// (<paramref name="anonymous"/>: memfd segments, as a cluster node's, see <see cref="Segment"/>).</summary>
+    public NodeActor(string segmentPrefix, long poolBytes, IHeadInbox head, bool anonymous = false)
     {
-        _pool = new SegmentPool(segmentPrefix, poolBytes);
+        _pool = new SegmentPool(segmentPrefix, poolBytes, anonymous);
         _head = head;
     }
 
@@ -171,7 +172,7 @@ public sealed class NodeActor : Actor, INodeInbox
     private void CreateReserved(string name, long capacity)
     {
         Segment? segment = null;
-        try { segment = Segment.Create(name, capacity); }
+        try { segment = _pool.CreateSegment(name, capacity); }
         catch (Exception) { } // the pool creates it on demand instead
         try
         {
