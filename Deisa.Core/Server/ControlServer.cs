@@ -34,6 +34,11 @@ internal sealed class ControlServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.Http2.MaxStreamsPerConnection = 1024;
+            // A peer that vanishes without closing its connection (a node's machine lost, a
+            // network cut) is found by its unanswered pings within about 15 s: a cluster node's
+            // link then ends, which fails the run naming the node, instead of waiting forever.
+            k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(5);
+            k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
             if (address.UnixPath is { } path)
             {
                 if (File.Exists(path)) File.Delete(path);
