@@ -179,9 +179,10 @@ def nodes_of(run_dir):
 
 @needs_namespaces
 def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_dir, nodes_of):
-    """Three nodes of two ranks: every block-reading task runs on its node's worker, results
-    equal the single-machine run's, the reductions move a small fraction of the data, and the
-    writers (HDF5, Zarr, xarray) give one file or store read normally."""
+    """Three nodes of two ranks: every block-reading task runs on its node's worker (with the
+    other tasks placed greedily or at random), results equal the single-machine run's, the
+    reductions move a small fraction of the data, and the writers (HDF5, Zarr, xarray) give one
+    file or store read normally."""
     size, cols, br, bc, steps = 6, 3, 512, 512, 4   # 2 MiB blocks, 12 MiB per timestep
     alone = single_machine(run_dir, size, cols, br, bc, steps)
     nodes = nodes_of(3)
@@ -190,9 +191,14 @@ def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_di
     client = distributed.Client(nodes.scheduler_address)
     try:
         d = Deisa(scheduler=client, timeout=60)
-        results, means = {}, []
+        results, means, randomly = {}, [], {}
         reductions(d, results)
         writers(d, run_dir, steps - 1, means)
+
+        @d.register("field")
+        def placed_at_random(field):  # the other tasks drawn at random: block reads stay on their node
+            randomly[field[0].t] = float(field[0].sum().compute(deisa_partitioning="random", deisa_seed=field[0].t))
+
         with distributed.get_task_stream(client) as stream:
             d.execute_callbacks()
         assert [p.wait(timeout=60) for p in ranks] == [0] * size
@@ -205,6 +211,7 @@ def test_simulated_nodes_give_the_single_machine_results_with_local_reads(run_di
         for k in alone[t]:
             np.testing.assert_allclose(results[t][k], alone[t][k], rtol=1e-12)
     check_written(run_dir, expected_field(size, cols, br, bc, steps - 1), means)
+    assert all(np.isclose(randomly[t], results[t]["sum"], rtol=1e-12) for t in range(steps))
     # Where each block-reading task ran: on its node's worker, never elsewhere.
     assert set(d.placer.pinned.values()) == set(hosts), "every node's worker read its own blocks"
     assert_block_reads_ran_where_placed(stream, d.placer.pinned, size * steps)
