@@ -13,8 +13,11 @@ namespace Deisa.Cluster;
 /// <summary>
 /// A node service's link to the head (deisa.proto, service Nodes): the head's admission of its
 /// ranks' sends, the news of their blocks, and the head's orders (a block's release, a rank
-/// gone). Reports that queue up leave in one message: the ranks of a node sending one array at
-/// one timestep are reported together when they commit together.
+/// gone). Reports that queue up leave in one message. The blocks of one array at one timestep
+/// are reported together, in one message, once every rank of this node that holds one arrived
+/// (the head says which, once every rank registered); a batch a rank leaves incomplete (it gave
+/// up its block, it was lost, it skipped the timestep) goes as it is, at the latest after
+/// <see cref="MaxHold"/>: the head keeps a timestep open while one of its sends is in flight.
 /// </summary>
 public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
 {
@@ -24,12 +27,38 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
     private readonly ConcurrentDictionary<long, TaskCompletionSource> _admissions = new();
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly object _batchGate = new();
+    private readonly Dictionary<(string Array, long T), Batch> _batches = new();
+    private Dictionary<string, int>? _localRanks; // array -> how many of this node's ranks hold a block of it
     private NodeActor? _node;
     private long _nextId;
+
+    /// <summary>Longest an incomplete batch of blocks is held before it is reported as it is, by default.</summary>
+    public static readonly TimeSpan MaxHold = TimeSpan.FromMilliseconds(20);
+
+    private readonly TimeSpan _maxHold;
+    private long _reportsSent;
+
+    /// <summary>Messages sent to the head so far (the hello excepted).</summary>
+    public long ReportsSent => Interlocked.Read(ref _reportsSent);
+
+    /// <summary>How many of this node's ranks hold a block of <paramref name="array"/>, as the head said (0 before it did).</summary>
+    internal int LocalRanksOf(string array) { lock (_batchGate) return _localRanks?.GetValueOrDefault(array) ?? 0; }
+
+    /// <summary>Batches of blocks held now, waiting for the rest of their ranks.</summary>
+    public int HeldBatches { get { lock (_batchGate) return _batches.Count; } }
+
+    private sealed class Batch(int expected)
+    {
+        public readonly NodeReport Report = new();
+        public readonly long Started = System.Diagnostics.Stopwatch.GetTimestamp();
+        public int Missing = expected;
+    }
     private Task _loops = Task.CompletedTask;
 
-    private NodeLink(GrpcChannel channel, AsyncDuplexStreamingCall<NodeReport, HeadOrder> call, int index, long poolBytes)
+    private NodeLink(GrpcChannel channel, AsyncDuplexStreamingCall<NodeReport, HeadOrder> call, int index, long poolBytes, TimeSpan maxHold)
     {
+        _maxHold = maxHold;
         _channel = channel;
         _call = call;
         Index = index;
@@ -46,7 +75,9 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
     public Task<string> Ended => _ended.Task;
 
     /// <summary>Connects to the head of <paramref name="run"/> and says who this node is.</summary>
-    public static async Task<NodeLink> ConnectAsync(RendezvousInfo run, string host, string worker, TimeSpan timeout, CancellationToken ct)
+    /// <remarks><paramref name="maxHold"/>: how long an incomplete batch of blocks may wait (default <see cref="MaxHold"/>).</remarks>
+    public static async Task<NodeLink> ConnectAsync(RendezvousInfo run, string host, string worker, TimeSpan timeout, CancellationToken ct,
+        TimeSpan? maxHold = null)
     {
         var channel = GrpcChannels.Open(run.Address);
         try
@@ -58,7 +89,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
             if (!await call.ResponseStream.MoveNext(cts.Token).ConfigureAwait(false) || call.ResponseStream.Current.Node <= 0)
                 throw new DeisaException(DeisaStatus.AnalyticsLost, $"the analytics at {run.Address} did not welcome node {host}");
             var welcome = call.ResponseStream.Current;
-            return new NodeLink(channel, call, welcome.Node, welcome.PoolBytes);
+            return new NodeLink(channel, call, welcome.Node, welcome.PoolBytes, maxHold ?? MaxHold);
         }
         catch (RpcException e)
         {
@@ -76,7 +107,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
     public void Start(NodeActor node)
     {
         _node = node;
-        _loops = Task.WhenAll(Task.Run(ReadOrdersAsync), Task.Run(WriteReportsAsync), Task.Run(ReportPoolAsync));
+        _loops = Task.WhenAll(Task.Run(ReadOrdersAsync), Task.Run(WriteReportsAsync), Task.Run(ReportPoolAsync), Task.Run(FlushLateAsync));
     }
 
     // ---------------------------------------------------------------- IAdmission
@@ -97,6 +128,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
     /// <inheritdoc/>
     public void Withdraw(int rank, string array, long t)
     {
+        Flush(array, t); // the blocks of its batch go before it
         var report = new NodeReport();
         report.Withdrawn.Add(new RankArray { Rank = rank, Array = array, Timestep = t });
         _outbox.Writer.TryWrite(report);
@@ -113,14 +145,73 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
             case BlockArrived b:
                 var s = ToWire(0, new BlockSend(b.Rank, b.Array, b.Timestep, b.DType, b.Shape, b.Order, b.Location.NBytes), 0);
                 s.Block = new NodeBlock { Slot = b.Location.Lease, Segment = b.Location.Segment, Offset = b.Location.Offset, Nbytes = b.Location.NBytes };
+                if (Batched(b.Array, b.Timestep, s)) return;
                 report.Arrived.Add(s);
                 break;
             case BlockAbandoned a:
+                Flush(a.Array, a.Timestep);
                 report.Abandoned.Add(new RankArray { Rank = a.Rank, Array = a.Array, Timestep = a.Timestep });
                 break;
             default: throw new ArgumentException($"the head does not handle {message.GetType().Name}", nameof(message));
         }
         _outbox.Writer.TryWrite(report);
+    }
+
+    /// <summary>Adds an arrival to its (array, timestep) batch; false if it is not batched (the
+    /// head has not said which ranks hold the array, or one rank of this node does).</summary>
+    private bool Batched(string array, long t, NodeSend arrival)
+    {
+        NodeReport? complete = null;
+        lock (_batchGate)
+        {
+            if (_localRanks is null || !_localRanks.TryGetValue(array, out int expected) || expected <= 1) return false;
+            if (!_batches.TryGetValue((array, t), out var batch)) _batches[(array, t)] = batch = new Batch(expected);
+            batch.Report.Arrived.Add(arrival);
+            if (--batch.Missing <= 0)
+            {
+                _batches.Remove((array, t));
+                complete = batch.Report;
+            }
+        }
+        if (complete is not null) _outbox.Writer.TryWrite(complete);
+        return true;
+    }
+
+    /// <summary>Reports the batch of (array, t) as it is, if there is one.</summary>
+    private void Flush(string array, long t)
+    {
+        Batch? batch;
+        lock (_batchGate) _batches.Remove((array, t), out batch);
+        if (batch is not null) _outbox.Writer.TryWrite(batch.Report);
+    }
+
+    /// <summary>Reports the batches held longer than <see cref="MaxHold"/> (every one with <paramref name="all"/>).</summary>
+    private void FlushHeld(bool all)
+    {
+        List<NodeReport>? late = null;
+        lock (_batchGate)
+            foreach (var (key, batch) in _batches.ToList())
+                if (all || System.Diagnostics.Stopwatch.GetElapsedTime(batch.Started) >= _maxHold)
+                {
+                    _batches.Remove(key);
+                    (late ??= []).Add(batch.Report);
+                }
+        foreach (var r in late ?? []) _outbox.Writer.TryWrite(r);
+    }
+
+    private async Task FlushLateAsync()
+    {
+        using var timer = new PeriodicTimer(_maxHold < TimeSpan.FromSeconds(1) ? _maxHold / 2 : TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                bool any;
+                lock (_batchGate) any = _batches.Count > 0;
+                if (any) FlushHeld(all: false);
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     private static NodeSend ToWire(long id, BlockSend send, long timeoutMs)
@@ -147,6 +238,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
                 int n = 0;
                 while (n < 4096 && reader.TryRead(out var r)) { merged.MergeFrom(r); n++; }
                 await _call.RequestStream.WriteAsync(merged, _stop.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref _reportsSent);
             }
         }
         catch (Exception e) { End($"cannot report to the analytics: {e.Message}"); }
@@ -167,6 +259,9 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
                         else answer.TrySetException(new DeisaException((DeisaStatus)a.Status, a.Message));
                     }
                 foreach (var slot in order.Release) node.Release(slot);
+                if (order.Arrays.Count > 0)
+                    lock (_batchGate) _localRanks = order.Arrays.ToDictionary(a => a.Array, a => a.Ranks.Count, StringComparer.Ordinal);
+                if (order.RanksGone.Count > 0) FlushHeld(all: true); // a lost rank's batches will not complete
                 foreach (var rank in order.RanksGone) node.Tell(new RankGone(rank));
                 if (order.Reserve.Count > 0) node.Tell(new ReserveBlocks(order.Reserve.ToArray()));
                 if (order.Stop) { End("the analytics has finished"); return; }
@@ -197,6 +292,7 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
 
     private void End(string why)
     {
+        FlushHeld(all: true);
         if (!_ended.TrySetResult(why)) return;
         _outbox.Writer.TryComplete();
         foreach (var answer in _admissions.Values) Fail(answer, why);

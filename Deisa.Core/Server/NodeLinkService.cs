@@ -94,6 +94,14 @@ internal sealed class NodeLinkService(HeadActor head, IHostApplicationLifetime l
                 case ReleaseBlock r: order.Release.Add(Leases.SlotOf(r.Lease)); break;
                 case RankGone g: order.RanksGone.Add(g.Rank); break;
                 case ReserveBlocks r: order.Reserve.Add(r.BlockBytes); break;
+                case LocalArrays l:
+                    for (int i = 0; i < l.Arrays.Length; i++)
+                    {
+                        var a = new NodeArray { Array = l.Arrays[i] };
+                        a.Ranks.Add(l.Ranks[i]);
+                        order.Arrays.Add(a);
+                    }
+                    break;
                 default: throw new ArgumentException($"a node does not handle {message.GetType().Name}", nameof(message));
             }
             outbox.TryWrite(order);

@@ -69,8 +69,18 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             throw DeisaException.State($"node {host} already has a deisa node service (worker {_nodes.First(n => !n.Lost && n.Host == host).Worker}); worker {worker} is refused");
         var node = new NodeState(_nodes.Count + 1, host, worker, pid, inbox);
         _nodes.Add(node);
+        if (_layoutsValue is not null) TellLocalArrays(node);
         return node.Index;
     });
+
+    /// <summary>Tells a cluster node which of its ranks hold a block of each array.</summary>
+    private void TellLocalArrays(NodeState node)
+    {
+        var arrays = _layoutsValue!.Values
+            .Select(l => (l.Name, Ranks: l.Ranks.Where(r => _ranks[r].Host == node.Host).ToArray()))
+            .Where(a => a.Ranks.Length > 0).ToList();
+        node.Inbox.Tell(new LocalArrays(arrays.Select(a => a.Name).ToArray(), arrays.Select(a => a.Ranks).ToArray()));
+    }
 
     /// <summary>A node's latest pool report.</summary>
     public void SetNodePool(int index, PoolUsage pool) => Post(() =>
@@ -267,6 +277,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
                         $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of {(node.Length == 0 ? "this node" : $"node {node}")}'s blocks ({total} bytes); raise pool_size or DEISA_POOL_SIZE");
             _layoutsValue = layouts;
             _windows.Start(layouts.Keys);
+            foreach (var n in _nodes) if (!n.Lost) TellLocalArrays(n);
             _layouts.TrySetResult(layouts);
         }
         catch (DeisaException e)

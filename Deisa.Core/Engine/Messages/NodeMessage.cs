@@ -11,5 +11,10 @@ public sealed record ReleaseBlock(long Lease) : NodeMessage;
 /// known once every rank registered), so that the first sends find pre-faulted memory.</summary>
 public sealed record ReserveBlocks(long[] BlockBytes) : NodeMessage;
 
+/// <summary>The ranks of a node that hold a block of each array (<paramref name="Ranks"/>[i] for
+/// <paramref name="Arrays"/>[i]), once every rank registered: a cluster node reports an array's
+/// blocks of one timestep together once all of them arrived.</summary>
+public sealed record LocalArrays(string[] Arrays, int[][] Ranks) : NodeMessage;
+
 /// <summary>Rank <paramref name="Rank"/> was lost: the slots it was writing go back to the pool.</summary>
 public sealed record RankGone(int Rank) : NodeMessage;
