@@ -298,3 +298,32 @@ def shm_of(nodes, node):
     """The deisa files in node ``node``'s /dev/shm."""
     out = subprocess.run(nodes.command(node, ["ls", "-a", "/dev/shm"]), capture_output=True, text=True, check=True).stdout
     return [f for f in out.split() if f.startswith("deisa-")]
+
+
+@needs_namespaces
+def test_mpirun_across_simulated_nodes(run_dir, nodes_of):
+    """A real MPI job across two simulated nodes (mpirun starts its daemons through the nodes'
+    namespaces): ranks 0, 1 on node0 and 2, 3 on node1, the analytics on their Dask cluster."""
+    nodes = nodes_of(2)
+    sim = nodes.mpirun([sys.executable, PROGRAMS / "four_ranks_under_mpirun.py"], 4,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = distributed.Client(nodes.scheduler_address)
+    try:
+        d = Deisa(scheduler=client, timeout=90)
+        seen = []
+
+        @d.register("array")
+        def cb(array):
+            a = array[0]
+            seen.append((a.t, int(a.sum().compute()), a[1, 0].compute().item()))
+
+        d.execute_callbacks()
+        out, err = sim.communicate(timeout=120)
+        assert sim.returncode == 0, err
+        placed = set(d.placer.pinned.values())
+    finally:
+        client.close()
+    assert [s[0] for s in seen] == [0, 1, 2, 3, 4]
+    for t, s, corner in seen:
+        assert s == 10 * t and corner == 3 * t
+    assert len(placed) == 2, "the blocks were read on both nodes"
