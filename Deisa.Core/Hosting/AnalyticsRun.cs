@@ -2,6 +2,7 @@ using Deisa.Engine.Head;
 using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
 using Deisa.Model;
+using Deisa.Platform;
 using Deisa.Protocol;
 using Deisa.Server;
 using Deisa.SharedMemory;
@@ -90,6 +91,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var info = new RendezvousInfo(session, token, server.BoundAddress, Environment.ProcessId)
         {
             Host = Environment.MachineName,
+            PidStart = Libc.ProcessStartTime(Environment.ProcessId) ?? 0,
             Cluster = options.Cluster,
         };
         rendezvous.Publish(info);

@@ -20,10 +20,13 @@ public static class Leftovers
     /// </summary>
     public static void ClaimForNewRun(Rendezvous rendezvous)
     {
-        if (rendezvous.TryRead() is not { } old) return;
-        if (Rendezvous.IsLive(old))
-            throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {rendezvous.Directory}; set DEISA_RENDEZVOUS to use another one");
-        Remove(rendezvous, old);
+        if (rendezvous.TryRead() is { } old)
+        {
+            if (Rendezvous.IsLive(old))
+                throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {rendezvous.Directory}; set DEISA_RENDEZVOUS to use another one");
+            Remove(rendezvous, old);
+        }
+        RemoveOrphanSockets(rendezvous, keep: null);
     }
 
     /// <summary>Removes what the dead run of <paramref name="rendezvous"/>'s record and dead runs'
@@ -31,7 +34,13 @@ public static class Leftovers
     public static IReadOnlyList<string> RemoveDead(Rendezvous rendezvous)
     {
         var removed = new List<string>();
-        if (rendezvous.TryRead() is { } info && !Rendezvous.IsLive(info)) removed.AddRange(Remove(rendezvous, info));
+        string? live = null;
+        if (rendezvous.TryRead() is { } info)
+        {
+            if (Rendezvous.IsLive(info)) live = info.Session;
+            else removed.AddRange(Remove(rendezvous, info));
+        }
+        removed.AddRange(RemoveOrphanSockets(rendezvous, keep: live));
         removed.AddRange(RemoveDeadSessionSegments());
         return removed;
     }
@@ -45,6 +54,28 @@ public static class Leftovers
         foreach (var s in sockets)
             if (Rendezvous.TryDelete(s)) removed.Add(s);
         if (rendezvous.TryRead()?.Session == info.Session && Rendezvous.TryDelete(rendezvous.FilePath)) removed.Add(rendezvous.FilePath);
+        return removed;
+    }
+
+    /// <summary>
+    /// Removes the sockets of earlier runs left in the directory (<c>analytics-{session}*.sock</c>)
+    /// whatever their record says (a record another run replaced no longer names them); the
+    /// sockets of session <paramref name="keep"/>, the live run's, stay, and so do sockets
+    /// younger than ten seconds.
+    /// </summary>
+    private static List<string> RemoveOrphanSockets(Rendezvous rendezvous, string? keep)
+    {
+        var removed = new List<string>();
+        if (!Directory.Exists(rendezvous.Directory)) return removed;
+        foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, "analytics-*.sock"))
+        {
+            var name = Path.GetFileName(f);
+            var session = name["analytics-".Length..].Split('.')[0];
+            if (session == keep) continue;
+            // A young one may be a run starting now (its record not written yet), not a dead one.
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;
+            if (Rendezvous.TryDelete(f)) removed.Add(f);
+        }
         return removed;
     }
 

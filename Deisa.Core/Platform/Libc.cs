@@ -93,6 +93,25 @@ internal static partial class Libc
         catch (IOException) { return false; }
     }
 
+    /// <summary>
+    /// When the process <paramref name="pid"/> started, in clock ticks since boot (field 22 of
+    /// /proc/pid/stat), or null if there is no such process. With the pid it names one process
+    /// for good: a pid is reused, a pid with its start time is not.
+    /// </summary>
+    public static long? ProcessStartTime(int pid)
+    {
+        if (pid <= 0) return null;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')'); // the command name may hold spaces and parentheses
+            if (close < 0) return null;
+            var fields = stat[(close + 2)..].Split(' ');
+            return fields.Length > 19 && long.TryParse(fields[19], out long start) ? start : null; // field 22 is the 20th after ')'
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>True if a process with this pid exists.</summary>
     public static bool ProcessExists(int pid) =>
         pid > 0 && (Kill(pid, 0) == 0 || Marshal.GetLastPInvokeError() == 1 /* EPERM */);

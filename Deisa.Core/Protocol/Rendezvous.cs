@@ -97,6 +97,7 @@ public sealed class Rendezvous
             {
                 Host = r.TryGetProperty(Name(nameof(RendezvousInfo.Host)), out var host) ? host.GetString() ?? "" : "",
                 Cluster = r.TryGetProperty(Name(nameof(RendezvousInfo.Cluster)), out var cluster) && cluster.GetBoolean(),
+                PidStart = r.TryGetProperty(Name(nameof(RendezvousInfo.PidStart)), out var start) && start.TryGetInt64(out long s) ? s : 0,
             };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
@@ -113,12 +114,15 @@ public sealed class Rendezvous
     /// <summary>
     /// Whether the analytics of a record still runs. A record with this process's pid is live
     /// if this process published it and has not withdrawn it; otherwise it was left by an
-    /// earlier process that had the same pid. A record written on another node (a cluster's
-    /// analytics) counts as live: only connecting to it tells.
+    /// earlier process that had the same pid. Another pid is live if a process has it and, when
+    /// the record gives its start time, started then (a dead analytics' pid may belong to an
+    /// unrelated process by now). A record written on another node (a cluster's analytics)
+    /// counts as live: only connecting to it tells.
     /// </summary>
     public static bool IsLive(RendezvousInfo info) =>
         info.Host.Length > 0 && info.Host != Environment.MachineName ? true
-        : info.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(info.Session) : Libc.ProcessExists(info.Pid);
+        : info.Pid == Environment.ProcessId ? s_liveHere.ContainsKey(info.Session)
+        : info.PidStart != 0 ? Libc.ProcessStartTime(info.Pid) == info.PidStart : Libc.ProcessExists(info.Pid);
 
     /// <summary>Removes this run's record if it is still ours.</summary>
     public void Withdraw(RendezvousInfo info)

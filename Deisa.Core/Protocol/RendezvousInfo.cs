@@ -9,6 +9,11 @@ public sealed record RendezvousInfo(string Session, string Token, string Address
     /// checked by its process id.</summary>
     public string Host { get; init; } = "";
 
+    /// <summary>When the analytics' process started (<c>/proc/pid/stat</c>, clock ticks since
+    /// boot; 0 = unknown): with <see cref="Pid"/> it tells the analytics from a later process
+    /// that got the same pid.</summary>
+    public long PidStart { get; init; }
+
     /// <summary>The run's blocks are held by node services on a cluster's nodes (one per node,
     /// inside a Dask worker), which find the head through this record.</summary>
     public bool Cluster { get; init; }

@@ -1,0 +1,102 @@
+"""What dead runs leave in a rendezvous directory, and telling a dead analytics from a live
+one when its pid was reused (issue 16, points 2 and 3)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from deisa import Deisa
+
+OLD = time.time() - 3600  # an hour ago: older than any run starting now
+
+
+def dead_sockets(directory, session):
+    """The socket files a crashed run of ``session`` leaves (plain files stand in for them)."""
+    paths = [directory / f"analytics-{session}.sock", directory / f"analytics-{session}.blocks.sock"]
+    for p in paths:
+        p.write_text("")
+        os.utime(p, (OLD, OLD))
+    return paths
+
+
+def cleanup(run_dir):
+    out = subprocess.run([sys.executable, "-m", "deisa", "cleanup"], capture_output=True, text=True, cwd=run_dir,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_cleanup_removes_every_socket_of_dead_runs_even_without_their_record(run_dir):
+    directory = run_dir / ".deisa"
+    directory.mkdir()
+    old = dead_sockets(directory, "0123456789ab") + dead_sockets(directory, "ba9876543210")
+    young = directory / "analytics-feedfacecafe.sock"  # a run starting now: not touched
+    young.write_text("")
+    out = cleanup(run_dir)
+    assert [p for p in old if p.exists()] == []
+    assert all(str(p) in out for p in old)
+    assert young.exists()
+
+
+def test_a_new_analytics_removes_the_sockets_dead_runs_left(simulation, run_dir):
+    directory = run_dir / ".deisa"
+    directory.mkdir()
+    old = dead_sockets(directory, "0123456789ab")
+    sim = simulation("three_timesteps_of_x.py", args=[1])
+    d = Deisa(timeout=20)
+    seen = []
+    d.register_callback(lambda x: seen.append(x[0].t), "x")
+    d.execute_callbacks()
+    sim.wait()
+    assert seen == [0, 1, 2]
+    assert [p for p in old if p.exists()] == []
+
+
+def stale_record(run_dir, pid):
+    """The record of an analytics that died, whose pid ``pid`` now belongs to another process."""
+    directory = run_dir / ".deisa"
+    directory.mkdir(exist_ok=True)
+    record = {"session": "0123456789ab", "token": "t" * 48, "address": f"unix:{directory}/analytics-0123456789ab.sock",
+              "pid": pid, "host": os.uname().nodename, "pid_start": 1, "cluster": False}
+    path = directory / "analytics.json"
+    path.write_text(json.dumps(record))
+    os.chmod(path, 0o600)
+    return path
+
+
+def test_a_dead_analytics_whose_pid_was_reused_is_not_taken_for_a_live_one(simulation, run_dir):
+    """The record's pid belongs to an unrelated live process (started later than the record
+    says): a new analytics starts, ranks reach it, and cleanup removes such a record."""
+    unrelated = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        path = stale_record(run_dir, unrelated.pid)
+        out = cleanup(run_dir)
+        assert not path.exists() and str(path) in out
+
+        stale_record(run_dir, unrelated.pid)
+        sim = simulation("three_timesteps_of_x.py", args=[1])
+        d = Deisa(timeout=20)
+        seen = []
+        d.register_callback(lambda x: seen.append(int(x[0].sum().compute())), "x")
+        d.execute_callbacks()
+        sim.wait()
+        assert seen == [1, 3, 5]
+        assert unrelated.poll() is None, "the unrelated process was left alone"
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+def test_a_live_analytics_is_still_recognised_by_its_pid_and_start_time(run_dir, analytics_process, simulation):
+    a = analytics_process("analytics_reporting_every_timestep.py")
+    sim = simulation("waiting_for_go_after_first_send.py")
+    assert a.read_report(timeout=30)["t"] == 0
+    record = json.loads((run_dir / ".deisa" / "analytics.json").read_text())
+    assert record["pid_start"] > 0
+    out = cleanup(run_dir)
+    assert (run_dir / ".deisa" / "analytics.json").exists() and "analytics.json" not in out
+    (run_dir / "go").touch()
+    sim.wait(timeout=30)
+    assert a.wait(timeout=30)[-1] == {"end": True}
