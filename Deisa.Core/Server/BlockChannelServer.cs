@@ -24,6 +24,14 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     private readonly Task _accepting;
     private readonly List<Socket> _connections = [];
 
+    /// <summary>How long a new connection has to present its hello (the session's token):
+    /// one that does not is closed, and its thread freed.</summary>
+    public static readonly TimeSpan HelloDeadline = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most connections served at once; more are closed as they come (a node has a few
+    /// ranks per core, not thousands).</summary>
+    public const int MaxConnections = 4096;
+
     /// <summary>Told of each small block's send before its handling.</summary>
     internal ISendObserver? Observer { get; set; }
 
@@ -68,7 +76,15 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             try { socket = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false); }
             catch (Exception) when (_stop.IsCancellationRequested) { return; }
             catch (SocketException) { continue; }
-            lock (_connections) _connections.Add(socket);
+            lock (_connections)
+            {
+                if (_connections.Count >= MaxConnections)
+                {
+                    socket.Dispose();
+                    continue;
+                }
+                _connections.Add(socket);
+            }
             new Thread(() => Serve(socket)) { IsBackground = true, Name = "deisa block channel" }.Start();
         }
     }
@@ -88,7 +104,11 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var names = new ArrayNames();
         try
         {
+            // A peer that says nothing, or half a hello, is closed at the deadline.
+            if (!socket.Poll((int)HelloDeadline.TotalMicroseconds, SelectMode.SelectRead)) return;
+            socket.ReceiveTimeout = (int)HelloDeadline.TotalMilliseconds;
             var (kind, body) = BlockFrame.Read(socket, ref input);
+            socket.ReceiveTimeout = 0;
             if (kind != BlockFrameKind.Hello) return;
             var hello = HelloFrame.Read(body.Span);
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(hello.Token), _token))

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Deisa.Protocol;
 using Deisa.Protocol.BlockFrames;
+using Deisa.Server;
 
 namespace Deisa.Core.Tests;
 
@@ -52,6 +53,7 @@ public sealed class BlockChannelTests : IDisposable
         Assert.Equal((BlockFrameKind.Ok, ""), seen["before the lying send"]);
         Assert.Null(seen["lying send"]);
         Assert.Equal([null, null, null], (List<object?>)seen["garbage"]!);
+        Assert.Equal([(null, true), (null, true)], (List<(object?, bool)>)seen["silent"]!);
         Assert.Equal([0.0, 8.0, 16.0, 24.0], sums);
     }
 
@@ -104,6 +106,18 @@ public sealed class BlockChannelTests : IDisposable
             Send(s, frame);
             seen["lying send"] = Reply(s);
         }
+        // A connection that says nothing, or half a hello, is closed at the hello's deadline
+        // (its thread freed), not kept forever.
+        var silent = new List<(object?, bool)>();
+        foreach (var payload in new[] { Array.Empty<byte>(), Hello(info.Token)[..6] })
+            using (var s = Connect(path))
+            {
+                Send(s, payload);
+                var started = DateTime.UtcNow;
+                var reply = Reply(s);
+                silent.Add((reply, DateTime.UtcNow - started < BlockChannelServer.HelloDeadline + TimeSpan.FromSeconds(4)));
+            }
+        seen["silent"] = silent;
         var garbage = new List<object?>();
         foreach (var payload in new[] { Random.Shared.GetItems<byte>(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), 4096),
                      [0xff, 0xff, 0xff, 0x7f, 1, 2, 3], Hello(info.Token)[..9] })
