@@ -24,6 +24,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
     private EventWaiter? _waiter; // how a blocked reader waits (null where there is no eventfd)
+    private RendezvousClaim? _claim; // the directory's lock, let go last
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -61,6 +62,23 @@ public sealed class AnalyticsRun : IAsyncDisposable
         Check(options);
         long pool = PoolSize.Resolve(options.PoolBytes);
         var rendezvous = new Rendezvous(options.RendezvousDirectory);
+        // The directory is this run's before anything else: of two analytics started at once, one wins.
+        var claim = RendezvousClaim.Take(rendezvous);
+        try
+        {
+            var run = await StartClaimedAsync(options, rendezvous, pool).ConfigureAwait(false);
+            run._claim = claim;
+            return run;
+        }
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<AnalyticsRun> StartClaimedAsync(AnalyticsOptions options, Rendezvous rendezvous, long pool)
+    {
         Leftovers.ClaimForNewRun(rendezvous);
         Directory.CreateDirectory(rendezvous.Directory);
         var session = Rendezvous.NewSession();
@@ -175,5 +193,6 @@ public sealed class AnalyticsRun : IAsyncDisposable
         _rendezvous.Withdraw(Info);
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
             try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }
+        _claim?.Dispose();
     }
 }

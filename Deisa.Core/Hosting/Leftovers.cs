@@ -41,6 +41,15 @@ public static class Leftovers
             else removed.AddRange(Remove(rendezvous, info));
         }
         removed.AddRange(RemoveOrphanSockets(rendezvous, keep: live));
+        // A killed analytics' lock file (the kernel let the lock go): removed if no one holds it.
+        var lockFile = Path.Combine(rendezvous.Directory, RendezvousClaim.FileName);
+        if (live is null && File.Exists(lockFile))
+            try
+            {
+                RendezvousClaim.Take(rendezvous).Dispose();
+                removed.Add(lockFile);
+            }
+            catch (DeisaException) { } // held: a run is starting
         removed.AddRange(RemoveDeadSessionSegments());
         return removed;
     }

@@ -19,6 +19,11 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "memfd_create", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int MemfdCreate(string name, uint flags);
 
+    public const int LOCK_EX = 2, LOCK_NB = 4;
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(int fd, int operation);
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 

@@ -100,3 +100,23 @@ def test_a_live_analytics_is_still_recognised_by_its_pid_and_start_time(run_dir,
     (run_dir / "go").touch()
     sim.wait(timeout=30)
     assert a.wait(timeout=30)[-1] == {"end": True}
+
+
+def test_two_analytics_started_at_once_one_wins(analytics_process, run_dir):
+    """Started at the same instant in one directory, exactly one analytics claims it; the other
+    fails at once with an error naming the winner (the winner then waits for its ranks)."""
+    for attempt in range(3):
+        go = run_dir / f"go{attempt}"
+        racers = [analytics_process("racing_analytics.py", args=[go]) for _ in range(2)]
+        time.sleep(1.0)  # both are waiting for the file
+        go.touch()
+        reports = [r.read_report(timeout=60) for r in racers]
+        for r in racers:
+            r.wait(timeout=30)
+        lost = [r for r in reports if "another analytics" in (r["error"] or ["", ""])[1]]
+        won = [r for r in reports if r not in lost]
+        assert len(lost) == 1 and len(won) == 1, reports
+        assert f"pid {won[0]['pid']}" in lost[0]["error"][1], reports
+        assert lost[0]["seconds"] < won[0]["seconds"] / 2, reports  # at once, not after waiting
+        assert won[0]["error"][0] == "TimeoutError", reports
+    assert not (run_dir / ".deisa" / "analytics.lock").exists()
