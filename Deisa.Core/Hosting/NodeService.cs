@@ -57,7 +57,9 @@ public sealed class NodeService : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var run = _rendezvous.TryRead();
+            RendezvousInfo? run = null;
+            try { run = _rendezvous.TryRead(); }
+            catch (DeisaException e) { SetState($"not following the rendezvous directory: {e.Message}"); }
             if (run is { Cluster: true } && run.Session != _lastSession)
             {
                 _lastSession = run.Session;

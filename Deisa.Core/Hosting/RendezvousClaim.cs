@@ -31,6 +31,7 @@ public sealed unsafe class RendezvousClaim : IDisposable
     public static RendezvousClaim Take(Rendezvous rendezvous)
     {
         Directory.CreateDirectory(rendezvous.Directory);
+        rendezvous.CheckTrusted();
         var path = Path.Combine(rendezvous.Directory, FileName);
         for (int attempt = 0; ; attempt++)
         {

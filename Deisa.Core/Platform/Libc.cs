@@ -21,6 +21,21 @@ internal static partial class Libc
 
     public const int LOCK_EX = 2, LOCK_NB = 4;
 
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEUid();
+
+    [LibraryImport("libc", EntryPoint = "stat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int Stat(string path, byte* buffer);
+
+    /// <summary>The owner and permission bits of <paramref name="path"/> (following links), or
+    /// null if it cannot be read (it does not exist).</summary>
+    public static unsafe (uint Uid, uint Mode)? OwnerAndMode(string path)
+    {
+        byte* buffer = stackalloc byte[256]; // struct stat is 144 bytes on x86-64
+        if (Stat(path, buffer) != 0) return null;
+        return (*(uint*)(buffer + 28), *(uint*)(buffer + 24)); // st_uid, st_mode (x86-64 layout)
+    }
+
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 

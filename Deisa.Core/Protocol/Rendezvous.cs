@@ -79,13 +79,36 @@ public sealed class Rendezvous
         File.Move(tmp, FilePath, overwrite: true);
     }
 
+    /// <summary>
+    /// Refuses a rendezvous directory another user could tamper with (as ssh refuses a
+    /// world-writable <c>~/.ssh</c>): one owned by another user than this process's (root
+    /// excepted), or writable by its group or by others; and a record owned by another user.
+    /// Nothing of such a directory is followed.
+    /// </summary>
+    /// <exception cref="DeisaException">The directory or its record is untrusted (<see cref="DeisaStatus.State"/>).</exception>
+    public void CheckTrusted()
+    {
+        uint me = Libc.GetEUid();
+        if (Libc.OwnerAndMode(Directory) is { } dir)
+        {
+            if (dir.Uid != me && dir.Uid != 0)
+                throw DeisaException.State($"rendezvous directory {Directory} belongs to another user (uid {dir.Uid}); use a directory of your own (DEISA_RENDEZVOUS)");
+            if ((dir.Mode & 0x12 /* go+w */) != 0)
+                throw DeisaException.State($"rendezvous directory {Directory} is writable by other users (mode {Convert.ToString(dir.Mode & 0x1ff, 8)}); make it private (chmod go-w) or use another one (DEISA_RENDEZVOUS)");
+        }
+        if (Libc.OwnerAndMode(FilePath) is { } record && record.Uid != me)
+            throw DeisaException.State($"rendezvous record {FilePath} belongs to another user (uid {record.Uid}): it is not followed; remove it or use another directory (DEISA_RENDEZVOUS)");
+    }
+
     /// <summary>The record, or null if there is none or it is unreadable.</summary>
     /// <remarks>Every rank reads it, with the DOM reader rather than the serializer that writes
     /// it: loading the serializer for this one read made each rank's resident memory grow by
     /// more than half a megabyte (docs/design.md §6). The names are the record's, as the
     /// serializer writes them.</remarks>
+    /// <exception cref="DeisaException">The directory or its record is untrusted (<see cref="CheckTrusted"/>).</exception>
     public RendezvousInfo? TryRead()
     {
+        CheckTrusted();
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(FilePath));

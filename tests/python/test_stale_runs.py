@@ -1,5 +1,6 @@
-"""What dead runs leave in a rendezvous directory, and telling a dead analytics from a live
-one when its pid was reused (issue 16, points 2 and 3)."""
+"""The rendezvous directory under stale runs and strangers (issue 16, points 2 to 5): what dead
+runs leave, a dead analytics whose pid was reused, two analytics started at once, and a
+directory or record another user controls."""
 
 import json
 import os
@@ -7,7 +8,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+from conftest import PROGRAMS
+
 from deisa import Deisa
+from deisa.testing import start_ranks
 
 OLD = time.time() - 3600  # an hour ago: older than any run starting now
 
@@ -120,3 +125,38 @@ def test_two_analytics_started_at_once_one_wins(analytics_process, run_dir):
         assert lost[0]["seconds"] < won[0]["seconds"] / 2, reports  # at once, not after waiting
         assert won[0]["error"][0] == "TimeoutError", reports
     assert not (run_dir / ".deisa" / "analytics.lock").exists()
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+OTHER_UID = 65534  # nobody
+
+
+@pytest.mark.parametrize("tamper, error", [
+    (lambda d: os.chmod(d, 0o777), "writable by other users"),
+    (lambda d: os.chmod(d, 0o770), "writable by other users"),
+    pytest.param(lambda d: os.chown(d, OTHER_UID, OTHER_UID), "belongs to another user", marks=needs_root),
+])
+def test_a_directory_others_control_is_refused_by_both_sides(run_dir, tamper, error):
+    directory = run_dir / ".deisa"
+    directory.mkdir()
+    tamper(directory)
+    d = Deisa(timeout=5)
+    d.register_callback(lambda x: None, "x")
+    with pytest.raises(RuntimeError, match=error):
+        d.execute_callbacks()
+    ranks = start_ranks(PROGRAMS / "opening_a_bridge.py", 1, (10,), cwd=run_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                        text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    out, err = ranks[0].communicate(timeout=60)
+    assert error in out + err
+
+
+@needs_root
+def test_a_record_another_user_wrote_is_not_followed(run_dir):
+    path = stale_record(run_dir, os.getpid())
+    os.chown(path, OTHER_UID, OTHER_UID)
+    out = subprocess.run([sys.executable, "-m", "deisa", "status"], capture_output=True, text=True, cwd=run_dir, timeout=60)
+    assert out.returncode != 0 and "belongs to another user" in out.stderr
+    d = Deisa(timeout=5)
+    d.register_callback(lambda x: None, "x")
+    with pytest.raises(RuntimeError, match="belongs to another user"):
+        d.execute_callbacks()
