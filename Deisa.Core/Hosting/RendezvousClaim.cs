@@ -39,7 +39,13 @@ public sealed unsafe class RendezvousClaim : IDisposable
             if (fd < 0) throw DeisaException.Value($"cannot open {path}: {Libc.LastError()}");
             if (Libc.Flock(fd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
             {
+                // The holder writes its pid right after taking the lock: give it a moment.
                 var holder = ReadAll(fd).Trim();
+                for (int i = 0; i < 20 && holder.Length == 0; i++)
+                {
+                    Thread.Sleep(50);
+                    holder = ReadAll(fd).Trim();
+                }
                 Libc.Close(fd);
                 throw DeisaException.State(
                     $"another analytics ({(holder.Length > 0 ? $"pid {holder}" : "starting")}) is running with rendezvous directory {rendezvous.Directory} " +
