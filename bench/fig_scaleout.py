@@ -18,6 +18,7 @@ node service) and its ranks; the scheduler and the analytics on the machine's si
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import uuid
@@ -102,36 +103,39 @@ def fig9_scaleout(quick):
     n = (1 << 17) if quick else (1 << 21)         # 1 MiB (quick) or 16 MiB blocks
     steps = 6 if quick else 12
     work = tempfile.mkdtemp(prefix="deisa-bench-nodes-")
-    with SimulatedNodes(4, cwd=work, shm_size="1g", env={"PYTHONPATH": os.pathsep.join([PACKAGE, str(BENCH)])}) as nodes:
-        size = nodes.count * PER_NODE
-        d = deisa_on_nodes(nodes, n, steps, 0, ahead=3)
-        p = dask_on_nodes(nodes, n, steps)
-        per_step = size * n * 8
-        # End to end: the peer's ranks run ahead of its analytics (an unbounded queue), so only
-        # the wall from the first send to the last timestep's mean compares the two.
-        rate_d, rate_p = d["bytes"] / d["wall"], p["bytes"] / p["wall"]
-        ratio = rate_d / rate_p
-        rows.append(Row("9a", f"Scale-out throughput, 4 nodes × 4 ranks, {fmt_bytes(n * 8)} blocks × {steps} timesteps, "
-                              "mean on the cluster (vs Dask scatter peer on the same cluster)",
-                        f"{rate_d / 1e9:.2f} GB/s", f"Dask {rate_p / 1e9:.2f} GB/s", fmt_ratio(ratio),
-                        f"≥ {TARGET_THROUGHPUT:.0f}×", ratio >= TARGET_THROUGHPUT,
-                        "wall from the first send to the last timestep's mean (max_simulation_ahead=3; the peer's queue "
-                        f"is unbounded); per timestep, deisa's mean on the cluster took {median(d['work']) * 1e3:.0f} ms "
-                        "(Dask distributed's scheduling: 16 rank processes, 4 workers, the scheduler and the analytics "
-                        "share 2 cores)"))
-        crossed = d["crossed"] / steps
-        frac = crossed / per_step
-        rows.append(Row("9b", f"Bytes crossing nodes per timestep ({fmt_bytes(per_step)} of blocks per timestep), "
-                              "deisa's run of 9a (Dask peer's for information)",
-                        fmt_bytes(int(crossed)), f"Dask {fmt_bytes(int(p['crossed'] / steps))}", f"{frac:.2%}",
-                        f"≤ {TARGET_TRAFFIC:.0%}", frac <= TARGET_TRAFFIC,
-                        "veth counters of every node, both directions: other nodes, scheduler, analytics"))
-    lat = {}
-    for count in (1, 2, 4):
-        with SimulatedNodes(count, cwd=work, shm_size="512m",
-                            env={"PYTHONPATH": os.pathsep.join([PACKAGE, str(BENCH)])}) as nodes:
-            r = deisa_on_nodes(nodes, 1 << 14, 8 if quick else 15, 0.2, pool="128MiB")
-            lat[count] = median(r["to_end"])
+    try:
+        with SimulatedNodes(4, cwd=work, shm_size="1g", env={"PYTHONPATH": os.pathsep.join([PACKAGE, str(BENCH)])}) as nodes:
+            size = nodes.count * PER_NODE
+            d = deisa_on_nodes(nodes, n, steps, 0, ahead=3)
+            p = dask_on_nodes(nodes, n, steps)
+            per_step = size * n * 8
+            # End to end: the peer's ranks run ahead of its analytics (an unbounded queue), so only
+            # the wall from the first send to the last timestep's mean compares the two.
+            rate_d, rate_p = d["bytes"] / d["wall"], p["bytes"] / p["wall"]
+            ratio = rate_d / rate_p
+            rows.append(Row("9a", f"Scale-out throughput, 4 nodes × 4 ranks, {fmt_bytes(n * 8)} blocks × {steps} timesteps, "
+                                  "mean on the cluster (vs Dask scatter peer on the same cluster)",
+                            f"{rate_d / 1e9:.2f} GB/s", f"Dask {rate_p / 1e9:.2f} GB/s", fmt_ratio(ratio),
+                            f"≥ {TARGET_THROUGHPUT:.0f}×", ratio >= TARGET_THROUGHPUT,
+                            "wall from the first send to the last timestep's mean (max_simulation_ahead=3; the peer's queue "
+                            f"is unbounded); per timestep, deisa's mean on the cluster took {median(d['work']) * 1e3:.0f} ms "
+                            "(Dask distributed's scheduling: 16 rank processes, 4 workers, the scheduler and the analytics "
+                            "share 2 cores)"))
+            crossed = d["crossed"] / steps
+            frac = crossed / per_step
+            rows.append(Row("9b", f"Bytes crossing nodes per timestep ({fmt_bytes(per_step)} of blocks per timestep), "
+                                  "deisa's run of 9a (Dask peer's for information)",
+                            fmt_bytes(int(crossed)), f"Dask {fmt_bytes(int(p['crossed'] / steps))}", f"{frac:.2%}",
+                            f"≤ {TARGET_TRAFFIC:.0%}", frac <= TARGET_TRAFFIC,
+                            "veth counters of every node, both directions: other nodes, scheduler, analytics"))
+        lat = {}
+        for count in (1, 2, 4):
+            with SimulatedNodes(count, cwd=work, shm_size="512m",
+                                env={"PYTHONPATH": os.pathsep.join([PACKAGE, str(BENCH)])}) as nodes:
+                r = deisa_on_nodes(nodes, 1 << 14, 8 if quick else 15, 0.2, pool="128MiB")
+                lat[count] = median(r["to_end"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     ratio = lat[4] / lat[1]
     rows.append(Row("9c", "Per-timestep latency, last send → mean computed on the cluster, 128 KiB blocks, "
                           "4 ranks per node: 4 nodes vs 1 node",

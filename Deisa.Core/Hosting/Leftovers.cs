@@ -23,7 +23,7 @@ public static class Leftovers
         if (rendezvous.TryRead() is { } old)
         {
             if (Rendezvous.IsLive(old))
-                throw DeisaException.State($"another analytics (pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}) is running with rendezvous directory {rendezvous.Directory}; set DEISA_RENDEZVOUS to use another one");
+                throw rendezvous.Taken($"pid {old.Pid}{(old.Pid == Environment.ProcessId ? ", this process" : "")}");
             Remove(rendezvous, old);
         }
         RemoveOrphanSockets(rendezvous, keep: null);
@@ -76,10 +76,9 @@ public static class Leftovers
     {
         var removed = new List<string>();
         if (!Directory.Exists(rendezvous.Directory)) return removed;
-        foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, "analytics-*.sock"))
+        foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, Rendezvous.SocketPattern))
         {
-            var name = Path.GetFileName(f);
-            var session = name["analytics-".Length..].Split('.')[0];
+            var session = Rendezvous.SessionOfSocket(Path.GetFileName(f));
             if (session == keep) continue;
             // A young one may be a run starting now (its record not written yet), not a dead one.
             if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;

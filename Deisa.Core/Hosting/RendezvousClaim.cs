@@ -47,9 +47,7 @@ public sealed unsafe class RendezvousClaim : IDisposable
                     holder = ReadAll(fd).Trim();
                 }
                 Libc.Close(fd);
-                throw DeisaException.State(
-                    $"another analytics ({(holder.Length > 0 ? $"pid {holder}" : "starting")}) is running with rendezvous directory {rendezvous.Directory} " +
-                    $"(it holds {FileName}); set DEISA_RENDEZVOUS to use another one");
+                throw rendezvous.Taken($"{(holder.Length > 0 ? $"pid {holder}" : "starting")}, holding {FileName}");
             }
             // The holder before removed the file as it ended, after this open: the lock is on a
             // file no one else sees. Take the new one instead.

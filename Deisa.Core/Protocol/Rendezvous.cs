@@ -40,17 +40,26 @@ public sealed class Rendezvous
     /// <summary>A new random session token.</summary>
     public static string NewToken() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
+    /// <summary>How the names of a run's sockets in the directory start: <c>analytics-{session}</c>.</summary>
+    private const string SocketPrefix = "analytics-";
+
+    /// <summary>The pattern of every run's sockets in the directory (<see cref="SocketPath"/>, <see cref="BlockChannelPath"/>).</summary>
+    public const string SocketPattern = SocketPrefix + "*.sock";
+
+    /// <summary>The session of a socket file matching <see cref="SocketPattern"/>.</summary>
+    public static string SessionOfSocket(string fileName) => fileName[SocketPrefix.Length..].Split('.')[0];
+
     /// <summary>Where the analytics' Unix socket goes (short enough for sun_path).</summary>
     public string SocketPath(string session)
     {
-        var p = Path.Combine(Directory, $"analytics-{session}.sock");
+        var p = Path.Combine(Directory, $"{SocketPrefix}{session}.sock");
         return Encoding.UTF8.GetByteCount(p) < 100 ? p : Path.Combine(Path.GetTempPath(), $"deisa-{session}.sock");
     }
 
     /// <summary>Where a session's block channel listens (a Unix socket, whatever the control address).</summary>
     public string BlockChannelPath(string session)
     {
-        var p = Path.Combine(Directory, $"analytics-{session}.blocks.sock");
+        var p = Path.Combine(Directory, $"{SocketPrefix}{session}.blocks.sock");
         return Encoding.UTF8.GetByteCount(p) < 100 ? p : Path.Combine(Path.GetTempPath(), $"deisa-{session}.blocks.sock");
     }
 
@@ -62,6 +71,11 @@ public sealed class Rendezvous
     /// <summary>The socket address of a block channel's path or abstract name ("@...").</summary>
     public static System.Net.Sockets.UnixDomainSocketEndPoint EndPointOf(string path) =>
         new(path.StartsWith('@') ? "\0" + path[1..] : path);
+
+    /// <summary>The error of an analytics that finds the directory taken by another
+    /// (<paramref name="other"/> says which, e.g. "pid 123").</summary>
+    public DeisaException Taken(string other) => DeisaException.State(
+        $"another analytics ({other}) is running with rendezvous directory {Directory}; set DEISA_RENDEZVOUS to use another one");
 
     /// <summary>Writes the record atomically with mode 0600.</summary>
     public void Publish(RendezvousInfo info)
