@@ -20,6 +20,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private readonly Rendezvous _rendezvous;
     private readonly AnalyticsOptions _options;
     private readonly YoungGenerationCap _young = new(2 << 20);
+    private readonly CancellationTokenSource _interrupt = new();
     private int _disposed;
     private Timer? _watch;
     private BlockChannelServer? _blockChannel;
@@ -127,8 +128,33 @@ public sealed class AnalyticsRun : IAsyncDisposable
         Head.AddCallbackAsync(name, inputs, when);
 
     /// <summary>Waits for every rank to register (docs/specification.md §3), then checks the callbacks' arrays.</summary>
-    public Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(CancellationToken ct = default) =>
-        Head.WaitForSimulationAsync(_options.Timeout, ct);
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForSimulationAsync(CancellationToken ct = default)
+    {
+        ThrowIfInterrupted();
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct, _interrupt.Token);
+        try { return await Head.WaitForSimulationAsync(_options.Timeout, wait.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (_interrupt.IsCancellationRequested) { throw InterruptedError(); }
+    }
+
+    /// <summary>
+    /// Ends the wait for the simulation in progress (from any thread: a signal's handling, Ctrl-C)
+    /// with <see cref="DeisaStatus.Interrupted"/>, as every later wait of this run; an event read
+    /// in progress ends at its own wait's end. The run stays up until disposed, which tells the
+    /// ranks and removes what the run owns.
+    /// </summary>
+    public void Interrupt()
+    {
+        try { _interrupt.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    private void ThrowIfInterrupted()
+    {
+        if (_interrupt.IsCancellationRequested) throw InterruptedError();
+    }
+
+    private static DeisaException InterruptedError() =>
+        new(DeisaStatus.Interrupted, "the analytics was interrupted while waiting");
 
     /// <summary>The next event, or null if none came within <paramref name="wait"/>.</summary>
     public Task<AnalyticsEvent?> NextEventAsync(TimeSpan wait, CancellationToken ct = default) =>
@@ -148,6 +174,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
     public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
     {
+        ThrowIfInterrupted();
         wait = Waits.Clamp(wait);
         if (_waiter is { } waiter && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
         {
@@ -156,7 +183,9 @@ public sealed class AnalyticsRun : IAsyncDisposable
             var waited = System.Diagnostics.Stopwatch.GetElapsedTime(start);
             wait = waited < wait ? wait - waited : TimeSpan.Zero;
         }
-        return Head.Events.ReadAvailable(wait, take, ct);
+        int n = Head.Events.ReadAvailable(wait, take, ct);
+        if (n == 0) ThrowIfInterrupted();
+        return n;
     }
 
     /// <summary>The callbacks announced for <paramref name="t"/> have run.</summary>

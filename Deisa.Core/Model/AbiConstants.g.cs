@@ -45,6 +45,7 @@ public static class AbiConstants
         DeisaStatus.Internal => "unexpected failure inside Deisa",
         DeisaStatus.Pending => "not an error: nothing happened within the wait; call again",
         DeisaStatus.InvalidHandle => "NULL or invalid handle or pointer argument",
+        DeisaStatus.Interrupted => "the wait was interrupted (deisa_bridge_interrupt, deisa_analytics_interrupt): the handle is disconnected",
         _ => null,
     };
 }

@@ -27,4 +27,7 @@ public enum DeisaStatus
     Pending = 8,
     /// <summary>A NULL or invalid handle or pointer was passed.</summary>
     InvalidHandle = 9,
+    /// <summary>A wait was interrupted from another thread (a signal's handling, Ctrl-C): the
+    /// bridge or run is disconnected and every later wait fails the same way (Python <c>KeyboardInterrupt</c>).</summary>
+    Interrupted = 10,
 }

@@ -8,13 +8,13 @@ namespace Deisa.Simulation;
 /// <summary>
 /// A bridge's connection to the analytics: the control client (gRPC), its node's block channel,
 /// and the attach stream whose end tells that the analytics went away; and what the bridge does
-/// then (<see cref="AnalyticsFailurePolicy"/>). Its state (open, lost, closed) is one field that
-/// the rank's thread and the attach stream's watch change atomically: a close is never taken
-/// for a loss, and the first reason for a loss is the one reported.
+/// then (<see cref="AnalyticsFailurePolicy"/>). Its state (open, lost, interrupted, closed) is one
+/// field that the rank's thread, the attach stream's watch and an interrupting thread change
+/// atomically: a close is never taken for a loss, and the first reason for a loss is the one reported.
 /// </summary>
 internal sealed class AnalyticsLink : IDisposable
 {
-    private const int Open = 0, Lost = 1, Closed = 2;
+    private const int Open = 0, Lost = 1, Closed = 2, Interrupted = 3;
 
     private readonly int _rank;
     private readonly AnalyticsFailurePolicy _policy;
@@ -24,6 +24,7 @@ internal sealed class AnalyticsLink : IDisposable
     private ControlClient? _control;
     private BlockChannel? _blocks;
     private AsyncServerStreamingCall<Notice>? _attach;
+    private readonly CancellationTokenSource _interrupt = new();
 
     public AnalyticsLink(int rank, AnalyticsFailurePolicy policy)
     {
@@ -33,6 +34,12 @@ internal sealed class AnalyticsLink : IDisposable
 
     /// <summary>True once the analytics went away (and the bridge was not closed before).</summary>
     public bool IsLost => Volatile.Read(ref _state) == Lost;
+
+    /// <summary>True while connected (or connecting): neither lost, interrupted nor closed.</summary>
+    public bool IsOpen => Volatile.Read(ref _state) == Open;
+
+    /// <summary>Cancelled when the link is interrupted: every wait of the bridge watches it.</summary>
+    public CancellationToken Interruption => _interrupt.Token;
 
     /// <summary>The control calls (after <see cref="Connect"/>).</summary>
     public ControlClient Control => _control ?? throw new InvalidOperationException("not connected");
@@ -48,17 +55,20 @@ internal sealed class AnalyticsLink : IDisposable
     /// </summary>
     public RegisterReply? Connect(BridgeOptions options, RegisterRequest request, DateTime deadline)
     {
-        var (address, token) = AnalyticsLocator.Find(options, deadline);
-        _control = new ControlClient(address, token);
+        string address, token;
+        try { (address, token) = AnalyticsLocator.Find(options, deadline, _interrupt.Token); }
+        catch (OperationCanceledException) { throw InterruptedError(); }
+        _control = new ControlClient(address, token, _interrupt.Token);
         // Attach before registering: from now on the head learns of this rank's death, even
         // while the registration waits for the other ranks.
-        _attach = _control.Client.Attach(new AttachRequest { Rank = _rank }, _control.Headers);
-        _control.Call((_, _) => _attach.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult());
+        _attach = _control.Client.Attach(new AttachRequest { Rank = _rank }, _control.Options);
+        try { _control.Call((_, _) => _attach.ResponseStream.MoveNext(_interrupt.Token).GetAwaiter().GetResult()); }
+        catch (Exception e) when (IsInterrupted && e is DeisaException or OperationCanceledException) { throw InterruptedError(); }
         _ = WatchAsync(_attach);
         request.TimeoutMs = Math.Max(1, (long)(deadline - DateTime.UtcNow).TotalMilliseconds);
         RegisterReply? reply = null;
         if (!Guard(() => reply = _control.Call((c, h) => c.Register(request, h)))) return null;
-        if (!Guard(() => _blocks = BlockChannel.Connect(reply!.BlockChannel, token, _rank, deadline))) return null;
+        if (!Guard(() => _blocks = BlockChannel.Connect(reply!.BlockChannel, token, _rank, deadline, _interrupt.Token))) return null;
         return reply;
     }
 
@@ -85,20 +95,42 @@ internal sealed class AnalyticsLink : IDisposable
     /// </summary>
     public bool Guard(Action call)
     {
-        if (!IsLost)
+        if (IsOpen)
         {
             try
             {
                 call();
                 return true;
             }
+            catch (Exception e) when (IsInterrupted && e is DeisaException or OperationCanceledException) { }
             catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost) { Lose(e.Message); }
         }
+        if (IsInterrupted) throw InterruptedError();
         var why = Volatile.Read(ref _lostReason) ?? "the analytics has stopped";
         if (_policy == AnalyticsFailurePolicy.Raise) throw new DeisaException(DeisaStatus.AnalyticsLost, $"rank {_rank}: {why}");
         if (Interlocked.Exchange(ref _warned, 1) == 0)
             Console.Error.WriteLine($"deisa: warning: rank {_rank}: {why}; the simulation continues and sends are ignored");
         return false;
+    }
+
+    private bool IsInterrupted => Volatile.Read(ref _state) == Interrupted;
+
+    private DeisaException InterruptedError() =>
+        new(DeisaStatus.Interrupted, $"rank {_rank}: the bridge was interrupted and is disconnected (the analytics sees this rank gone)");
+
+    /// <summary>
+    /// Ends the wait in progress on the rank's thread (from any other thread: a signal's
+    /// handling) and disconnects: a block channel call waiting for its answer sees its socket
+    /// shut down, the control calls and waits are cancelled. The analytics sees the rank gone;
+    /// every later call fails with <see cref="DeisaStatus.Interrupted"/>. A lost or closed link
+    /// is left as it is.
+    /// </summary>
+    public void Interrupt()
+    {
+        if (Interlocked.CompareExchange(ref _state, Interrupted, Open) != Open) return;
+        _interrupt.Cancel();
+        _blocks?.Shutdown();
+        _attach?.Dispose();
     }
 
     /// <summary>The bridge closed: the stream's end that follows is not a loss. Closes every connection.</summary>

@@ -8,7 +8,7 @@ namespace Deisa.Simulation;
 internal static class AnalyticsLocator
 {
     /// <summary>The analytics' address and token; waits for the record until <paramref name="deadline"/>.</summary>
-    public static (string Address, string Token) Find(BridgeOptions options, DateTime deadline)
+    public static (string Address, string Token) Find(BridgeOptions options, DateTime deadline, CancellationToken interruption)
     {
         var rendezvous = new Rendezvous(options.RendezvousDirectory);
         var token = Environment.GetEnvironmentVariable("DEISA_TOKEN");
@@ -22,7 +22,8 @@ internal static class AnalyticsLocator
                 throw DeisaException.Timeout(
                     $"rank {options.Rank} waited {options.Timeout.TotalSeconds:0.#} s for the analytics: no live analytics in {rendezvous.FilePath} " +
                     "(start the analytics from the same directory, or set DEISA_RENDEZVOUS)");
-            Thread.Sleep(50);
+            interruption.WaitHandle.WaitOne(50);
+            interruption.ThrowIfCancellationRequested();
         }
     }
 }

@@ -21,7 +21,7 @@ internal sealed class BlockChannel : IDisposable
     /// <summary>Connects to the block channel at <paramref name="path"/> and presents the token.
     /// A cluster node's channel ("@...", see <see cref="Rendezvous.NodeChannelName"/>) is waited
     /// for until <paramref name="deadline"/>: the node's Dask worker may start after the rank.</summary>
-    public static BlockChannel Connect(string path, string token, int rank, DateTime deadline)
+    public static BlockChannel Connect(string path, string token, int rank, DateTime deadline, CancellationToken interruption)
     {
         Socket socket;
         while (true)
@@ -38,7 +38,8 @@ internal sealed class BlockChannel : IDisposable
                 bool node = path.StartsWith('@');
                 if (node && DateTime.UtcNow < deadline)
                 {
-                    Thread.Sleep(50);
+                    interruption.WaitHandle.WaitOne(50);
+                    interruption.ThrowIfCancellationRequested();
                     continue;
                 }
                 if (node)
@@ -130,6 +131,14 @@ internal sealed class BlockChannel : IDisposable
 
     private static DeisaException Lost(Exception e) =>
         new(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
+
+    /// <summary>Ends the connection in both directions, from any thread: a call waiting for its
+    /// answer returns at once (<see cref="AnalyticsLink.Interrupt"/>).</summary>
+    public void Shutdown()
+    {
+        try { _socket.Shutdown(SocketShutdown.Both); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+    }
 
     public void Dispose() => _socket.Dispose();
 }

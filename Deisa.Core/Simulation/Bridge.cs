@@ -50,6 +50,14 @@ public sealed class Bridge : IDisposable
     /// <summary>This bridge's rank.</summary>
     public int Rank => _options.Rank;
 
+    /// <summary>
+    /// Ends the call this bridge is waiting in (for the analytics, its registration, a slot,
+    /// feedback), from any thread — what a signal's handling does for Ctrl-C — and disconnects
+    /// the bridge: the analytics sees this rank gone, and every later call fails with
+    /// <see cref="DeisaStatus.Interrupted"/>; <see cref="Close"/> then does nothing.
+    /// </summary>
+    public void Interrupt() => _link.Interrupt();
+
     /// <summary>True once the analytics went away.</summary>
     public bool AnalyticsLost => _link.IsLost;
 
@@ -311,7 +319,7 @@ public sealed class Bridge : IDisposable
                 try { open.GiveBackAtClose(); }
                 catch (DeisaException) { } // the analytics is gone: nothing to give back to
             DeisaException? failedCommit = null;
-            if (_connected && !_link.IsLost)
+            if (_connected && _link.IsOpen)
             {
                 // The block channel's commits before the close on gRPC, which could overtake them.
                 try { _link.Guard(() => _link.Blocks.Flush()); }

@@ -145,6 +145,10 @@ internal static unsafe class AnalyticsExports
         double.IsNaN(waitSeconds) ? throw new DeisaException(DeisaStatus.Value, "wait_s must be a number of seconds (got NaN)")
         : TimeSpan.FromSeconds(Math.Clamp(waitSeconds, 0, AbiConstants.MaxWaitSeconds));
 
+    [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_interrupt")]
+    public static int Interrupt(nint analytics) =>
+        NativeCall.Run(() => HandleTable.Get<AnalyticsRun>(analytics, A).Interrupt());
+
     [UnmanagedCallersOnly(EntryPoint = "deisa_analytics_finish_timestep")]
     public static int FinishTimestep(nint analytics, long timestep) =>
         NativeCall.Run(() => HandleTable.Get<AnalyticsRun>(analytics, A).FinishTimestep(timestep));
@@ -179,7 +183,7 @@ internal static unsafe class AnalyticsExports
         var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
         using var client = new ControlClient(info.Address, info.Token);
-        var reply = client.Call((c, h) => c.Status(new Protocol.Messages.Empty(), h, deadline: DateTime.UtcNow.AddSeconds(10)));
+        var reply = client.Call((c, o) => c.Status(new Protocol.Messages.Empty(), o.WithDeadline(DateTime.UtcNow.AddSeconds(10))));
         *o = NativeCall.AllocUtf8(reply.Json);
     });
 

@@ -42,6 +42,9 @@ internal static unsafe class BridgeExports
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_connect")]
     public static int Connect(nint bridge) => NativeCall.Run(() => HandleTable.Get<Bridge>(bridge, B).Connect());
 
+    [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_interrupt")]
+    public static int Interrupt(nint bridge) => NativeCall.Run(() => HandleTable.Get<Bridge>(bridge, B).Interrupt());
+
     [UnmanagedCallersOnly(EntryPoint = "deisa_bridge_send")]
     public static int Send(nint bridge, byte* name, void* data, long nbytes, int dtype, int ndim, long* shape, int order, long timestep) =>
         NativeCall.Run(() =>

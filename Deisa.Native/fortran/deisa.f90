@@ -37,6 +37,7 @@ module deisa
   integer, parameter, public :: DEISA_ERR_INTERNAL = 7
   integer, parameter, public :: DEISA_PENDING = 8
   integer, parameter, public :: DEISA_ERR_HANDLE = 9
+  integer, parameter, public :: DEISA_ERR_INTERRUPTED = 10
 
   ! Element type of an array. (deisa_dtype in deisa.h)
   type, public :: deisa_dtype

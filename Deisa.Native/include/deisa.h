@@ -49,7 +49,8 @@ typedef enum deisa_status_code {
     DEISA_ERR_ANALYTICS_LOST = 6,  /* the analytics went away */
     DEISA_ERR_INTERNAL = 7,        /* unexpected failure inside Deisa */
     DEISA_PENDING = 8,             /* not an error: nothing happened within the wait; call again */
-    DEISA_ERR_HANDLE = 9           /* NULL or invalid handle or pointer argument */
+    DEISA_ERR_HANDLE = 9,          /* NULL or invalid handle or pointer argument */
+    DEISA_ERR_INTERRUPTED = 10     /* the wait was interrupted (deisa_bridge_interrupt, deisa_analytics_interrupt): the handle is disconnected */
 } deisa_status_code;
 
 /* Element type of an array. */
@@ -257,6 +258,14 @@ int deisa_feedback_free(deisa_feedback *feedback); /* NULL is accepted */
 /* 1 in *lost once the analytics went away. */
 int deisa_bridge_analytics_lost(deisa_bridge *bridge, int *lost);
 
+/* Ends the call the bridge is waiting in (connect, send, acquire, get, close), called from
+ * another thread while the rank's thread waits: for a signal, the thread that handles it
+ * (sigwait) — never a signal handler itself, the call is not async-signal-safe. The waiting
+ * call returns DEISA_ERR_INTERRUPTED, the bridge is disconnected (the analytics sees the rank
+ * gone) and every later call but close and free returns DEISA_ERR_INTERRUPTED. Called when
+ * no call waits, it disconnects all the same. The Python package does this on Ctrl-C. */
+int deisa_bridge_interrupt(deisa_bridge *bridge);
+
 /* The simulation is finished on this rank (idempotent). `timestep`, if has_timestep, is
  * the timestep the simulation ended at. The analytics ends once every rank closed. Open
  * zero-copy buffers are given back unsent. Afterwards send, acquire, get and declare are
@@ -301,6 +310,11 @@ int deisa_analytics_add_callback(deisa_analytics *analytics, const char *name, i
 /* Waits for every rank to register; returns the layouts as JSON. DEISA_ERR_CONTRACT if a
  * callback asks for an array no rank declared. */
 int deisa_analytics_wait_for_simulation(deisa_analytics *analytics, char **json);
+/* Ends deisa_analytics_wait_for_simulation waiting on another thread (not in a signal
+ * handler; see deisa_bridge_interrupt) with DEISA_ERR_INTERRUPTED; an event read ends at its
+ * own wait's end. Every later wait returns DEISA_ERR_INTERRUPTED: free the run, which tells
+ * the ranks and removes what it owns. */
+int deisa_analytics_interrupt(deisa_analytics *analytics);
 /* The run's next events as packed records written into `buffer` (capacity bytes): waits up to
  * wait_s seconds (<= 0 polls, at most DEISA_MAX_WAIT_S, NaN is DEISA_ERR_VALUE) for the first,
  * then takes every one already queued behind it that fits, in order (an array's event and

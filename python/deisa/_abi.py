@@ -14,6 +14,7 @@ ERR_ANALYTICS_LOST = 6
 ERR_INTERNAL = 7
 PENDING = 8
 ERR_HANDLE = 9
+ERR_INTERRUPTED = 10
 
 # Element type of an array.
 DTYPE_UNDECLARED = 0
@@ -77,6 +78,7 @@ STATUS_NAMES = {
     7: "DEISA_ERR_INTERNAL",
     8: "DEISA_PENDING",
     9: "DEISA_ERR_HANDLE",
+    10: "DEISA_ERR_INTERRUPTED",
 }
 
 STATUS_MESSAGES = {
@@ -90,6 +92,7 @@ STATUS_MESSAGES = {
     7: "unexpected failure inside Deisa",
     8: "not an error: nothing happened within the wait; call again",
     9: "NULL or invalid handle or pointer argument",
+    10: "the wait was interrupted (deisa_bridge_interrupt, deisa_analytics_interrupt): the handle is disconnected",
 }
 
 # The Python exception of each error status (by name: errors.py defines the classes).
@@ -102,6 +105,7 @@ STATUS_EXCEPTIONS = {
     6: "AnalyticsLostError",
     7: "RuntimeError",
     9: "ValueError",
+    10: "KeyboardInterrupt",
 }
 
 # dtype code -> (numpy name, bytes per element)

@@ -54,6 +54,7 @@ SIGNATURES = {
     "deisa_bridge_close": (ctypes.c_int, [handle, ctypes.c_int, ctypes.c_int64]),
     "deisa_bridge_free": (ctypes.c_int, [handle]),
     "deisa_bridge_analytics_lost": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_int)]),
+    "deisa_bridge_interrupt": (ctypes.c_int, [handle]),
     # analytics side
     "deisa_analytics_start": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
                                              ctypes.c_int64, ctypes.c_double, ctypes.POINTER(handle)]),
@@ -67,6 +68,7 @@ SIGNATURES = {
                                                     ctypes.POINTER(ctypes.c_int), ctypes.c_int,
                                                     ctypes.POINTER(ctypes.c_int)]),
     "deisa_analytics_wait_for_simulation": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+    "deisa_analytics_interrupt": (ctypes.c_int, [handle]),
     "deisa_analytics_read_events": (ctypes.c_int, [handle, ctypes.c_double, ctypes.c_void_p, ctypes.c_int64,
                                                    c_int64_p]),
     "deisa_analytics_finish_timestep": (ctypes.c_int, [handle, ctypes.c_int64]),

@@ -5,6 +5,7 @@ import gc
 import json
 import logging
 import sys
+import threading
 import time
 
 from . import _events, _native
@@ -38,6 +39,7 @@ class Run:
         self._ahead = None
         self._client = None
         self._placer = None    # on a cluster: runs the computes with each block read on its node
+        self._freeing = threading.Lock()
 
     def start(self):
         d = self.deisa
@@ -213,6 +215,24 @@ class Run:
         finally:
             del kwargs
 
+    def interrupt(self):
+        """Ends the core's wait for the simulation (any thread; see _signals)."""
+        h = self.handle
+        if h is not None:
+            _native.lib().deisa_analytics_interrupt(h)
+
+    def free(self, wait=None):
+        """Ends the run in the core: the ranks are told, its socket, record and shared memory
+        removed. From any thread; a second caller waits for the first (up to ``wait`` s)."""
+        if not self._freeing.acquire(timeout=-1 if wait is None else wait):
+            return
+        try:
+            h, self.handle = self.handle, None
+            if h is not None:
+                _native.lib().deisa_analytics_free(h)
+        finally:
+            self._freeing.release()
+
     def close(self):
         """Ends the run: every array and block is let go, then the core removes the run's
         socket, record and shared memory."""
@@ -221,9 +241,7 @@ class Run:
         if self._ahead is not None:
             self._ahead.clear()
         gc.collect()
-        h, self.handle = self.handle, None
-        if h is not None:
-            _native.lib().deisa_analytics_free(h)
+        self.free()
         if self._client is not None and self._client is not self.deisa.scheduler:
             self._client.close()
         self._client = None

@@ -9,7 +9,7 @@ import gc
 import numbers
 import os
 
-from . import _native, feedback
+from . import _native, _signals, feedback
 from ._abi import WHEN
 from ._run import Run
 from .window import Window
@@ -154,8 +154,11 @@ class Deisa:
             raise RuntimeError("execute_callbacks() is already running")
         run = self._run = Run(self)
         freeze = gc.get_freeze_count() == 0  # a process that freezes objects itself is left alone
+        watched = None
         try:
             run.start()
+            # Ctrl-C and SIGTERM end the run at once, waiting or stuck (see _signals).
+            watched = _signals.watch(run.interrupt, cleanup=lambda: run.free(wait=5.0), terminate=True)
             self.session = run.session
             self.placer = run._placer
             # What exists now (modules, Dask, the user's setup) lives for the whole run: frozen,
@@ -174,6 +177,7 @@ class Deisa:
                 gc.unfreeze()
             self._run = None
             run.close()
+            _signals.unwatch(watched)
 
 
 def _c_int(value, what):

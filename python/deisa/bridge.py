@@ -2,6 +2,7 @@
 
 import atexit
 import ctypes
+import functools
 import numbers
 import os
 import weakref
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import _native, feedback
+from . import _native, _signals, feedback
 from ._abi import OK, ON_FAILURE, ORDER_C, ORDER_FORTRAN
 from .dtypes import code_of
 
@@ -95,7 +96,9 @@ class Bridge:
                                             _native.text(_native.rendezvous_dir(rendezvous)),
                                             _native.seconds(timeout), ON_FAILURE[on_analytics_failure], ctypes.byref(h)))
         self._handle = h
-        self._finalizer = weakref.finalize(self, _free_bridge, h.value)
+        # Ctrl-C ends a wait for the analytics at once (see _signals).
+        self._watched = _signals.watch(functools.partial(lib.deisa_bridge_interrupt, h.value))
+        self._finalizer = weakref.finalize(self, _free_bridge, h.value, self._watched)
         atexit.register(_close_at_exit, weakref.ref(self))
         for name, (g, c, p, code, _) in self.arrays_metadata.items():
             _native.check(lib.deisa_bridge_declare_array(h, name.encode(), len(g), _native.int64_array(g),
@@ -208,6 +211,7 @@ class Bridge:
         has_t = timestep is not None
         _native.check(_native.lib().deisa_bridge_close(self._handle, int(has_t), _timestep(timestep) if has_t else 0))
         self._closed = True
+        _signals.unwatch(self._watched)
 
     def __enter__(self):
         return self
@@ -244,7 +248,8 @@ def _timestep(t):
     return t
 
 
-def _free_bridge(h):
+def _free_bridge(h, watched):
+    _signals.unwatch(watched)
     lib = _native.lib()
     lib.deisa_bridge_free(h)
 

@@ -15,8 +15,18 @@ class NodeLost(RuntimeError):
     """A node of a cluster run was lost (its Dask worker, and the blocks it held): the run cannot go on."""
 
 
+class Terminated(SystemExit):
+    """The process was asked to stop (SIGTERM, what batch systems send): raised in the main
+    thread, so that the run removes what it owns on the way out; uncaught, the process exits
+    with status 143 (128 + SIGTERM) and no traceback."""
+
+    def __init__(self):
+        super().__init__(143)
+
+
 _CLASSES = {"ContractError": ContractError, "AnalyticsLostError": AnalyticsLostError, "ValueError": ValueError,
-            "TypeError": TypeError, "TimeoutError": TimeoutError, "RuntimeError": RuntimeError}
+            "TypeError": TypeError, "TimeoutError": TimeoutError, "RuntimeError": RuntimeError,
+            "KeyboardInterrupt": KeyboardInterrupt}
 _EXCEPTIONS = {status: _CLASSES[name] for status, name in _abi.STATUS_EXCEPTIONS.items()}
 
 

@@ -339,7 +339,43 @@ static int open_timeout_nan(void) { return deisa_bridge_open(0, 1, NULL, g_nowhe
 static int open_rendezvous_utf8(void) { return deisa_bridge_open(0, 1, NULL, BAD_UTF8, 1, 0, &g_open_out); }
 static int open_address_utf8(void) { return deisa_bridge_open(0, 1, OVERLONG, g_nowhere, 1, 0, &g_open_out); }
 
+/* A connect waiting for an analytics that never comes (timeout 60 s), interrupted from another
+ * thread after 0.2 s: it returns DEISA_ERR_INTERRUPTED within 5 s, and so does every later call. */
+static void *interrupt_later(void *bridge)
+{
+    usleep(200 * 1000);
+    deisa_bridge_interrupt((deisa_bridge *)bridge);
+    return NULL;
+}
+static char g_interrupt_msg[512];
+static int open_interrupted_connect(void)
+{
+    deisa_bridge *b = NULL;
+    int s = deisa_bridge_open(0, 1, NULL, g_nowhere, 60, DEISA_ON_FAILURE_RAISE, &b);
+    if (s != DEISA_OK) return -1;
+    pthread_t th;
+    pthread_create(&th, NULL, interrupt_later, b);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    s = deisa_bridge_connect(b);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    snprintf(g_interrupt_msg, sizeof g_interrupt_msg, "%s", deisa_last_error() ? deisa_last_error() : "");
+    pthread_join(th, NULL);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    int again = deisa_bridge_connect(b);
+    deisa_bridge_free(b);
+    if (waited > 5.0 || again != DEISA_ERR_INTERRUPTED) return -1;
+    deisa_set_last_error(s, g_interrupt_msg);
+    return s;
+}
+static int interrupt_null_bridge(void) { return deisa_bridge_interrupt(NULL); }
+static int interrupt_null_analytics(void) { return deisa_analytics_interrupt(NULL); }
+
 static const row open_rows[] = {
+    {"deisa_bridge_interrupt: a connect waiting 60 s for an analytics ends within 5 s, and every later call", open_interrupted_connect,
+     DEISA_ERR_INTERRUPTED, "rank 0|interrupted"},
+    {"deisa_bridge_interrupt: NULL bridge", interrupt_null_bridge, DEISA_ERR_HANDLE, "bridge is NULL"},
+    {"deisa_analytics_interrupt: NULL analytics", interrupt_null_analytics, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_bridge_open: NULL bridge out-parameter", open_null_out, DEISA_ERR_HANDLE, "bridge (out) is NULL"},
     {"deisa_bridge_open: world_size 0", open_world_0, DEISA_ERR_VALUE, "world size|got 0"},
     {"deisa_bridge_open: world_size -3", open_world_neg, DEISA_ERR_VALUE, "world size|got -3"},
@@ -470,6 +506,7 @@ static int uaf_get_string(void) { return deisa_bridge_get_string(g_stale_bridge,
 static int uaf_get_feedback(void) { deisa_feedback *f; return deisa_bridge_get_feedback(g_stale_bridge, "k", 0, 0, &f, &g_int); }
 static int uaf_lost(void) { return deisa_bridge_analytics_lost(g_stale_bridge, &g_int); }
 static int uaf_close(void) { return deisa_bridge_close(g_stale_bridge, 0, 0); }
+static int uaf_interrupt(void) { return deisa_bridge_interrupt(g_stale_bridge); }
 
 static const row bridge_uaf_rows[] = {
     {"deisa_bridge_free: a freed bridge (double free)", uaf_free, DEISA_ERR_HANDLE, "bridge is not a valid handle"},
@@ -483,6 +520,7 @@ static const row bridge_uaf_rows[] = {
     {"deisa_bridge_get_feedback: a freed bridge", uaf_get_feedback, DEISA_ERR_HANDLE, "bridge is not a valid handle"},
     {"deisa_bridge_analytics_lost: a freed bridge", uaf_lost, DEISA_ERR_HANDLE, "bridge is not a valid handle"},
     {"deisa_bridge_close: a freed bridge", uaf_close, DEISA_ERR_HANDLE, "bridge is not a valid handle"},
+    {"deisa_bridge_interrupt: a freed bridge", uaf_interrupt, DEISA_ERR_HANDLE, "bridge is not a valid handle"},
 };
 
 /* ------------------------------------------------------------------ tools */
