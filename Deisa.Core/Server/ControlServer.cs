@@ -22,6 +22,12 @@ internal sealed class ControlServer : IAsyncDisposable
         BoundAddress = address;
     }
 
+    /// <summary>How long a connection with no call in progress stays open.</summary>
+    public static readonly TimeSpan IdleConnection = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections served at once: more than the ranks and nodes of any run.</summary>
+    public const int MaxConnections = 65536;
+
     /// <summary>The address bridges connect to (with the real port when 0 was asked).</summary>
     public string BoundAddress { get; }
 
@@ -39,6 +45,13 @@ internal sealed class ControlServer : IAsyncDisposable
             // link then ends, which fails the run naming the node, instead of waiting forever.
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(5);
             k.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
+            // A connection that makes no call (a peer that never authenticates: every call
+            // carries the token) is closed after IdleConnection; a bridge always has its attach
+            // stream open, a node its link. Kestrel serves connections without a thread each,
+            // and their number is bounded too.
+            k.Limits.KeepAliveTimeout = IdleConnection;
+            k.Limits.RequestHeadersTimeout = IdleConnection;
+            k.Limits.MaxConcurrentConnections = MaxConnections;
             if (address.UnixPath is { } path)
             {
                 if (File.Exists(path)) File.Delete(path);

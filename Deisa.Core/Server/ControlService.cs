@@ -10,10 +10,14 @@ using Deisa.Protocol.Messages;
 namespace Deisa.Server;
 
 /// <summary>The gRPC face of the head and node actors for the bridges' control calls (their sends come on the block channel).</summary>
+[BindServiceMethod(typeof(ControlService), nameof(Bind))]
 internal sealed class ControlService(HeadActor head, NodeActor node, RanksChannel blocks,
     IHostApplicationLifetime lifetime)
     : Control.ControlBase
 {
+    /// <summary>Binds the service with its requests checked (<see cref="CheckedRequests"/>).</summary>
+    public static void Bind(ServiceBinderBase binder, Control.ControlBase service) => Control.BindService(new CheckedRequests(binder), service);
+
     public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,

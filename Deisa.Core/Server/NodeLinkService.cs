@@ -13,8 +13,12 @@ namespace Deisa.Server;
 /// become the head's messages (admissions, arrivals, abandons, pool use), and the head's
 /// messages to that node go back as orders, several per message when they queue up.
 /// </summary>
+[BindServiceMethod(typeof(NodeLinkService), nameof(Bind))]
 internal sealed class NodeLinkService(HeadActor head, IHostApplicationLifetime lifetime) : Nodes.NodesBase
 {
+    /// <summary>Binds the service with its requests checked (<see cref="CheckedRequests"/>).</summary>
+    public static void Bind(ServiceBinderBase binder, Nodes.NodesBase service) => Nodes.BindService(new CheckedRequests(binder), service);
+
     public override async Task Link(IAsyncStreamReader<NodeReport> reports, IServerStreamWriter<HeadOrder> orders, ServerCallContext context)
     {
         var ct = context.CancellationToken;

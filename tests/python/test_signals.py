@@ -125,6 +125,7 @@ def stuck_run(run_dir, mode, policy="warn"):
     sim = start_simulation(run_dir, 2, policy)
     session = a.read_report()["session"]
     assert glob.glob(f"/dev/shm/deisa-{session}-*"), "the run's blocks are in shared memory"
+    time.sleep(0.5)  # from the report to the stuck call itself
     return a, sim, session
 
 
