@@ -85,9 +85,47 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 }
                 _connections.Add(socket);
             }
-            new Thread(() => Serve(socket)) { IsBackground = true, Name = "deisa block channel" }.Start();
+            _ = GreetAsync(socket);
         }
     }
+
+    /// <summary>
+    /// Reads a new connection's hello without a thread of its own (a peer that says nothing,
+    /// or half a hello, costs no thread and is closed at <see cref="HelloDeadline"/>); a rank
+    /// that presents the session's token gets its thread (<see cref="Serve"/>), any other
+    /// peer an error and the end of its connection.
+    /// </summary>
+    private async Task GreetAsync(Socket socket)
+    {
+        var input = new byte[HelloBytes];
+        HelloFrame hello;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            deadline.CancelAfter(HelloDeadline);
+            var (kind, body) = await BlockFrame.ReadAsync(socket, input, deadline.Token).ConfigureAwait(false);
+            if (kind != BlockFrameKind.Hello) throw new InvalidDataException("a connection must start with its hello");
+            hello = HelloFrame.Read(body.Span);
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(hello.Token), _token))
+            {
+                var w = new FrameWriter(input, BlockFrameKind.Error);
+                new ErrorFrame(DeisaStatus.Value, "missing or wrong session token").Write(ref w);
+                int n = w.Finish();
+                await socket.SendAsync(w.Buffer.AsMemory(0, n), _stop.Token).ConfigureAwait(false);
+                throw new InvalidDataException("wrong token");
+            }
+        }
+        catch (Exception) // silent, slow, malformed or refused: this connection only
+        {
+            lock (_connections) _connections.Remove(socket);
+            socket.Dispose();
+            return;
+        }
+        new Thread(() => Serve(socket, hello)) { IsBackground = true, Name = "deisa block channel" }.Start();
+    }
+
+    /// <summary>Longest hello frame: a rank and a token.</summary>
+    private const int HelloBytes = 1024;
 
     /// <summary>
     /// One bridge's connection, served by a thread of its own with blocking calls: a request
@@ -96,7 +134,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
     /// instead of one for the socket's event loop and one per hop between threads. A bridge
     /// makes one call at a time, so the thread is idle or serving exactly its rank.
     /// </summary>
-    private void Serve(Socket socket)
+    private void Serve(Socket socket, HelloFrame hello)
     {
         var input = new byte[64 * 1024];
         var output = new byte[256];
@@ -104,24 +142,12 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var names = new ArrayNames();
         try
         {
-            // A peer that says nothing, or half a hello, is closed at the deadline.
-            if (!socket.Poll((int)HelloDeadline.TotalMicroseconds, SelectMode.SelectRead)) return;
-            socket.ReceiveTimeout = (int)HelloDeadline.TotalMilliseconds;
-            var (kind, body) = BlockFrame.Read(socket, ref input);
-            socket.ReceiveTimeout = 0;
-            if (kind != BlockFrameKind.Hello) return;
-            var hello = HelloFrame.Read(body.Span);
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(hello.Token), _token))
-            {
-                ReplyError(new ErrorFrame(DeisaStatus.Value, "missing or wrong session token"));
-                return;
-            }
-            ReplyOk(null);
+            ReplyOk(null); // the hello
             var connection = new RankConnection();
             DeisaException? failedCommit = null;
             while (true)
             {
-                (kind, body) = BlockFrame.Read(socket, ref input);
+                var (kind, body) = BlockFrame.Read(socket, ref input);
                 writing.End();
                 if (kind == 0) return; // the bridge closed
                 if (kind == BlockFrameKind.Commit)

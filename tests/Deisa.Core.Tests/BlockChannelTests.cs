@@ -57,6 +57,32 @@ public sealed class BlockChannelTests : IDisposable
         Assert.Equal([0.0, 8.0, 16.0, 24.0], sums);
     }
 
+    [Fact]
+    public async Task Connections_that_never_authenticate_hold_no_thread_and_are_closed()
+    {
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit });
+        host.Register(_ => { }, new WindowSpec("a"));
+        await host.StartAsync();
+        var path = new Rendezvous(_dir).BlockChannelPath(host.Info!.Session);
+        int before = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+        var silent = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 300; i++) silent.Add(Connect(path));
+            await Task.Delay(1000); // long enough for a thread per connection to have started
+            int during = System.Diagnostics.Process.GetCurrentProcess().Threads.Count;
+            Assert.True(during - before < 50, $"300 silent connections: {before} -> {during} threads");
+            // Every one is closed at the hello's deadline.
+            var buffer = new byte[16];
+            foreach (var s in silent)
+                Assert.Equal(0, s.Receive(buffer)); // ReceiveTimeout 10 s: throws if still open
+        }
+        finally
+        {
+            foreach (var s in silent) s.Dispose();
+        }
+    }
+
     private void Provoke(RendezvousInfo info, Dictionary<string, object?> seen)
     {
         var path = new Rendezvous(_dir).BlockChannelPath(info.Session);

@@ -47,6 +47,35 @@ public static class BlockFrame
         return ((BlockFrameKind)buffer[0], buffer.AsMemory(1, n - 1));
     }
 
+    /// <summary>
+    /// As <see cref="Read"/>, with no thread waiting (a connection's hello, before it has a
+    /// thread of its own), into <paramref name="buffer"/> as it is: a longer frame is malformed.
+    /// </summary>
+    public static async Task<(BlockFrameKind Kind, ReadOnlyMemory<byte> Body)> ReadAsync(Socket socket, byte[] buffer, CancellationToken ct)
+    {
+        if (!await ReceiveAsync(socket, buffer.AsMemory(0, 4), ct).ConfigureAwait(false)) return (0, default);
+        int n = BinaryPrimitives.ReadInt32LittleEndian(buffer);
+        if (n < 1 || n > buffer.Length) throw new InvalidDataException($"block channel frame of {n} bytes where at most {buffer.Length} are expected");
+        if (!await ReceiveAsync(socket, buffer.AsMemory(0, n), ct).ConfigureAwait(false))
+            throw new EndOfStreamException("the peer closed the block channel within a frame");
+        return ((BlockFrameKind)buffer[0], buffer.AsMemory(1, n - 1));
+    }
+
+    private static async Task<bool> ReceiveAsync(Socket socket, Memory<byte> target, CancellationToken ct)
+    {
+        for (int read = 0; read < target.Length;)
+        {
+            int n = await socket.ReceiveAsync(target[read..], SocketFlags.None, ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (read == 0) return false;
+                throw new EndOfStreamException("the peer closed the block channel within a frame");
+            }
+            read += n;
+        }
+        return true;
+    }
+
     /// <summary>Sends the first <paramref name="length"/> bytes of <paramref name="frame"/> (a frame a <see cref="FrameWriter"/> wrote).</summary>
     public static void Send(Socket socket, byte[] frame, int length)
     {
