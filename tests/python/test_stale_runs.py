@@ -4,8 +4,11 @@ directory or record another user controls."""
 
 import json
 import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -160,3 +163,52 @@ def test_a_record_another_user_wrote_is_not_followed(run_dir):
     d.register_callback(lambda x: None, "x")
     with pytest.raises(RuntimeError, match="belongs to another user"):
         d.execute_callbacks()
+
+
+@pytest.fixture
+def other_user():
+    """A Unix user created for the test (and removed after): (uid, gid)."""
+    if os.geteuid() != 0:
+        pytest.skip("creating a second Unix user needs root")
+    if shutil.which("useradd") is None or shutil.which("userdel") is None:
+        pytest.skip("useradd/userdel are not installed (Debian package passwd)")
+    name = f"deisa-t{os.getpid() % 100000}"
+    subprocess.run(["userdel", name], capture_output=True)  # a leftover of a killed run
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", name],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        info = pwd.getpwnam(name)
+        yield info.pw_uid, info.pw_gid
+    finally:
+        subprocess.run(["userdel", name], capture_output=True, timeout=60)
+
+
+def test_a_record_planted_by_another_user_is_never_followed(other_user):
+    """Another user, in a directory both may write (as /tmp), makes .deisa/ with the record of
+    a live analytics of hers, listening on her socket: the ranks and the analytics of this
+    user refuse the directory, naming why, and nothing connects to her socket."""
+    uid, gid = other_user
+    shared = tempfile.mkdtemp(prefix="deisa-shared-", dir="/tmp")
+    try:
+        os.chmod(shared, 0o1777)  # world-writable and sticky, as /tmp
+        planter = subprocess.Popen(["/usr/bin/python3", str(PROGRAMS / "planting_a_record.py"), shared, "15"], user=uid,
+                                   group=gid, cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert planter.stdout.readline().startswith('REPORT {"ready"'), planter.stderr.read()
+            assert os.stat(os.path.join(shared, ".deisa")).st_uid == uid
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+            env.pop("DEISA_RENDEZVOUS", None)
+            ranks = start_ranks(PROGRAMS / "opening_a_bridge.py", 1, (10,), cwd=shared, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
+            out, err = ranks[0].communicate(timeout=60)
+            assert "belongs to another user" in out + err, out + err
+            analytics = subprocess.run([sys.executable, "-c", "from deisa import Deisa; d = Deisa(timeout=5); "
+                                        "d.register_callback(lambda x: None, 'x'); d.execute_callbacks()"],
+                                       cwd=shared, env=env, capture_output=True, text=True, timeout=60)
+            assert analytics.returncode != 0 and "belongs to another user" in analytics.stderr, analytics.stderr
+        finally:
+            planter.kill()
+            rest, _ = planter.communicate(timeout=30)
+        assert "connected" not in rest
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
