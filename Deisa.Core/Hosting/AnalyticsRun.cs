@@ -85,12 +85,14 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var session = Rendezvous.NewSession();
         var token = Rendezvous.NewToken();
         var address = options.Address is { } a ? Address.Parse(a, allowRemote: true) : new Address(rendezvous.SocketPath(session), null, 0);
+        var journal = FeedbackJournal.Open(rendezvous, session);
         var head = new HeadActor(new HeadOptions
         {
             MaxSimulationAhead = options.MaxSimulationAhead,
             FeedbackQueueSize = options.FeedbackQueueSize,
             PoolBytes = pool,
             Cluster = options.Cluster,
+            Journal = journal,
         });
         var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
         head.Node = node;
@@ -214,6 +216,11 @@ public sealed class AnalyticsRun : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
+        // The feedback journal stays for a new analytics unless every rank closed.
+        bool ended = false;
+        try { ended = await Head.StatusAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false) is { WorldSize: { } w } st && st.ClosedRanks.Count == w; }
+        catch (Exception e) when (e is DeisaException or TimeoutException) { }
+        (Head.Options.Journal as FeedbackJournal)?.Close(ended);
         await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
         await _blockChannel!.DisposeAsync().ConfigureAwait(false);

@@ -7,7 +7,9 @@ namespace Deisa.Hosting;
 /// <summary>
 /// What a dead run leaves behind and how it goes: its rendezvous record, its sockets (control
 /// and block channel) and its shared-memory segments. A new analytics in the same directory
-/// removes them (<see cref="ClaimForNewRun"/>), and so does <c>deisa cleanup</c>.
+/// removes them (<see cref="ClaimForNewRun"/>), and so does <c>deisa cleanup</c>, which also
+/// removes the feedback journals dead runs left (a new analytics reads the newest instead:
+/// <see cref="FeedbackJournal"/>).
 /// </summary>
 public static class Leftovers
 {
@@ -41,6 +43,10 @@ public static class Leftovers
             else removed.AddRange(Remove(rendezvous, info));
         }
         removed.AddRange(RemoveOrphanSockets(rendezvous, keep: live));
+        // The feedback journals dead runs left for a successor (a new analytics reads them instead).
+        if (Directory.Exists(rendezvous.Directory))
+            foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, Rendezvous.JournalPattern))
+                if (Rendezvous.SessionOfJournal(Path.GetFileName(f)) != live && Rendezvous.TryDelete(f)) removed.Add(f);
         // A killed analytics' lock file (the kernel let the lock go): removed if no one holds it.
         var lockFile = Path.Combine(rendezvous.Directory, RendezvousClaim.FileName);
         if (live is null && File.Exists(lockFile))

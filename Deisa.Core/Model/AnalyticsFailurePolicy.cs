@@ -7,4 +7,9 @@ public enum AnalyticsFailurePolicy
     Warn = 0,
     /// <summary>Every call fails with <see cref="DeisaStatus.AnalyticsLost"/>.</summary>
     Raise = 1,
+    /// <summary>The simulation goes on while it may (its sends of the last
+    /// <c>max_simulation_ahead</c> timesteps are kept by the bridge); past them, a send waits up
+    /// to the timeout for a new analytics in the same rendezvous directory, which attaches to the
+    /// running simulation and gets the kept blocks, from the oldest timestep every rank holds.</summary>
+    Wait = 2,
 }

@@ -49,6 +49,18 @@ public sealed class Rendezvous
     /// <summary>The session of a socket file matching <see cref="SocketPattern"/>.</summary>
     public static string SessionOfSocket(string fileName) => fileName[SocketPrefix.Length..].Split('.')[0];
 
+    /// <summary>How the names of the runs' feedback journals start, and their pattern.</summary>
+    private const string JournalPrefix = "feedback-";
+
+    /// <summary>The pattern of every run's feedback journal in the directory (<see cref="JournalPath"/>).</summary>
+    public const string JournalPattern = JournalPrefix + "*.journal";
+
+    /// <summary>The session of a journal file matching <see cref="JournalPattern"/>.</summary>
+    public static string SessionOfJournal(string fileName) => fileName[JournalPrefix.Length..].Split('.')[0];
+
+    /// <summary>Where a session's feedback journal goes.</summary>
+    public string JournalPath(string session) => Path.Combine(Directory, $"{JournalPrefix}{session}.journal");
+
     /// <summary>Where the analytics' Unix socket goes (short enough for sun_path).</summary>
     public string SocketPath(string session)
     {

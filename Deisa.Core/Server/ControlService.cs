@@ -22,12 +22,14 @@ internal sealed class ControlService(HeadActor head, NodeActor node, RanksChanne
     {
         var decls = request.Arrays.Select(a => new BlockDeclaration(request.Rank, a.Name,
             a.GlobalShape.ToArray(), a.ChunkShape.ToArray(), a.ChunkPosition.ToArray(), (DType)a.Dtype, (MemoryOrder)a.Order)).ToList();
-        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Waits.FromMilliseconds(request.TimeoutMs), context.CancellationToken, request.Host);
+        var registering = head.RegisterAsync(request.Rank, request.WorldSize, decls, Waits.FromMilliseconds(request.TimeoutMs), context.CancellationToken, request.Host,
+            request.HasHeld ? request.HeldFrom : null);
         // A rank on this node: its process can be watched directly.
         if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);
         var layouts = await registering;
-        var reply = new RegisterReply { PoolBytes = node.PoolBudget, BlockChannel = blocks.Path };
+        var reply = new RegisterReply { PoolBytes = node.PoolBudget, BlockChannel = blocks.Path, MaxSimulationAhead = head.Options.MaxSimulationAhead };
+        if (head.ReplayFrom is { } from) (reply.HasReplayFrom, reply.ReplayFrom) = (true, from);
         foreach (var l in layouts.Values) if (l.DType != DType.Undeclared) reply.Dtypes[l.Name] = (int)l.DType;
         return reply;
     }

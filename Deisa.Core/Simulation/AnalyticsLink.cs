@@ -41,6 +41,12 @@ internal sealed class AnalyticsLink : IDisposable
     /// <summary>Cancelled when the link is interrupted: every wait of the bridge watches it.</summary>
     public CancellationToken Interruption => _interrupt.Token;
 
+    /// <summary>The session token of the analytics this link found (after <see cref="Connect"/> began).</summary>
+    public string? Token { get; private set; }
+
+    /// <summary>Why the analytics was lost (once it was).</summary>
+    public string LostReason => Volatile.Read(ref _lostReason) ?? "the analytics has stopped";
+
     /// <summary>The control calls (after <see cref="Connect"/>).</summary>
     public ControlClient Control => _control ?? throw new InvalidOperationException("not connected");
 
@@ -58,6 +64,7 @@ internal sealed class AnalyticsLink : IDisposable
         string address, token;
         try { (address, token) = AnalyticsLocator.Find(options, deadline, _interrupt.Token); }
         catch (OperationCanceledException) { throw InterruptedError(); }
+        Token = token;
         _control = new ControlClient(address, token, _interrupt.Token);
         // Attach before registering: from now on the head learns of this rank's death, even
         // while the registration waits for the other ranks.
@@ -106,10 +113,12 @@ internal sealed class AnalyticsLink : IDisposable
             catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost) { Lose(e.Message); }
         }
         if (IsInterrupted) throw InterruptedError();
-        var why = Volatile.Read(ref _lostReason) ?? "the analytics has stopped";
+        var why = LostReason;
         if (_policy == AnalyticsFailurePolicy.Raise) throw new DeisaException(DeisaStatus.AnalyticsLost, $"rank {_rank}: {why}");
         if (Interlocked.Exchange(ref _warned, 1) == 0)
-            Console.Error.WriteLine($"deisa: warning: rank {_rank}: {why}; the simulation continues and sends are ignored");
+            Console.Error.WriteLine(_policy == AnalyticsFailurePolicy.Wait
+                ? $"deisa: warning: rank {_rank}: {why}; the simulation continues, its blocks of the last timesteps kept for a new analytics in the same rendezvous directory"
+                : $"deisa: warning: rank {_rank}: {why}; the simulation continues and sends are ignored");
         return false;
     }
 
@@ -122,12 +131,13 @@ internal sealed class AnalyticsLink : IDisposable
     /// Ends the wait in progress on the rank's thread (from any other thread: a signal's
     /// handling) and disconnects: a block channel call waiting for its answer sees its socket
     /// shut down, the control calls and waits are cancelled. The analytics sees the rank gone;
-    /// every later call fails with <see cref="DeisaStatus.Interrupted"/>. A lost or closed link
-    /// is left as it is.
+    /// every later call fails with <see cref="DeisaStatus.Interrupted"/>, also on a link that
+    /// was lost before. A closed link is left as it is.
     /// </summary>
     public void Interrupt()
     {
-        if (Interlocked.CompareExchange(ref _state, Interrupted, Open) != Open) return;
+        if (Interlocked.CompareExchange(ref _state, Interrupted, Open) != Open
+            && Interlocked.CompareExchange(ref _state, Interrupted, Lost) != Lost) return;
         _interrupt.Cancel();
         _blocks?.Shutdown();
         _attach?.Dispose();

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Deisa.Model;
+using Deisa.Protocol;
 using Deisa.Protocol.BlockFrames;
 using Deisa.Protocol.Messages;
 using Deisa.SharedMemory;
@@ -28,15 +29,20 @@ public sealed class Bridge : IDisposable
     private readonly object _lock = new();
     private readonly BridgeOptions _options;
     private readonly Dictionary<string, DeclaredArray> _arrays = new(StringComparer.Ordinal);
-    private readonly SegmentCache _segments = new();
     private readonly HashSet<BlockBuffer> _openBuffers = new();
-    private readonly AnalyticsLink _link;
+    private SegmentCache _segments = new();
+    private AnalyticsLink _link; // replaced when a new analytics takes over (policy Wait)
     private bool _connected, _closed; // under _lock
+    private readonly HeldBlocks? _held; // policy Wait: the blocks a new analytics would get
+    private Task<(AnalyticsLink Link, RegisterReply? Reply)>? _successor; // under _lock: the watch for a new analytics
+    private AnalyticsLink? _registering; // the new analytics' link while it registers this rank
+    private readonly CancellationTokenSource _stop = new(); // closed or interrupted: the watch ends
 
     private Bridge(BridgeOptions options)
     {
         _options = options;
         _link = new AnalyticsLink(options.Rank, options.OnAnalyticsFailure);
+        if (options.OnAnalyticsFailure == AnalyticsFailurePolicy.Wait) _held = new HeldBlocks();
     }
 
     /// <summary>Creates the bridge of one rank; nothing is connected yet.</summary>
@@ -56,7 +62,12 @@ public sealed class Bridge : IDisposable
     /// the bridge: the analytics sees this rank gone, and every later call fails with
     /// <see cref="DeisaStatus.Interrupted"/>; <see cref="Close"/> then does nothing.
     /// </summary>
-    public void Interrupt() => _link.Interrupt();
+    public void Interrupt()
+    {
+        _stop.Cancel();
+        Volatile.Read(ref _link).Interrupt();
+        Volatile.Read(ref _registering)?.Interrupt();
+    }
 
     /// <summary>True once the analytics went away.</summary>
     public bool AnalyticsLost => _link.IsLost;
@@ -91,9 +102,17 @@ public sealed class Bridge : IDisposable
     {
         if (_connected) return;
         if (_closed) throw DeisaException.State("the bridge is closed");
+        var reply = _link.Connect(_options, RegisterRequestOf(heldFrom: null), DateTime.UtcNow + _options.Timeout);
+        _connected = true; // also when the analytics went away meanwhile: the simulation goes on alone
+        if (reply is not null) Apply(reply);
+    }
+
+    private RegisterRequest RegisterRequestOf(long? heldFrom)
+    {
         var request = new RegisterRequest
         {
             Rank = Rank, WorldSize = _options.WorldSize, Pid = Environment.ProcessId, Host = Environment.MachineName,
+            HasHeld = heldFrom is not null, HeldFrom = heldFrom ?? 0,
         };
         foreach (var a in _arrays.Values)
         {
@@ -104,11 +123,97 @@ public sealed class Bridge : IDisposable
             w.ChunkPosition.AddRange(d.Position);
             request.Arrays.Add(w);
         }
-        var reply = _link.Connect(_options, request, DateTime.UtcNow + _options.Timeout);
-        _connected = true; // also when the analytics went away meanwhile: the simulation goes on alone
-        if (reply is null) return;
+        return request;
+    }
+
+    private void Apply(RegisterReply reply)
+    {
         foreach (var (name, dtype) in reply.Dtypes)
             if (_arrays.TryGetValue(name, out var a) && a.DType == DType.Undeclared) a.DType = (DType)dtype;
+        if (_held is not null) _held.Capacity = Math.Max(1, reply.MaxSimulationAhead);
+    }
+
+    /// <summary>
+    /// Under <see cref="AnalyticsFailurePolicy.Wait"/>, once the analytics was lost: watches the
+    /// rendezvous directory for a new analytics (in the background: every rank registers with it
+    /// whatever its simulation is doing), and once it registered this rank, takes it over and
+    /// sends it the blocks held. Waits for it, up to the timeout, when the block of
+    /// <paramref name="t"/> cannot be held without letting one go, or at close while blocks are held.
+    /// </summary>
+    private void Recover(long? t, bool closing = false)
+    {
+        if (_held is null || !_connected || !_link.IsLost) return;
+        _successor ??= WatchForSuccessor(_link.Token, _held.From);
+        bool mustWait = closing ? _held.From is not null : t is { } next && !_held.HasRoomFor(next);
+        if (!_successor.IsCompleted)
+        {
+            if (!mustWait) return;
+            bool came;
+            try { came = ((Task)_successor).Wait((int)Math.Min(int.MaxValue, _options.Timeout.TotalMilliseconds), _stop.Token); }
+            catch (OperationCanceledException) { _link.Guard(() => { }); throw; } // interrupted: Guard says so
+            catch (AggregateException) { came = true; } // its failure is read below
+            if (!came)
+                throw DeisaException.Timeout(
+                    $"rank {Rank}: {_link.LostReason}; no new analytics took over within {_options.Timeout.TotalSeconds:0.#} s " +
+                    $"(on_analytics_failure='wait'): the blocks of timesteps {_held.From} to {_held.To} were not analysed");
+        }
+        var successor = _successor;
+        _successor = null;
+        if (successor.IsFaulted || successor.IsCanceled)
+        {
+            var e = successor.Exception?.InnerException;
+            if (!mustWait) return; // watched again at the next call
+            if (e is DeisaException d) throw new DeisaException(d.Status, $"rank {Rank}: a new analytics could not take over: {d.Message}", d);
+            throw new DeisaException(DeisaStatus.AnalyticsLost, $"rank {Rank}: a new analytics could not take over: {e?.Message ?? "cancelled"}", e);
+        }
+        Adopt(successor.Result.Link, successor.Result.Reply);
+    }
+
+    private Task<(AnalyticsLink Link, RegisterReply? Reply)> WatchForSuccessor(string? lostToken, long? heldFrom)
+    {
+        var request = RegisterRequestOf(heldFrom);
+        var stop = _stop.Token;
+        return Task.Factory.StartNew(() =>
+        {
+            var rendezvous = new Rendezvous(_options.RendezvousDirectory);
+            while (true)
+            {
+                stop.ThrowIfCancellationRequested();
+                if (rendezvous.TryReadLive() is { } info && info.Token != lostToken)
+                {
+                    var link = new AnalyticsLink(Rank, _options.OnAnalyticsFailure);
+                    Volatile.Write(ref _registering, link);
+                    if (stop.IsCancellationRequested) link.Interrupt();
+                    try { return (link, link.Connect(_options, request, DateTime.UtcNow + _options.Timeout)); }
+                    catch
+                    {
+                        link.Dispose();
+                        throw;
+                    }
+                    finally { Volatile.Write(ref _registering, null); }
+                }
+                stop.WaitHandle.WaitOne(100);
+            }
+        }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>The new analytics registered this rank: it replaces the lost one and gets the
+    /// blocks held from the timestep every rank holds on (the reply's replay_from).</summary>
+    private void Adopt(AnalyticsLink link, RegisterReply? reply)
+    {
+        var lost = _link;
+        Volatile.Write(ref _link, link);
+        lost.Dispose();
+        _segments.Dispose(); // the lost run's segments: the new analytics removed them
+        _segments = new SegmentCache();
+        if (reply is null) return; // lost again while it registered: watched again at the next call
+        Apply(reply);
+        var held = _held!;
+        held.DropBefore(reply.HasReplayFrom ? reply.ReplayFrom : long.MaxValue);
+        if (held.From is { } from)
+            Console.Error.WriteLine($"deisa: rank {Rank}: a new analytics took over; sending it the blocks of timesteps {from} to {held.To}");
+        foreach (var b in held.Blocks.ToList())
+            SendBytes(_arrays[b.Array], b.Data, b.DType, b.Shape, b.Order, b.Timestep, hold: false);
     }
 
     /// <summary>Sends this rank's block of <paramref name="array"/> at timestep <paramref name="t"/> (one copy).</summary>
@@ -201,11 +306,14 @@ public sealed class Bridge : IDisposable
         return new BlockBuffer(this, d.Array, t, -1, (nint)scratch, nbytes, dtype, d.ChunkShape, d.Order);
     }
 
-    internal void CommitBuffer(BlockBuffer buffer, bool abandon)
+    internal unsafe void CommitBuffer(BlockBuffer buffer, bool abandon)
     {
         lock (_lock)
         {
             _openBuffers.Remove(buffer);
+            if (!abandon)
+                _held?.Add(buffer.Array, buffer.Timestep, buffer.DType, buffer.Shape, buffer.Order,
+                    new ReadOnlySpan<byte>((void*)buffer.Address, checked((int)buffer.NBytes)));
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
             CommitSlot(buffer.Slot, abandon);
         }
@@ -224,10 +332,19 @@ public sealed class Bridge : IDisposable
         foreach (var open in _openBuffers)
             if (open.Timestep < t)
                 throw DeisaException.State($"rank {Rank}: commit or abandon the buffer of '{open.Array}' at timestep {open.Timestep} before sending timestep {t}");
+        Recover(t);
         return a;
     }
 
-    private void SendBytes(DeclaredArray a, ReadOnlySpan<byte> block, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long t)
+    /// <summary>Sends a block; with <paramref name="hold"/> (policy Wait), keeps a copy of it once
+    /// the analytics took it or was lost (a refused block is not kept).</summary>
+    private void SendBytes(DeclaredArray a, ReadOnlySpan<byte> block, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long t, bool hold = true)
+    {
+        DeliverBytes(a, block, dtype, shape, order, t);
+        if (hold) _held?.Add(a.Declaration.Array, t, dtype, shape, order, block);
+    }
+
+    private void DeliverBytes(DeclaredArray a, ReadOnlySpan<byte> block, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long t)
     {
         if (block.Length <= InlineBlockBytes)
         {
@@ -297,6 +414,7 @@ public sealed class Bridge : IDisposable
         {
             if (_closed) throw DeisaException.State($"rank {Rank}: get after the bridge was closed");
             ConnectLocked();
+            Recover(null);
             GetFeedbackReply? reply = null;
             var request = new GetFeedbackRequest { Rank = Rank, Key = key, HasTimestep = t is not null, Timestep = t ?? 0 };
             _link.Guard(() => reply = _link.Control.Call((c, h) => c.GetFeedback(request, h)));
@@ -319,15 +437,19 @@ public sealed class Bridge : IDisposable
                 try { open.GiveBackAtClose(); }
                 catch (DeisaException) { } // the analytics is gone: nothing to give back to
             DeisaException? failedCommit = null;
+            // Blocks held for a new analytics go to it first (policy Wait).
+            try { Recover(null, closing: true); }
+            catch (DeisaException e) { failedCommit = e; }
             if (_connected && _link.IsOpen)
             {
                 // The block channel's commits before the close on gRPC, which could overtake them.
                 try { _link.Guard(() => _link.Blocks.Flush()); }
-                catch (DeisaException e) when (e.Status != DeisaStatus.AnalyticsLost) { failedCommit = e; }
+                catch (DeisaException e) when (e.Status != DeisaStatus.AnalyticsLost) { failedCommit ??= e; }
                 var request = new CloseRequest { Rank = Rank, HasTimestep = timestep is not null, Timestep = timestep ?? 0 };
                 _link.Guard(() => _link.Control.Call((c, h) => c.Close(request, h)));
             }
             _closed = true;
+            _stop.Cancel();
             _link.Dispose();
             _segments.Dispose();
             if (failedCommit is not null) throw failedCommit; // closed all the same

@@ -16,8 +16,8 @@ internal static unsafe class BridgeExports
         {
             var outp = NativeCall.Out(bridge, "bridge (out)");
             *outp = 0;
-            if (onAnalyticsFailure is not (0 or 1))
-                throw new DeisaException(DeisaStatus.Value, $"on_analytics_failure must be DEISA_ON_FAILURE_WARN or DEISA_ON_FAILURE_RAISE (got {onAnalyticsFailure})");
+            if (!Enum.IsDefined((AnalyticsFailurePolicy)onAnalyticsFailure))
+                throw new DeisaException(DeisaStatus.Value, $"on_analytics_failure must be DEISA_ON_FAILURE_WARN, _RAISE or _WAIT (got {onAnalyticsFailure})");
             var b = Bridge.Open(new BridgeOptions(rank, worldSize)
             {
                 Address = NativeCall.OptionalUtf8(address, "address"),

@@ -65,6 +65,7 @@ module deisa
   ! What a bridge does when the analytics goes away. (deisa_on_failure in deisa.h)
   integer, parameter, public :: DEISA_ON_FAILURE_WARN = 0
   integer, parameter, public :: DEISA_ON_FAILURE_RAISE = 1
+  integer, parameter, public :: DEISA_ON_FAILURE_WAIT = 2
 
   ! When a callback runs for a timestep. (deisa_when in deisa.h)
   integer, parameter, public :: DEISA_WHEN_AND = 0

@@ -81,7 +81,8 @@ typedef enum deisa_order {
 /* What a bridge does when the analytics goes away. */
 typedef enum deisa_on_failure {
     DEISA_ON_FAILURE_WARN = 0,   /* warn once; later sends are no-ops, feedback is "not found" */
-    DEISA_ON_FAILURE_RAISE = 1   /* every later call returns DEISA_ERR_ANALYTICS_LOST */
+    DEISA_ON_FAILURE_RAISE = 1,  /* every later call returns DEISA_ERR_ANALYTICS_LOST */
+    DEISA_ON_FAILURE_WAIT = 2    /* keep the blocks of the last max_simulation_ahead timesteps and go on; past them, wait (up to the timeout) for a new analytics in the same rendezvous directory, which gets them */
 } deisa_on_failure;
 
 /* When a callback runs for a timestep. */

@@ -40,6 +40,7 @@ ORDER_FORTRAN = 1
 # What a bridge does when the analytics goes away.
 ON_FAILURE_WARN = 0
 ON_FAILURE_RAISE = 1
+ON_FAILURE_WAIT = 2
 
 # When a callback runs for a timestep.
 WHEN_AND = 0
@@ -135,6 +136,7 @@ ORDERS = {
 ON_FAILURE = {
     "warn": 0,
     "raise": 1,
+    "wait": 2,
 }
 
 # the Python argument -> its code

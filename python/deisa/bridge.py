@@ -74,6 +74,13 @@ class Bridge:
     constructor returns once every rank of ``comm`` registered and the layouts are
     valid. Then ``send(name, block, timestep)`` every timestep, ``get(key, timestep)``
     for feedback, and ``close()`` (or use ``with``).
+
+    ``on_analytics_failure``: what the rank does when the analytics goes away: ``"warn"`` (once;
+    later sends are no-ops), ``"raise"`` (``AnalyticsLostError`` from the next call), or
+    ``"wait"``: the bridge keeps copies of its blocks of the last ``max_simulation_ahead``
+    timesteps and the simulation goes on; past them, a send waits (up to ``timeout``) for a new
+    analytics started in the same rendezvous directory, which takes the simulation over, gets
+    those blocks and the feedback the lost one had set.
     """
 
     def __init__(self, comm, arrays_metadata, *, address=None, timeout=_DEFAULT_TIMEOUT,
@@ -84,7 +91,7 @@ class Bridge:
         if not (hasattr(comm, "Get_rank") and hasattr(comm, "Get_size")):
             raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}")
         if on_analytics_failure not in ON_FAILURE:
-            raise ValueError(f"on_analytics_failure must be 'warn' or 'raise', got {on_analytics_failure!r}")
+            raise ValueError(f"on_analytics_failure must be one of {', '.join(map(repr, ON_FAILURE))}, got {on_analytics_failure!r}")
         self.rank = int(comm.Get_rank())
         self.world_size = int(comm.Get_size())
         self.arrays_metadata = _validate_metadata(arrays_metadata)

@@ -48,6 +48,16 @@ def test_cleanup_removes_every_socket_of_dead_runs_even_without_their_record(run
     assert young.exists()
 
 
+def test_cleanup_removes_the_feedback_journals_dead_runs_left(run_dir):
+    """A killed analytics leaves its feedback journal for a successor; cleanup removes it."""
+    directory = run_dir / ".deisa"
+    directory.mkdir()
+    journal = directory / "feedback-0123456789ab.journal"
+    journal.write_bytes(b"")
+    out = cleanup(run_dir)
+    assert not journal.exists() and str(journal) in out
+
+
 def test_a_new_analytics_removes_the_sockets_dead_runs_left(simulation, run_dir):
     directory = run_dir / ".deisa"
     directory.mkdir()

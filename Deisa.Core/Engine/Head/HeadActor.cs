@@ -167,7 +167,11 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     });
 
     /// <summary>Sets a feedback value (docs/specification.md §4, <c>set</c>).</summary>
-    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Ask(() => _feedback.Set(key, t, value));
+    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Ask(() =>
+    {
+        _feedback.Set(key, t, value);
+        _options.Journal?.Append(new KeyedFeedback(key, t, value));
+    });
 
     /// <summary>Stops the run: waiting bridges are told the analytics went away.</summary>
     public Task StopAsync(string reason) => Ask(() =>
@@ -203,7 +207,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     /// </summary>
     /// <remarks><paramref name="host"/> names the rank's node: on a cluster, the pool's check and
     /// a lost node's error group ranks by it.</remarks>
-    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default, string host = "")
+    public async Task<IReadOnlyDictionary<string, ArrayLayout>> RegisterAsync(int rank, int worldSize, IReadOnlyList<BlockDeclaration> arrays, TimeSpan timeout, CancellationToken ct = default, string host = "", long? heldFrom = null)
     {
         World.Check(rank, worldSize);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -218,11 +222,16 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             if (_stopped) throw AnalyticsGone();
             _ranks.Add(rank, worldSize, arrays);
             _ranks[rank].Host = host;
+            _ranks[rank].HeldFrom = heldFrom;
             ReserveFirstBlocks(arrays, host);
             if (_ranks.Complete) BuildLayouts();
         }).ConfigureAwait(false);
         return await WaitForLayoutsAsync(timeout, $"rank {rank}", ct).ConfigureAwait(false);
     }
+
+    /// <summary>Where the ranks that held blocks for this analytics start sending them (null:
+    /// none held any); set once every rank registered, before the layouts are known.</summary>
+    public long? ReplayFrom { get; private set; }
 
     private async Task<IReadOnlyDictionary<string, ArrayLayout>> WaitForLayoutsAsync(TimeSpan timeout, string who, CancellationToken ct)
     {
@@ -276,6 +285,22 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
                     throw DeisaException.Value(
                         $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of {(node.Length == 0 ? "this node" : $"node {node}")}'s blocks ({total} bytes); raise pool_size or DEISA_POOL_SIZE");
             _layoutsValue = layouts;
+            // Ranks of a simulation whose analytics was lost send what they held from the latest
+            // of their oldest timesteps: every rank holds it, and every earlier one was processed.
+            ReplayFrom = _ranks.All.Where(r => r.HeldFrom is not null).Select(r => r.HeldFrom).Max();
+            if (_options.Journal is { } journal)
+            {
+                // A continuing simulation gets the feedback its lost analytics had set.
+                if (ReplayFrom is not null)
+                    foreach (var e in journal.Inherited)
+                        try
+                        {
+                            _feedback.Set(e.Key, e.Timestep, e.Value);
+                            journal.Append(e);
+                        }
+                        catch (DeisaException) { } // a value the journal holds twice
+                journal.Settled();
+            }
             _windows.Start(layouts.Keys);
             foreach (var n in _nodes) if (!n.Lost) TellLocalArrays(n);
             _layouts.TrySetResult(layouts);

@@ -15,4 +15,7 @@ public sealed record HeadOptions
     /// <summary>The ranks' blocks are held by node services on a cluster's nodes, not by the
     /// analytics' own node (a rank's first blocks are reserved on its own node).</summary>
     public bool Cluster { get; init; }
+
+    /// <summary>Where feedback values are written down for a successor (none: not written).</summary>
+    public IFeedbackJournal? Journal { get; init; }
 }

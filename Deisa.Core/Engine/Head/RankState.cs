@@ -15,6 +15,9 @@ internal sealed class RankState(int rank, IReadOnlyList<BlockDeclaration> arrays
     public long? LastAnnounced;
     /// <summary>Latest timestep of a block it committed.</summary>
     public long? LastSent;
+    /// <summary>The oldest timestep of the blocks the rank held for this analytics when it
+    /// registered (its earlier analytics was lost); null: it holds none.</summary>
+    public long? HeldFrom;
     public bool Closed;
     public bool Lost;
     /// <summary>True once nothing more will come from this rank.</summary>
