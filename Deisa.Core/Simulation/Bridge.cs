@@ -290,6 +290,8 @@ public sealed class Bridge : IDisposable
             DTypes.CheckDefined(dtype, array);
             var d = a.Declaration;
             long nbytes = d.BlockBytes(dtype);
+            if (_held is not null && nbytes > Array.MaxLength)
+                throw DeisaException.Value($"rank {Rank}: the block of '{array}' ({nbytes} bytes) is too large to be kept for a new analytics (on_analytics_failure='wait' keeps blocks under 2 GiB)");
             var slot = AcquireSlot(a, t, dtype, d.ChunkShape, d.Order, nbytes);
             if (slot is null || MapSegment(slot) is not { } seg) return NoOpBuffer(a, t, dtype, nbytes);
             var buffer = new BlockBuffer(this, array, t, slot.Slot, seg.Address + (nint)slot.Offset, nbytes, dtype, d.ChunkShape, d.Order);

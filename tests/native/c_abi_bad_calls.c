@@ -368,12 +368,20 @@ static int open_interrupted_connect(void)
     deisa_set_last_error(s, g_interrupt_msg);
     return s;
 }
+static int open_failure_wait(void)
+{
+    deisa_bridge *b = NULL;
+    int s = deisa_bridge_open(0, 1, NULL, g_nowhere, 1, DEISA_ON_FAILURE_WAIT, &b);
+    if (s == DEISA_OK && (b == NULL || deisa_bridge_free(b) != DEISA_OK)) return -1;
+    return s;
+}
 static int interrupt_null_bridge(void) { return deisa_bridge_interrupt(NULL); }
 static int interrupt_null_analytics(void) { return deisa_analytics_interrupt(NULL); }
 
 static const row open_rows[] = {
     {"deisa_bridge_interrupt: a connect waiting 60 s for an analytics ends within 5 s, and every later call", open_interrupted_connect,
      DEISA_ERR_INTERRUPTED, "rank 0|interrupted"},
+    {"deisa_bridge_open: on_analytics_failure DEISA_ON_FAILURE_WAIT is accepted", open_failure_wait, DEISA_OK, NULL},
     {"deisa_bridge_interrupt: NULL bridge", interrupt_null_bridge, DEISA_ERR_HANDLE, "bridge is NULL"},
     {"deisa_analytics_interrupt: NULL analytics", interrupt_null_analytics, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_bridge_open: NULL bridge out-parameter", open_null_out, DEISA_ERR_HANDLE, "bridge (out) is NULL"},
