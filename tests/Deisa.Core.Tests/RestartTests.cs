@@ -76,9 +76,14 @@ public sealed class RestartTests : IDisposable
         Assert.Equal(Enumerable.Range((int)taken[0], Timesteps - (int)taken[0]).Select(t => (long)t), taken); // in order, none missing to the end
         Assert.InRange(taken[0], first[^1] + 1 - ahead, first[^1] + 1); // from the oldest timestep maybe unprocessed
         Assert.All(second, s => Assert.Equal(s.T * Ranks * (n / 8), s.Sum)); // the blocks' bytes, as sent
-        // The ranks got the feedback of both analytics: the new one inherited the lost one's.
+        // The ranks got the feedback of both analytics: the new one inherited the lost one's
+        // (asked right after the last send, the newest values may not be set yet).
         var expected = first.Concat(second.Select(s => s.T).Where(t => t > first[^1])).ToArray();
-        Assert.All(feedback, f => Assert.Equal(expected, f));
+        Assert.All(feedback, f =>
+        {
+            Assert.InRange(f.Length, first.Count + 1, expected.Length);
+            Assert.Equal(expected[..f.Length], f);
+        });
         Assert.Empty(Directory.GetFiles(_dir, "feedback-*.journal")); // the simulation ended: nothing left
     }
 }
