@@ -74,6 +74,7 @@ def main(cfg):
     objects = []  # (callback number, anonymous RSS, Python objects tracked by the GC)
     segments = []
     out = {}
+    stats = {}
     consume = cfg.get("consume", "touch")
 
     def make(name):
@@ -81,6 +82,8 @@ def main(cfg):
             s = now()
             marks.append(cpu())  # CPU of the process at each callback (the rate figure uses first and last)
             x = kw[name][-1]
+            if x.t == 3 and "warm" not in stats:  # the latency figures drop timesteps 0-2 as warm-up
+                stats["warm"] = d.stats.as_dict()
             if consume != "rss":  # the memory figure keeps nothing per timestep but its samples
                 starts.setdefault(name, {})[x.t] = s
             if consume == "touch":
@@ -120,7 +123,8 @@ def main(cfg):
     d.execute_callbacks()
     t1, c1 = now(), cpu()
     steady = {"cpu": marks[-1] - marks[0], "callbacks": len(marks) - 1} if len(marks) > 1 else None
-    report(session=d.session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments, **out)
+    report(session=d.session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments,
+           stats=dict(stats, end=d.stats.as_dict()), **out)
 
 
 if __name__ == "__main__":

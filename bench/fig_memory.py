@@ -28,13 +28,13 @@ def fig7_rank(quick, csender):
     connect = private(r["connected"]) - private(r["imported"])
     shm = f"pool pages the rank wrote (RssShmem {r['after']['RssShmem'] / MB:.1f} MB) are the shared pool, not counted"
     rows = [Row("7a", f"Resident memory deisa adds to a Python rank: `from deisa import Bridge` + Bridge + {steps} sends of 1 MiB",
-                f"+{total / MB:.1f} MB", f"rank before deisa {base / MB:.1f} MB", (base + total) / base, "≤ +30 MB",
-                total <= 30 * MB,
+                f"+{total / MB:.1f} MB", f"rank before deisa {base / MB:.1f} MB", (base + total) / base, "≤ +10 MB",
+                total <= 10 * MB,
                 f"of which the import +{own / MB:.1f} MB (it {dask} Dask: the analytics side is imported on "
                 f"first use), the bridge +{bridge / MB:.1f} MB; {shm}"),
             Row("7a·br", f"…the bridge alone in a Python rank (connect + {steps} sends, after the import)",
                 f"+{bridge / MB:.1f} MB", f"rank after import {private(r['imported']) / MB:.1f} MB",
-                private(r["after"]) / private(r["imported"]), "≤ +30 MB", bridge <= 30 * MB,
+                private(r["after"]) / private(r["imported"]), "≤ +10 MB", bridge <= 10 * MB,
                 f"after connect +{connect / MB:.1f} MB (the .NET runtime of libdeisa.so, its threads and heap)")]
     if csender:
         with Run("fig7c") as run:
@@ -44,7 +44,7 @@ def fig7_rank(quick, csender):
         add = private(c["after"]) - private(c["before"])
         rows.append(Row("7a·C", f"Resident memory a bridge adds to a C rank (open + connect + {steps} sends of 1 MiB)",
                         f"+{add / MB:.1f} MB", f"rank before {private(c['before']) / MB:.1f} MB",
-                        private(c["after"]) / private(c["before"]), "≤ +30 MB", add <= 30 * MB,
+                        private(c["after"]) / private(c["before"]), "≤ +10 MB", add <= 10 * MB,
                         f"after connect +{(private(c['connected']) - private(c['before'])) / MB:.1f} MB; "
                         f"RssShmem {c['after']['RssShmem'] / MB:.1f} MB not counted"))
     return rows

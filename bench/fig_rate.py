@@ -68,15 +68,15 @@ def fig4(quick, csender):
     h = median(hand)
     what = f"{size} ranks × {steps} blocks of 8 B, simulation up to {AHEAD} timesteps ahead"
     rows = [Row("4", f"Sustained block rate, Python ranks, {what} (vs hand-rolled shm + socket)",
-                f"{median(py):,.0f} blocks/s", f"hand-rolled {h:,.0f} blocks/s", median(py) / h, "≥ 20,000 blocks/s",
-                median(py) >= 20000,
+                f"{median(py):,.0f} blocks/s", f"hand-rolled {h:,.0f} blocks/s", median(py) / h, "≥ 1.0× hand-rolled",
+                median(py) / h >= 1.0,
                 f"CPU per block: Python rank {median(py_rank) * 1e6:.0f} µs, analytics process "
                 f"{median(py_ana) * 1e6:.0f} µs; the hand-rolled peer is plain Python too")]
     if csender:
         per = median(c_rank) + median(c_ana)
         rows.append(Row("4·C", f"Sustained block rate, C ranks (C ABI, no Python), {what}",
                         f"{median(c):,.0f} blocks/s", f"hand-rolled {h:,.0f} blocks/s", median(c) / h,
-                        "≥ 20,000 blocks/s", median(c) >= 20000,
+                        "≥ 2× hand-rolled", median(c) / h >= 2.0,
                         f"CPU per block: C rank {median(c_rank) * 1e6:.0f} µs (one call on the block channel per block up to 64 KiB) "
                         f"+ analytics process {median(c_ana) * 1e6:.0f} µs (the block channel's thread running the node and head "
                         f"actors, and the Python loop reading the events) = {per * 1e6:.0f} µs: {os.cpu_count()} cores allow at most "

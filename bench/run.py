@@ -10,6 +10,7 @@ to bench/results-quick.md).
 """
 
 import argparse
+import re
 import sys
 import time
 import traceback
@@ -101,7 +102,7 @@ def main(argv=None):
         step("9", "9a-c (scale-out on simulated nodes)", fig_scaleout.fig9_scaleout, quick)
         step("9d", "9d (task placement)", fig_partition.fig9_partition, quick)
 
-    rows.sort(key=lambda r: r.fig[0])  # stable: a figure's rows keep their order
+    rows.sort(key=lambda r: int(re.match(r"\d*", r.fig).group() or 0))  # stable: a figure's rows keep their order
     elapsed = time.monotonic() - started
     load_after = machine()["load"]
     print()

@@ -47,6 +47,7 @@ def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warm
     arrived = {int(t): v for t, v in a.get("arrived", {}).get("x", {}).items()}
     out = _summary(reports, starts, ends, size, n, steps, warmup, arrived)
     out["segments"] = max(a.get("segments") or [0])
+    out["stats"] = a["stats"]  # the analytics' Deisa.stats at the end (figure 10)
     return out
 
 
@@ -59,7 +60,9 @@ def shm_stream(size, n, steps, pace, consume="touch", warmup=3):
         reports = [p.wait()[0] for p in ranks]
         a = ana.wait()[-1]
     starts = {int(t): v for t, v in a["starts"].items()}
-    return _summary(reports, starts, {}, size, n, steps, warmup)
+    out = _summary(reports, starts, {}, size, n, steps, warmup)
+    out["own"] = a["own"] / max(1, a["timesteps"])  # the peer's own time per timestep (figure 10)
+    return out
 
 
 @contextlib.contextmanager

@@ -115,6 +115,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
             PidStart = Libc.ProcessStartTime(Environment.ProcessId) ?? 0,
             Cluster = options.Cluster,
         };
+        YoungGenerationCap.Settle();
         rendezvous.Publish(info);
         var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
         {

@@ -14,6 +14,7 @@ from ._ahead import ArraysAhead
 from ._leases import Leases
 from .array import assemble
 from .errors import NodeLost, exception_for
+from .stats import RunStats, Stopwatch
 
 logger = logging.getLogger("deisa")
 
@@ -40,6 +41,8 @@ class Run:
         self._client = None
         self._placer = None    # on a cluster: runs the computes with each block read on its node
         self._freeing = threading.Lock()
+        self.stats = RunStats()
+        self._watch = Stopwatch(self.stats)
 
     def start(self):
         d = self.deisa
@@ -94,6 +97,8 @@ class Run:
         reader = _events.EventReader(lib, self.handle)
         started = {}
         processed = 0
+        watch = self._watch
+        watch.resume()
         while True:
             # Every event queued comes in one call: an array's event with its callbacks'.
             events = reader.read(0.0)
@@ -104,7 +109,9 @@ class Run:
                 # So does building the arrays of the timesteps expected next.
                 self._leases.collect()
                 self._prepare(self._ahead.build())
+                watch.pause()
                 events = reader.read(0.25)
+                watch.resume()
                 if events is None:
                     continue
             for event in events:
@@ -122,6 +129,7 @@ class Run:
                     t = event[1]
                     elapsed = time.perf_counter() - started.pop(t, time.perf_counter())
                     processed += 1
+                    self.stats.timesteps = processed
                     _native.check(lib.deisa_analytics_finish_timestep(self.handle, t))
                     for key in [k for k in self._prepared if k[1] <= t]:  # used, or a timestep that did not come
                         del self._prepared[key]
@@ -135,6 +143,7 @@ class Run:
                 elif kind == _events.FAILED:
                     raise exception_for(event[1], event[2])
                 elif kind == _events.END:
+                    watch.pause()
                     if progress:
                         sys.stderr.write("\n")
                     return
@@ -177,6 +186,7 @@ class Run:
 
     def _call_prepare(self, cb, array, t):
         """``cb.prepare(array, timestep=t)``; its failure goes where the callback's would (its result is then None)."""
+        began = Stopwatch.clock()
         try:
             return cb.prepare(array, timestep=t)
         except (AssertionError, TimeoutError, NodeLost):
@@ -187,6 +197,8 @@ class Run:
             else:
                 logger.exception("prepare of callback %s failed for timestep %s; continuing", cb.name, t)
             return None
+        finally:
+            self._watch.user(Stopwatch.clock() - began)
 
     def _run_callback(self, index, t, windows):
         """Runs callback ``index`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
@@ -197,6 +209,8 @@ class Run:
                 kwargs["preparation_result"] = self._prepared.pop((index, t))
             else:  # not prepared ahead (the first timestep, a preprocessed input, a change of stride)
                 kwargs["preparation_result"] = self._call_prepare(cb, self._array(cb.inputs[0].name, t, cb.inputs[0]), t)
+        self._watch.on_path()
+        began = Stopwatch.clock()
         try:
             if self._placer is not None:
                 import dask
@@ -213,6 +227,7 @@ class Run:
             else:
                 logger.exception("callback %s failed at timestep %s; continuing", cb.name, t)
         finally:
+            self._watch.user(Stopwatch.clock() - began)
             del kwargs
 
     def interrupt(self):

@@ -12,6 +12,7 @@ import os
 from . import _native, _signals, feedback
 from ._abi import WHEN
 from ._run import Run
+from .stats import RunStats
 from .window import Window
 
 _DEFAULT_TIMEOUT = 300.0
@@ -72,6 +73,7 @@ class Deisa:
         self.placer = None   # on a cluster: the run's deisa.distributed.Placer (where block reads ran)
         self._callbacks = []
         self._run = None
+        self._stats = RunStats()
 
     # -- registration --------------------------------------------------------------------
 
@@ -143,6 +145,12 @@ class Deisa:
 
     # -- the run -------------------------------------------------------------------------
 
+    @property
+    def stats(self):
+        """Where the current (or last) run's time went: a :class:`deisa.stats.RunStats` snapshot
+        (timesteps processed, seconds in the callbacks, seconds of deisa's own work)."""
+        return self._stats.copy()
+
     def execute_callbacks(self, progress=False):
         """Run the callbacks until the simulation closes.
 
@@ -153,6 +161,7 @@ class Deisa:
         if self._run is not None:
             raise RuntimeError("execute_callbacks() is already running")
         run = self._run = Run(self)
+        self._stats = run.stats
         freeze = gc.get_freeze_count() == 0  # a process that freezes objects itself is left alone
         watched = None
         try:

@@ -555,6 +555,33 @@ def test_one_info_line_per_processed_timestep(simulation, caplog):
         assert f"timestep {t}" in line and "x" in line and "ms" in line
 
 
+def test_stats_split_the_time_between_the_callbacks_and_deisa(simulation):
+    """Deisa.stats counts the timesteps processed, the time in the callbacks (here at least
+    their sleeps) and deisa's own time outside them, which is neither the sleeps nor the waits
+    for the simulation (the ranks pause between timesteps)."""
+    sim = simulation("two_ranks_int64.py")
+    d = Deisa(timeout=20)
+    assert d.stats.timesteps == 0 and d.stats.own_per_timestep == 0.0
+    seen = []
+
+    def slow(x):
+        seen.append(d.stats.timesteps)
+        time.sleep(0.02)
+
+    d.register_callback(slow, "x")
+    began = time.perf_counter()
+    d.execute_callbacks()
+    wall = time.perf_counter() - began
+    sim.wait()
+    s = d.stats
+    assert s.timesteps == 5 and seen == [0, 1, 2, 3, 4]
+    assert 5 * 0.02 <= s.callback_seconds < wall
+    assert 0 < s.own_seconds < wall - s.callback_seconds
+    assert 0 < s.own_on_path_seconds <= s.own_seconds
+    assert s.own_per_timestep == pytest.approx(s.own_seconds / 5)
+    assert "µs/timestep" in repr(s)
+
+
 def test_progress_line(simulation, capfd):
     sim = simulation("two_ranks_int64.py")
     d = Deisa(timeout=20)
