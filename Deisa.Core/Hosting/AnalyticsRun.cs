@@ -26,6 +26,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private BlockChannelServer? _blockChannel;
     private EventWaiter? _waiter; // how a blocked reader waits (null where there is no eventfd)
     private RendezvousClaim? _claim; // the directory's lock, let go last
+    private AdmissionBoard? _board; // back-pressure in shared memory for the ranks of this node (none on a cluster)
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -86,6 +87,8 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var token = Rendezvous.NewToken();
         var address = options.Address is { } a ? Address.Parse(a, allowRemote: true) : new Address(rendezvous.SocketPath(session), null, 0);
         var journal = FeedbackJournal.Open(rendezvous, session);
+        // On a cluster the ranks send to node services of other processes, which ask the head.
+        var board = options.Cluster ? null : AdmissionBoard.Create($"{RendezvousInfo.SegmentPrefixOf(session)}-admission", options.MaxSimulationAhead);
         var head = new HeadActor(new HeadOptions
         {
             MaxSimulationAhead = options.MaxSimulationAhead,
@@ -93,6 +96,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
             PoolBytes = pool,
             Cluster = options.Cluster,
             Journal = journal,
+            Tickets = board is null ? null : new BoardTickets(board),
         });
         var node = new NodeActor(RendezvousInfo.SegmentPrefixOf(session), pool, head);
         head.Node = node;
@@ -101,11 +105,12 @@ public sealed class AnalyticsRun : IAsyncDisposable
         var blockChannel = BlockChannelServer.Start(rendezvous.BlockChannelPath(session), token, new BlockOperations(head, node));
         ControlServer server;
         // On a cluster the ranks send to their own node's node service instead.
-        var ranksChannel = new RanksChannel(options.Cluster ? Rendezvous.NodeChannelName(session) : blockChannel.Path);
+        var ranksChannel = new RanksChannel(options.Cluster ? Rendezvous.NodeChannelName(session) : blockChannel.Path, board?.Name);
         try { server = await ControlServer.StartAsync(address, token, head, node, ranksChannel).ConfigureAwait(false); }
         catch (Exception e)
         {
             await blockChannel.DisposeAsync().ConfigureAwait(false);
+            board?.Dispose();
             if (e is DeisaException) throw;
             throw new DeisaException(DeisaStatus.Value, $"cannot listen on {address}: {e.Message}", e);
         }
@@ -121,6 +126,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         {
             _blockChannel = blockChannel,
             _waiter = EventWaiter.TryCreate(head, blockChannel),
+            _board = board,
         };
         run._watch = new Timer(_ => head.CheckLocalRanks(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         return run;
@@ -226,6 +232,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         await _server.DisposeAsync().ConfigureAwait(false);
         await _blockChannel!.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);
+        _board?.Dispose();
         _waiter?.Dispose(); // after the head and the connections: nothing nudges its eventfd any more
         _rendezvous.Withdraw(Info);
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))

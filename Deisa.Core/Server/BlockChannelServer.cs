@@ -158,6 +158,22 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     connection.Served();
                     continue;
                 }
+                if (kind == BlockFrameKind.Post)
+                {
+                    // No reply: the rank goes on at once. A refusal is sent as it happens; the
+                    // bridge raises it at its next call.
+                    ErrorFrame? refused = null;
+                    try { Send(hello.Rank, body, names, connection); }
+                    catch (DeisaException e) { refused = new ErrorFrame(e.Status, e.Message); }
+                    catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
+                    catch (Exception e) when (e is not InvalidDataException)
+                    {
+                        refused = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
+                    }
+                    if (refused is { } r) Reply(BlockFrameKind.Refused, r);
+                    connection.Served();
+                    continue;
+                }
                 SlotFrame? slot = null;
                 ErrorFrame? error = null;
                 try
@@ -187,7 +203,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 {
                     error = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
                 }
-                if (error is { } refused) ReplyError(refused);
+                if (error is { } failure) Reply(BlockFrameKind.Error, failure);
                 else ReplyOk(slot);
                 connection.Served();
                 // The rank now writes its block and commits it without waiting for a reply.
@@ -210,9 +226,9 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             Write(ref w);
         }
 
-        void ReplyError(ErrorFrame error)
+        void Reply(BlockFrameKind kind, ErrorFrame error)
         {
-            var w = new FrameWriter(output, BlockFrameKind.Error);
+            var w = new FrameWriter(output, kind);
             error.Write(ref w);
             Write(ref w);
         }
@@ -232,13 +248,13 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         return _blocks.AcquireAsync(send, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
     }
 
-    /// <summary>A small block's send: its slot, its bytes copied there from the frame, its commit.</summary>
+    /// <summary>A small block's send (answered, or posted): its slot, its bytes copied there from the frame, its commit.</summary>
     private SlotFrame Send(int rank, ReadOnlyMemory<byte> body, ArrayNames names, RankConnection connection)
     {
         var f = BlockRequestFrame.Read(body.Span, withData: true);
         var array = names.Of(body.Span[f.Name]);
         Observer?.Arrives(rank, array, f.Timestep, connection); // before the work: the reader wakes up meanwhile
-        var send = new BlockSend(rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        var send = new BlockSend(rank, array, f.Timestep, f.DType, f.Shape, f.Order, f.NBytes) { Ticketed = f.Ticketed };
         // The bytes stay in this connection's buffer until the call returns: the block is
         // copied into shared memory at the grant, which happens before (or never, on a failure).
         return _blocks.SendAsync(send, f.TimeoutMs, f.RetiredSeen, body[f.Data], _stop.Token).GetAwaiter().GetResult();

@@ -28,7 +28,11 @@ internal sealed class ControlService(HeadActor head, NodeActor node, RanksChanne
         if (request.Pid > 0 && request.Host == Environment.MachineName)
             head.SetLocalPid(request.Rank, request.Pid);
         var layouts = await registering;
-        var reply = new RegisterReply { PoolBytes = node.PoolBudget, BlockChannel = blocks.Path, MaxSimulationAhead = head.Options.MaxSimulationAhead };
+        var reply = new RegisterReply
+        {
+            PoolBytes = node.PoolBudget, BlockChannel = blocks.Path, MaxSimulationAhead = head.Options.MaxSimulationAhead,
+            AdmissionBoard = blocks.AdmissionBoard ?? "",
+        };
         if (head.ReplayFrom is { } from) (reply.HasReplayFrom, reply.ReplayFrom) = (true, from);
         foreach (var l in layouts.Values) if (l.DType != DType.Undeclared) reply.Dtypes[l.Name] = (int)l.DType;
         return reply;

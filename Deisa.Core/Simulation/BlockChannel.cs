@@ -15,6 +15,7 @@ internal sealed class BlockChannel : IDisposable
 {
     private readonly Socket _socket;
     private byte[] _buffer = new byte[4096];
+    private DeisaException? _refused; // a posted block's refusal, raised at the next call
 
     private BlockChannel(Socket socket) => _socket = socket;
 
@@ -53,6 +54,9 @@ internal sealed class BlockChannel : IDisposable
         var channel = new BlockChannel(socket);
         try
         {
+            // Posted blocks fill the socket while the analytics is busy: a send that finds no
+            // room is held as long as the rank's own timeout, then fails, never for ever.
+            socket.SendTimeout = (int)Math.Clamp((long)(deadline - DateTime.UtcNow).TotalMilliseconds, 1, int.MaxValue);
             var w = new FrameWriter(channel._buffer, BlockFrameKind.Hello);
             new HelloFrame(rank, token).Write(ref w);
             channel.Call(ref w);
@@ -69,6 +73,7 @@ internal sealed class BlockChannel : IDisposable
     public SlotFrame Acquire(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
         MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen)
     {
+        ThrowIfRefused();
         var w = new FrameWriter(_buffer, BlockFrameKind.Acquire);
         BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false);
         return SlotFrame.Read(Call(ref w).Span);
@@ -79,9 +84,51 @@ internal sealed class BlockChannel : IDisposable
     public SlotFrame Send(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
         MemoryOrder order, long timeoutMs, long retiredSeen, ReadOnlySpan<byte> data)
     {
+        ThrowIfRefused();
         var w = new FrameWriter(_buffer, BlockFrameKind.Send);
         BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, data.Length, timeoutMs, retiredSeen, data, withData: true);
         return SlotFrame.Read(Call(ref w).Span);
+    }
+
+    /// <summary>
+    /// A small block whose timestep is admitted (on the admission board, <paramref name="ticketed"/>
+    /// if the rank took a ticket for it): sent without waiting for an answer. A refusal comes
+    /// back later and is raised by the next call but a commit.
+    /// </summary>
+    public void Post(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+        MemoryOrder order, long timeoutMs, ReadOnlySpan<byte> data, bool ticketed)
+    {
+        ThrowIfRefused();
+        var w = new FrameWriter(_buffer, BlockFrameKind.Post);
+        BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, data.Length, timeoutMs, 0, data, withData: true, ticketed);
+        try { Post(ref w); }
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+    }
+
+    /// <summary>Raises the refusal of a block posted before, if one came (reading what arrived, without waiting).</summary>
+    private void ThrowIfRefused()
+    {
+        try
+        {
+            while (_socket.Available > 0)
+            {
+                var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+                if (kind != BlockFrameKind.Refused) throw new InvalidDataException($"block channel frame of kind {kind} where none was asked for");
+                _refused ??= Refusal(body);
+            }
+        }
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+        if (_refused is { } refused)
+        {
+            _refused = null;
+            throw refused;
+        }
+    }
+
+    private static DeisaException Refusal(ReadOnlyMemory<byte> body)
+    {
+        var e = ErrorFrame.Read(body.Span).ToException();
+        return new DeisaException(e.Status, $"an earlier block's send failed: {e.Message}", e);
     }
 
     /// <summary>The block of <paramref name="slot"/> is written (or, <paramref name="abandon"/>,
@@ -94,11 +141,14 @@ internal sealed class BlockChannel : IDisposable
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
 
-    /// <summary>Returns once every commit sent before was handled (the error of a refused one, if any).</summary>
+    /// <summary>Returns once every commit and posted block sent before was handled (the error
+    /// of a refused one, if any).</summary>
     public void Flush()
     {
+        ThrowIfRefused();
         var w = new FrameWriter(_buffer, BlockFrameKind.Flush);
         Call(ref w);
+        ThrowIfRefused();
     }
 
     private void Post(ref FrameWriter w)
@@ -115,6 +165,11 @@ internal sealed class BlockChannel : IDisposable
         {
             Post(ref w);
             var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+            while (kind == BlockFrameKind.Refused) // a posted block's, sent before this answer
+            {
+                _refused ??= Refusal(body);
+                (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+            }
             return kind switch
             {
                 BlockFrameKind.Ok => body,
@@ -129,8 +184,13 @@ internal sealed class BlockChannel : IDisposable
     private static bool IsLost(Exception e) =>
         e is SocketException or ObjectDisposedException or EndOfStreamException or InvalidDataException;
 
-    private static DeisaException Lost(Exception e) =>
-        new(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
+    private DeisaException Lost(Exception e)
+    {
+        if (e is not SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+            return new(DeisaStatus.AnalyticsLost, $"lost the connection to the analytics: {e.Message}", e);
+        Shutdown(); // part of a frame may have gone: the channel cannot be used any more
+        return DeisaException.Timeout($"the analytics took no block for {_socket.SendTimeout / 1000.0:0.#} s (the bridge's timeout)");
+    }
 
     /// <summary>Ends the connection in both directions, from any thread: a call waiting for its
     /// answer returns at once (<see cref="AnalyticsLink.Interrupt"/>).</summary>

@@ -37,6 +37,11 @@ public sealed class Bridge : IDisposable
     private Task<(AnalyticsLink Link, RegisterReply? Reply)>? _successor; // under _lock: the watch for a new analytics
     private AnalyticsLink? _registering; // the new analytics' link while it registers this rank
     private readonly CancellationTokenSource _stop = new(); // closed or interrupted: the watch ends
+    private AdmissionBoard? _board; // the run's back-pressure, when this rank is on the analytics' node
+    private long _lastTimestep = long.MinValue; // the newest timestep the analytics accepted a block of
+
+    /// <summary>Blocks sent without waiting for an answer (admitted on the run's admission board).</summary>
+    internal long PostedBlocks { get; private set; }
 
     private Bridge(BridgeOptions options)
     {
@@ -131,6 +136,8 @@ public sealed class Bridge : IDisposable
         foreach (var (name, dtype) in reply.Dtypes)
             if (_arrays.TryGetValue(name, out var a) && a.DType == DType.Undeclared) a.DType = (DType)dtype;
         if (_held is not null) _held.Capacity = Math.Max(1, reply.MaxSimulationAhead);
+        _board?.Dispose();
+        _board = reply.AdmissionBoard.Length > 0 ? AdmissionBoard.Open(reply.AdmissionBoard) : null;
     }
 
     /// <summary>
@@ -206,6 +213,8 @@ public sealed class Bridge : IDisposable
         lost.Dispose();
         _segments.Dispose(); // the lost run's segments: the new analytics removed them
         _segments = new SegmentCache();
+        _board?.Dispose();
+        _board = null;
         if (reply is null) return; // lost again while it registered: watched again at the next call
         Apply(reply);
         var held = _held!;
@@ -318,6 +327,7 @@ public sealed class Bridge : IDisposable
                     new ReadOnlySpan<byte>((void*)buffer.Address, checked((int)buffer.NBytes)));
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
             CommitSlot(buffer.Slot, abandon);
+            if (!abandon && _arrays.TryGetValue(buffer.Array, out var a)) Sent(a, buffer.Timestep);
         }
     }
 
@@ -350,7 +360,8 @@ public sealed class Bridge : IDisposable
     {
         if (block.Length <= InlineBlockBytes)
         {
-            SendInline(a, block, dtype, shape, order, t);
+            if (!TryPost(a, block, dtype, shape, order, t)) SendInline(a, block, dtype, shape, order, t);
+            Sent(a, t);
             return;
         }
         var slot = AcquireSlot(a, t, dtype, shape, order, block.Length);
@@ -365,6 +376,39 @@ public sealed class Bridge : IDisposable
         {
             CommitSlot(slot.Slot, abandon: !copied);
         }
+        Sent(a, t);
+    }
+
+    /// <summary>The analytics accepted the block of <paramref name="a"/> at <paramref name="t"/>.</summary>
+    private void Sent(DeclaredArray a, long t)
+    {
+        a.LastSent = Math.Max(a.LastSent, t);
+        _lastTimestep = Math.Max(_lastTimestep, t);
+    }
+
+    /// <summary>
+    /// A small block sent without waiting for the analytics, when the rank can tell it is
+    /// accepted: on the analytics' node, its timestep admitted on the run's admission board
+    /// (back-pressure decided here, exactly as the head would), and the block as declared.
+    /// False when it must be sent with an answer (which then says why it waits, or the error).
+    /// </summary>
+    private bool TryPost(DeclaredArray a, ReadOnlySpan<byte> block, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long t)
+    {
+        ConnectLocked();
+        if (_board is not { } board || !_link.IsOpen || !a.Accepts(dtype, shape, order, block.Length, t, _lastTimestep)
+            || !board.TryAdmit(t, out bool ticketed))
+            return false;
+        try
+        {
+            _link.Blocks.Post(a.NameUtf8, t, dtype, shape, order, TimeoutMs, block, ticketed);
+            PostedBlocks++;
+        }
+        catch (DeisaException e) when (e.Status == DeisaStatus.AnalyticsLost)
+        {
+            _link.Lose(e.Message);
+            _link.Guard(() => { }); // the failure policy: a no-op send, or the error
+        }
+        return true;
     }
 
     /// <summary>A small block in one call: its bytes go straight into the block channel's frame.</summary>

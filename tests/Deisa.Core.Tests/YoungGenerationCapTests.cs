@@ -13,6 +13,7 @@ public class YoungGenerationCapTests
         for (int attempt = 0; attempt < 5 && !collected; attempt++)
         {
             var cap = new YoungGenerationCap(64 * 1024);
+            cap.Check(); // the first check settles (a full collection)
             var keep = new List<byte[]>();
             for (int i = 0; i < 64; i++) keep.Add(new byte[4096]); // 256 KiB, well under the runtime's own budget
             int before = GC.CollectionCount(0);
@@ -21,5 +22,14 @@ public class YoungGenerationCapTests
             GC.KeepAlive(keep);
         }
         Assert.True(collected, "a check past the cap should have collected generation 0");
+    }
+
+    [Fact]
+    public void The_first_check_collects_everything_once()
+    {
+        var cap = new YoungGenerationCap(long.MaxValue); // the cap itself never collects
+        int before = GC.CollectionCount(GC.MaxGeneration);
+        cap.Check();
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > before, "the first check should have settled the heap with a full collection");
     }
 }

@@ -693,7 +693,10 @@ def run_full_pool(simulation, analytics_process, run_dir, retry=False, wait=0):
             except AssertionError:
                 pass
     finally:
-        session = json.loads(record.read_text())["session"] if record.exists() else None
+        try:
+            session = json.loads(record.read_text())["session"]
+        except FileNotFoundError:  # the analytics ended on its own once the ranks closed, and cleaned up
+            session = None
         a.kill()
         for path in glob.glob(f"/dev/shm/deisa-{session}-*") if session else []:
             os.unlink(path)

@@ -36,7 +36,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     public HeadActor(HeadOptions options)
     {
         _options = options;
-        _timeline = new Timeline(options.MaxSimulationAhead);
+        _timeline = new Timeline(options.Tickets ?? new CountedTickets(options.MaxSimulationAhead));
         _windows = new Windows(Emit, b => Release(b.Location.Lease));
         _feedback = new FeedbackStore(options.FeedbackQueueSize);
     }
@@ -325,8 +325,16 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         var (rank, array, t) = (send.Rank, send.Array, send.Timestep);
         var admitted = await Ask(() =>
         {
-            _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank)?.CheckBlock(send.DType, send.Shape, send.Order, send.NBytes); // else Announce names the error
-            return Announce(rank, array, t, send.DType);
+            try
+            {
+                _layoutsValue?.GetValueOrDefault(array)?.BlockOf(rank)?.CheckBlock(send.DType, send.Shape, send.Order, send.NBytes); // else Announce names the error
+                return Announce(rank, array, t, send.DType, send.Ticketed);
+            }
+            catch when (send.Ticketed)
+            {
+                _timeline.ReturnTicket(); // a refused send opens no timestep
+                throw;
+            }
         }).ConfigureAwait(false);
         if (admitted.Task.IsCompleted) { await admitted.Task.ConfigureAwait(false); return; }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -356,7 +364,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         }
     });
 
-    private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype)
+    private TaskCompletionSource<bool> Announce(int rank, string array, long t, DType dtype, bool ticketed = false)
     {
         if (_stopped || _failure is not null) throw AnalyticsGone();
         var layouts = _layoutsValue ?? throw DeisaException.State($"rank {rank} sent before every rank registered");
@@ -381,6 +389,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             throw DeisaException.Value($"rank {rank}: array '{array}' was already sent at timestep {t}");
 
         rs.LastAnnounced = t;
+        if (ticketed) _timeline.AdmitWithTicket(st);
         var tcs = NewCompletion<bool>();
         if (st.Admitted) tcs.TrySetResult(true);
         else

@@ -16,6 +16,9 @@ public sealed record HeadOptions
     /// analytics' own node (a rank's first blocks are reserved on its own node).</summary>
     public bool Cluster { get; init; }
 
+    /// <summary>Back-pressure's tickets (none: the head keeps max_simulation_ahead of them itself).</summary>
+    public IAdmissionTickets? Tickets { get; init; }
+
     /// <summary>Where feedback values are written down for a successor (none: not written).</summary>
     public IFeedbackJournal? Journal { get; init; }
 }

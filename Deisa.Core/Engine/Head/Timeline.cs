@@ -2,10 +2,11 @@ namespace Deisa.Engine.Head;
 
 /// <summary>
 /// The run's timesteps in order, from a rank's first send of one until it is gone, and
-/// back-pressure: at most <c>max_simulation_ahead</c> of them are pending (admitted and not yet
-/// processed); a send of a timestep that is not pending waits for its admission.
+/// back-pressure: a timestep newer than every admitted one is admitted with a ticket, of which
+/// there are <c>max_simulation_ahead</c> (<see cref="IAdmissionTickets"/>), given back once it
+/// is processed; a send of a timestep that is not admitted waits for its admission.
 /// </summary>
-internal sealed class Timeline(int maxSimulationAhead)
+internal sealed class Timeline(IAdmissionTickets tickets)
 {
     private readonly SortedDictionary<long, TimestepState> _timesteps = new();
 
@@ -35,23 +36,54 @@ internal sealed class Timeline(int maxSimulationAhead)
     }
 
     /// <summary>
-    /// Admits waiting timesteps, oldest first, while fewer than max_simulation_ahead are
-    /// pending. A timestep older than one already pending is always admitted: it does not put
-    /// the simulation further ahead, and the analytics must process it first anyway (without
-    /// this, a rank that is behind would wait for a later timestep that waits for it).
+    /// Admits waiting timesteps, oldest first, while tickets are left. A timestep older than
+    /// one already admitted is always admitted, without a ticket: it does not put the
+    /// simulation further ahead, and the analytics must process it first anyway (without this,
+    /// a rank that is behind would wait for a later timestep that waits for it).
     /// </summary>
     public void AdmitWaiting()
     {
-        long newestPending = long.MinValue;
+        long newestAdmitted = long.MinValue;
         foreach (var st in _timesteps.Values)
-            if (st.IsPending) newestPending = st.T;
+            if (st.Admitted) newestAdmitted = st.T;
         foreach (var st in _timesteps.Values)
         {
             if (st.Phase != TimestepPhase.Waiting || st.AdmissionWaiters.Count == 0) continue;
-            if (Pending >= maxSimulationAhead && st.T > newestPending) return;
-            st.Admit();
-            Pending++;
+            if (st.T > newestAdmitted)
+            {
+                if (!tickets.TryTake()) return;
+                st.HoldsTicket = true;
+                newestAdmitted = st.T;
+            }
+            Admit(st);
         }
+    }
+
+    /// <summary>
+    /// A rank's send of <paramref name="st"/> came with a ticket it took itself (on the
+    /// admission board, without a call): the timestep is admitted with it, unless it was
+    /// admitted meanwhile (another rank's send opened it): the ticket goes back.
+    /// </summary>
+    public void AdmitWithTicket(TimestepState st)
+    {
+        if (st.Admitted)
+        {
+            tickets.Return();
+            return;
+        }
+        st.HoldsTicket = true;
+        Admit(st);
+        AdmitWaiting(); // older timesteps waiting are admitted along
+    }
+
+    /// <summary>A ticket a rank took for a send the head refused goes back.</summary>
+    public void ReturnTicket() => tickets.Return();
+
+    private void Admit(TimestepState st)
+    {
+        st.Admit();
+        Pending++;
+        tickets.Admitted(st.T);
     }
 
     /// <summary>Its callbacks fired: the analytics runs them.</summary>
@@ -63,6 +95,11 @@ internal sealed class Timeline(int maxSimulationAhead)
         if (st.Phase == TimestepPhase.Running) st.Finish();
         else st.Skip();
         Pending--;
+        if (st.HoldsTicket)
+        {
+            st.HoldsTicket = false;
+            tickets.Return();
+        }
         AdmitWaiting();
     }
 
@@ -72,5 +109,6 @@ internal sealed class Timeline(int maxSimulationAhead)
         var st = First;
         _timesteps.Remove(st.T);
         LastProcessed = st.T;
+        tickets.Processed(st.T);
     }
 }

@@ -20,6 +20,8 @@ internal sealed class TimestepState(long t)
     public int NextCallback;
     /// <summary>Some callback fired at this timestep: the analytics must say when they ran.</summary>
     public bool AnyFired;
+    /// <summary>It holds one of back-pressure's tickets (see <see cref="Timeline"/>) until processed.</summary>
+    public bool HoldsTicket;
 
     public TimestepPhase Phase { get; private set; } = TimestepPhase.Waiting;
 

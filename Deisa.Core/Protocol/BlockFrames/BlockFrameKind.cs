@@ -13,8 +13,14 @@ public enum BlockFrameKind : byte
     Flush = 5,
     /// <summary>A small block in one call: <see cref="BlockRequestFrame"/> with its data; answered with a <see cref="SlotFrame"/>.</summary>
     Send = 6,
+    /// <summary>A small block sent without waiting, its timestep admitted on the admission board:
+    /// <see cref="BlockRequestFrame"/> with its data; no answer (a refusal comes as <see cref="Refused"/>).</summary>
+    Post = 7,
     /// <summary>A request's answer (its body depends on the request).</summary>
     Ok = 100,
     /// <summary>A request refused: <see cref="ErrorFrame"/>.</summary>
     Error = 101,
+    /// <summary>A posted block refused (<see cref="Post"/>): <see cref="ErrorFrame"/>, sent when it
+    /// happens, answering nothing; the bridge raises it at its next call.</summary>
+    Refused = 102,
 }

@@ -36,8 +36,8 @@ internal sealed class Run : IAsyncDisposable
     }
 
     /// <summary>Starts a run; <paramref name="poolBytes"/> is both the head's check and the node's pool.</summary>
-    public static Run Start(int maxSimulationAhead = 1, int feedbackQueueSize = 1024, long poolBytes = 16 << 20) =>
-        new(new HeadOptions { MaxSimulationAhead = maxSimulationAhead, FeedbackQueueSize = feedbackQueueSize, PoolBytes = poolBytes });
+    public static Run Start(int maxSimulationAhead = 1, int feedbackQueueSize = 1024, long poolBytes = 16 << 20, IAdmissionTickets? tickets = null) =>
+        new(new HeadOptions { MaxSimulationAhead = maxSimulationAhead, FeedbackQueueSize = feedbackQueueSize, PoolBytes = poolBytes, Tickets = tickets });
 
     public HeadActor Head { get; }
     public NodeActor Node { get; }
@@ -95,8 +95,8 @@ internal sealed class Run : IAsyncDisposable
     public static int ValueOf(int rank, long t) => checked((int)(t * 100 + rank));
 
     /// <summary>The head's admission of a send (docs/specification.md §3 back-pressure); not awaited here.</summary>
-    public Task AdmitAsync(int rank, string array, long t, DType dtype = DType.Int32, TimeSpan? timeout = null) =>
-        Head.AdmitAsync(Send(rank, array, t, dtype), timeout ?? Timeout);
+    public Task AdmitAsync(int rank, string array, long t, DType dtype = DType.Int32, TimeSpan? timeout = null, bool ticketed = false) =>
+        Head.AdmitAsync(Send(rank, array, t, dtype) with { Ticketed = ticketed }, timeout ?? Timeout);
 
     /// <summary>A well-formed send of a rank's block (of the declared shape, if the rank declared the array).</summary>
     private BlockSend Send(int rank, string array, long t, DType dtype)
