@@ -145,6 +145,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             ReplyOk(null); // the hello
             var connection = new RankConnection();
             DeisaException? failedCommit = null;
+            int held = 0; // slots the rank holds (acquired, or granted ahead) and has not committed yet
             while (true)
             {
                 var (kind, body) = BlockFrame.Read(socket, ref input);
@@ -153,9 +154,36 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 if (kind == BlockFrameKind.Commit)
                 {
                     // No reply: the bridge goes on at once. A failure answers the next request.
+                    held = Math.Max(0, held - 1);
                     try { _blocks.CommitAsync(hello.Rank, CommitFrame.Read(body.Span)).GetAwaiter().GetResult(); }
                     catch (DeisaException e) { failedCommit ??= e; }
                     connection.Served();
+                    if (held > 0) writing.Begin();
+                    continue;
+                }
+                if (kind == BlockFrameKind.CommitAhead)
+                {
+                    // No reply, as a commit; a refusal is sent as it happens, then the next slot ahead.
+                    held = Math.Max(0, held - 1);
+                    var (slotId, f) = AheadCommitFrame.Read(body.Span);
+                    var request = body[AheadCommitFrame.RequestAt..];
+                    BlockSend? send = null;
+                    ErrorFrame? refused = null;
+                    try
+                    {
+                        send = new BlockSend(hello.Rank, names.Of(request.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes) { Ticketed = f.Ticketed };
+                        _blocks.CommitAheadAsync(send, slotId, f.TimeoutMs, _stop.Token).GetAwaiter().GetResult();
+                    }
+                    catch (DeisaException e) { refused = new ErrorFrame(e.Status, e.Message); }
+                    catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
+                    catch (Exception e) when (e is not InvalidDataException)
+                    {
+                        refused = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
+                    }
+                    if (refused is { } r) Reply(BlockFrameKind.Refused, r);
+                    else if (f.WantsSpare && send is not null && GrantAhead(send, f.RetiredSeen)) held++;
+                    connection.Served();
+                    if (held > 0) writing.Begin();
                     continue;
                 }
                 if (kind == BlockFrameKind.Post)
@@ -172,6 +200,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     }
                     if (refused is { } r) Reply(BlockFrameKind.Refused, r);
                     connection.Served();
+                    if (held > 0) writing.Begin();
                     continue;
                 }
                 SlotFrame? slot = null;
@@ -205,9 +234,17 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 }
                 if (error is { } failure) Reply(BlockFrameKind.Error, failure);
                 else ReplyOk(slot);
+                if (kind == BlockFrameKind.Acquire && error is null)
+                {
+                    held++;
+                    if (BlockRequestFrame.Read(body.Span, withData: false) is { WantsSpare: true } asked
+                        && GrantAhead(new BlockSend(hello.Rank, names.Of(body.Span[asked.Name]), asked.Timestep, asked.DType, asked.Shape, asked.Order, asked.NBytes), asked.RetiredSeen))
+                        held++;
+                }
                 connection.Served();
-                // The rank now writes its block and commits it without waiting for a reply.
-                if (kind == BlockFrameKind.Acquire && error is null) writing.Begin();
+                // While the rank writes a slot it holds, and commits it without waiting for a reply,
+                // the commit must not preempt it (see RankWriting).
+                if (held > 0) writing.Begin();
             }
         }
         catch (Exception) // a malformed or hostile peer, or a lost one: close this connection only
@@ -224,6 +261,17 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             var w = new FrameWriter(output, BlockFrameKind.Ok);
             slot?.Write(ref w);
             Write(ref w);
+        }
+
+        // A slot for the rank's next block of the array, sent now so that it is there when the
+        // rank writes that block (without a call); none when the pool has no room for it now.
+        bool GrantAhead(BlockSend like, long retiredSeen)
+        {
+            if (_blocks.AheadAsync(like, retiredSeen).GetAwaiter().GetResult() is not { } spare) return false;
+            var w = new FrameWriter(output, BlockFrameKind.Spare);
+            spare.Write(ref w);
+            Write(ref w);
+            return true;
         }
 
         void Reply(BlockFrameKind kind, ErrorFrame error)

@@ -30,6 +30,31 @@ internal sealed class BlockOperations(IAdmission head, NodeActor node)
         else await node.CommitAsync(commit.Slot, rank).ConfigureAwait(false);
     }
 
+    /// <summary>A slot granted ahead for the rank's next block like <paramref name="like"/>; null
+    /// when the pool has no room for it now.</summary>
+    public async Task<SpareFrame?> AheadAsync(BlockSend like, long retiredSeen) =>
+        await node.TryRentAheadAsync(like, retiredSeen).ConfigureAwait(false) is { } rented ? new SpareFrame(like.Array, like.NBytes, ToFrame(rented)) : null;
+
+    /// <summary>The rank wrote <paramref name="send"/>'s block into the slot granted ahead: admits
+    /// it (at once, unless a ticket another rank took is still on its way) and commits it; on a
+    /// failure the slot goes back to the pool.</summary>
+    public async Task CommitAheadAsync(BlockSend send, long slot, long timeoutMs, CancellationToken ct)
+    {
+        try { await head.AdmitAsync(send, Waits.FromMilliseconds(timeoutMs), ct).ConfigureAwait(false); }
+        catch (Exception)
+        {
+            node.Abandon(slot, send.Rank);
+            throw;
+        }
+        try { await node.CommitAheadAsync(slot, send).ConfigureAwait(false); }
+        catch (Exception)
+        {
+            node.Abandon(slot, send.Rank);
+            Withdraw(send);
+            throw;
+        }
+    }
+
     /// <summary>Announces a send, waits for back-pressure, then for a slot of the pool (into
     /// which <paramref name="data"/>, if given, is written and committed at once).</summary>
     private async Task<RentedSlot> RentAsync(BlockSend send, long timeoutMs, long retiredSeen, CancellationToken ct, ReadOnlyMemory<byte>? data = null)

@@ -3,9 +3,9 @@ using Deisa.Platform;
 namespace Deisa.Server;
 
 /// <summary>
-/// The scheduling policy of the thread that serves one rank's block channel. After granting a
-/// slot the thread waits for the commit, which the rank sends without waiting for a reply and
-/// then goes on computing. Woken by that commit, an ordinary thread lands on the rank's own
+/// The scheduling policy of the thread that serves one rank's block channel. While the rank
+/// holds a slot (acquired, or granted ahead) the thread waits for the commit, which the rank
+/// sends without waiting for a reply and then goes on computing. Woken by that commit, an ordinary thread lands on the rank's own
 /// CPU and preempts it: the rank pays for the analytics' handling of its commit (measured in
 /// docs/design.md §6). As SCHED_BATCH, which never preempts on wake-up, the thread instead runs
 /// when a CPU is free: at the rank's next call, or when an idle CPU takes it over at a

@@ -32,6 +32,10 @@ public sealed unsafe class BlockBuffer : IDisposable
     /// <summary>The timestep of the block.</summary>
     public long Timestep { get; }
     internal long Slot { get; }
+    /// <summary>Written in a slot granted ahead: committed ahead (its send announced with the commit).</summary>
+    internal bool Ahead { get; init; }
+    /// <summary>Its timestep was admitted with a ticket this rank took on the admission board.</summary>
+    internal bool Ticketed { get; init; }
     /// <summary>Where to write, in this process.</summary>
     public nint Address { get; }
     /// <summary>Size of the block in bytes.</summary>

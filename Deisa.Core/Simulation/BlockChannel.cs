@@ -16,6 +16,7 @@ internal sealed class BlockChannel : IDisposable
     private readonly Socket _socket;
     private byte[] _buffer = new byte[4096];
     private DeisaException? _refused; // a posted block's refusal, raised at the next call
+    private readonly List<SpareFrame> _spares = []; // slots granted ahead, received and not taken yet
 
     private BlockChannel(Socket socket) => _socket = socket;
 
@@ -70,13 +71,40 @@ internal sealed class BlockChannel : IDisposable
     }
 
     /// <summary>A slot for a block of <paramref name="nbytes"/> the rank then writes and commits.</summary>
+    /// <summary>With <paramref name="wantsSpare"/>, a slot ahead for the next block of the array
+    /// follows (<see cref="TakeSpares"/>), if the pool has room for it.</summary>
     public SlotFrame Acquire(ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
-        MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen)
+        MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen, bool wantsSpare = false)
     {
         ThrowIfRefused();
         var w = new FrameWriter(_buffer, BlockFrameKind.Acquire);
-        BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false);
+        BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false,
+            wantsSpare: wantsSpare);
         return SlotFrame.Read(Call(ref w).Span);
+    }
+
+    /// <summary>
+    /// The block written in a slot granted ahead is committed as the send of (name, timestep):
+    /// sent without waiting (a refusal is raised by a later call); with <paramref name="wantsSpare"/>
+    /// the next slot ahead follows.
+    /// </summary>
+    public void CommitAhead(long slot, ReadOnlySpan<byte> name, long timestep, DType dtype, ReadOnlySpan<long> shape,
+        MemoryOrder order, long nbytes, long timeoutMs, long retiredSeen, bool ticketed, bool wantsSpare)
+    {
+        var w = new FrameWriter(_buffer, BlockFrameKind.CommitAhead);
+        AheadCommitFrame.Write(ref w, slot, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, ticketed, wantsSpare);
+        try { Post(ref w); }
+        catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+    }
+
+    /// <summary>The slots granted ahead that came since the last call (read without waiting).</summary>
+    public IReadOnlyList<SpareFrame> TakeSpares()
+    {
+        ReadPushed();
+        if (_spares.Count == 0) return [];
+        var taken = _spares.ToArray();
+        _spares.Clear();
+        return taken;
     }
 
     /// <summary>A small block in one call: its bytes go from <paramref name="data"/> into the
@@ -105,19 +133,33 @@ internal sealed class BlockChannel : IDisposable
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
 
-    /// <summary>Raises the refusal of a block posted before, if one came (reading what arrived, without waiting).</summary>
-    private void ThrowIfRefused()
+    /// <summary>Reads what the analytics sent unasked (refusals, slots ahead), without waiting.</summary>
+    private void ReadPushed()
     {
         try
         {
             while (_socket.Available > 0)
             {
                 var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
-                if (kind != BlockFrameKind.Refused) throw new InvalidDataException($"block channel frame of kind {kind} where none was asked for");
-                _refused ??= Refusal(body);
+                if (!Pushed(kind, body)) throw new InvalidDataException($"block channel frame of kind {kind} where none was asked for");
             }
         }
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+    }
+
+    /// <summary>Keeps a frame the analytics sent unasked; false for any other frame.</summary>
+    private bool Pushed(BlockFrameKind kind, ReadOnlyMemory<byte> body)
+    {
+        if (kind == BlockFrameKind.Refused) _refused ??= Refusal(body);
+        else if (kind == BlockFrameKind.Spare) _spares.Add(SpareFrame.Read(body.Span));
+        else return false;
+        return true;
+    }
+
+    /// <summary>Raises the refusal of a block posted before, if one came (reading what arrived, without waiting).</summary>
+    private void ThrowIfRefused()
+    {
+        ReadPushed();
         if (_refused is { } refused)
         {
             _refused = null;
@@ -165,11 +207,8 @@ internal sealed class BlockChannel : IDisposable
         {
             Post(ref w);
             var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
-            while (kind == BlockFrameKind.Refused) // a posted block's, sent before this answer
-            {
-                _refused ??= Refusal(body);
+            while (Pushed(kind, body)) // sent unasked before this answer
                 (kind, body) = BlockFrame.Read(_socket, ref _buffer);
-            }
             return kind switch
             {
                 BlockFrameKind.Ok => body,

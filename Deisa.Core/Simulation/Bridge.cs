@@ -43,6 +43,9 @@ public sealed class Bridge : IDisposable
     /// <summary>Blocks sent without waiting for an answer (admitted on the run's admission board).</summary>
     internal long PostedBlocks { get; private set; }
 
+    /// <summary>Blocks written in a slot granted ahead (acquired without a call).</summary>
+    internal long AheadBlocks { get; private set; }
+
     private Bridge(BridgeOptions options)
     {
         _options = options;
@@ -215,6 +218,7 @@ public sealed class Bridge : IDisposable
         _segments = new SegmentCache();
         _board?.Dispose();
         _board = null;
+        GiveBackAhead(tell: false); // the lost run's slots
         if (reply is null) return; // lost again while it registered: watched again at the next call
         Apply(reply);
         var held = _held!;
@@ -301,9 +305,15 @@ public sealed class Bridge : IDisposable
             long nbytes = d.BlockBytes(dtype);
             if (_held is not null && nbytes > Array.MaxLength)
                 throw DeisaException.Value($"rank {Rank}: the block of '{array}' ({nbytes} bytes) is too large to be kept for a new analytics (on_analytics_failure='wait' keeps blocks under 2 GiB)");
-            var slot = AcquireSlot(a, t, dtype, d.ChunkShape, d.Order, nbytes);
-            if (slot is null || MapSegment(slot) is not { } seg) return NoOpBuffer(a, t, dtype, nbytes);
-            var buffer = new BlockBuffer(this, array, t, slot.Slot, seg.Address + (nint)slot.Offset, nbytes, dtype, d.ChunkShape, d.Order);
+            BlockBuffer buffer;
+            if (TryAcquireAhead(a, t, dtype, d.ChunkShape, d.Order, nbytes) is { } ahead)
+                buffer = new BlockBuffer(this, array, t, ahead.Slot, ahead.Address, nbytes, dtype, d.ChunkShape, d.Order) { Ahead = true, Ticketed = ahead.Ticketed };
+            else
+            {
+                var slot = AcquireSlot(a, t, dtype, d.ChunkShape, d.Order, nbytes);
+                if (slot is null || MapSegment(slot) is not { } seg) return NoOpBuffer(a, t, dtype, nbytes);
+                buffer = new BlockBuffer(this, array, t, slot.Slot, seg.Address + (nint)slot.Offset, nbytes, dtype, d.ChunkShape, d.Order);
+            }
             _openBuffers.Add(buffer);
             return buffer;
         }
@@ -326,8 +336,10 @@ public sealed class Bridge : IDisposable
                 _held?.Add(buffer.Array, buffer.Timestep, buffer.DType, buffer.Shape, buffer.Order,
                     new ReadOnlySpan<byte>((void*)buffer.Address, checked((int)buffer.NBytes)));
             if (buffer.Slot < 0) { FreeScratch(buffer.Address); return; }
-            CommitSlot(buffer.Slot, abandon);
-            if (!abandon && _arrays.TryGetValue(buffer.Array, out var a)) Sent(a, buffer.Timestep);
+            var a = _arrays[buffer.Array];
+            if (buffer.Ahead) CommitAhead(a, buffer.Slot, buffer.Timestep, buffer.DType, buffer.Shape, buffer.Order, buffer.NBytes, buffer.Ticketed, abandon);
+            else CommitSlot(buffer.Slot, abandon);
+            if (!abandon) Sent(a, buffer.Timestep);
         }
     }
 
@@ -361,6 +373,21 @@ public sealed class Bridge : IDisposable
         if (block.Length <= InlineBlockBytes)
         {
             if (!TryPost(a, block, dtype, shape, order, t)) SendInline(a, block, dtype, shape, order, t);
+            Sent(a, t);
+            return;
+        }
+        if (TryAcquireAhead(a, t, dtype, shape, order, block.Length) is { } ahead)
+        {
+            bool written = false;
+            try
+            {
+                unsafe { block.CopyTo(new Span<byte>((void*)ahead.Address, block.Length)); }
+                written = true;
+            }
+            finally
+            {
+                CommitAhead(a, ahead.Slot, t, dtype, shape.ToArray(), order, block.Length, ahead.Ticketed, abandon: !written);
+            }
             Sent(a, t);
             return;
         }
@@ -424,6 +451,71 @@ public sealed class Bridge : IDisposable
         else _segments.Retire(slot);
     }
 
+    /// <summary>Where a block goes that is written in a slot granted ahead.</summary>
+    private readonly record struct AheadSlot(long Slot, nint Address, bool Ticketed);
+
+    /// <summary>
+    /// The slot granted ahead for this array's next block, when the rank can tell without a call
+    /// that the block is accepted (as for <see cref="TryPost"/>) and the slot is as large; null
+    /// when the block must be acquired with a call (which asks for the next slot ahead).
+    /// </summary>
+    private AheadSlot? TryAcquireAhead(DeclaredArray a, long t, DType dtype, ReadOnlySpan<long> shape, MemoryOrder order, long nbytes)
+    {
+        ConnectLocked();
+        if (_board is not { } board || !_link.IsOpen) return null;
+        TakeSpares();
+        if (a.Ahead is not { } spare || spare.NBytes != nbytes || !a.Accepts(dtype, shape, order, nbytes, t, _lastTimestep)
+            || !board.TryAdmit(t, out bool ticketed))
+            return null;
+        a.Ahead = null;
+        if (MapSegment(spare.Slot) is not { } seg)
+        {
+            if (ticketed) board.ReturnTicket();
+            return null;
+        }
+        AheadBlocks++;
+        return new AheadSlot(spare.Slot.Slot, seg.Address + (nint)spare.Slot.Offset, ticketed);
+    }
+
+    /// <summary>Keeps the slots granted ahead that arrived, each with its array.</summary>
+    private void TakeSpares()
+    {
+        IReadOnlyList<Protocol.BlockFrames.SpareFrame> spares = [];
+        _link.Guard(() => spares = _link.Blocks.TakeSpares());
+        foreach (var spare in spares)
+        {
+            _segments.Retire(spare.Slot);
+            if (!_arrays.TryGetValue(spare.Array, out var a)) { CommitSlot(spare.Slot.Slot, abandon: true); continue; }
+            if (a.Ahead is { } older) CommitSlot(older.Slot.Slot, abandon: true); // one ahead per array is enough
+            a.Ahead = spare;
+        }
+    }
+
+    /// <summary>The block written in a slot granted ahead is sent (or the slot given back), without
+    /// waiting; a new slot ahead is asked for along.</summary>
+    private void CommitAhead(DeclaredArray a, long slot, long t, DType dtype, long[] shape, MemoryOrder order, long nbytes, bool ticketed, bool abandon)
+    {
+        if (abandon)
+        {
+            if (ticketed) _board?.ReturnTicket(); // never announced: the ticket opened nothing
+            CommitSlot(slot, abandon: true);
+            return;
+        }
+        _link.Guard(() => _link.Blocks.CommitAhead(slot, a.NameUtf8, t, dtype, shape, order, nbytes, TimeoutMs, _segments.RetiredSeen,
+            ticketed, wantsSpare: true));
+    }
+
+    /// <summary>Gives back every slot granted ahead (at close, or when the analytics changes).</summary>
+    private void GiveBackAhead(bool tell)
+    {
+        foreach (var a in _arrays.Values)
+            if (a.Ahead is { } spare)
+            {
+                a.Ahead = null;
+                if (tell) CommitSlot(spare.Slot.Slot, abandon: true);
+            }
+    }
+
     private void CommitSlot(long slot, bool abandon) =>
         _link.Guard(() => _link.Blocks.Commit(slot, abandon)); // its failure answers the next call
 
@@ -433,7 +525,8 @@ public sealed class Bridge : IDisposable
         ConnectLocked();
         SlotFrame? slot = null;
         var shapeCopy = shape.ToArray();
-        _link.Guard(() => slot = _link.Blocks.Acquire(a.NameUtf8, t, dtype, shapeCopy, order, nbytes, TimeoutMs, _segments.RetiredSeen));
+        bool wantsSpare = _board is not null && a.Ahead is null; // the next block of the array then goes without a call
+        _link.Guard(() => slot = _link.Blocks.Acquire(a.NameUtf8, t, dtype, shapeCopy, order, nbytes, TimeoutMs, _segments.RetiredSeen, wantsSpare));
         if (slot is not null) _segments.Retire(slot);
         return slot;
     }
@@ -488,6 +581,7 @@ public sealed class Bridge : IDisposable
             catch (DeisaException e) { failedCommit = e; }
             if (_connected && _link.IsOpen)
             {
+                GiveBackAhead(tell: true);
                 // The block channel's commits before the close on gRPC, which could overtake them.
                 try { _link.Guard(() => _link.Blocks.Flush()); }
                 catch (DeisaException e) when (e.Status != DeisaStatus.AnalyticsLost) { failedCommit ??= e; }

@@ -16,6 +16,9 @@ internal sealed class DeclaredArray(BlockDeclaration declaration)
     /// <see cref="DType.Undeclared"/> while each timestep's first block decides.</summary>
     public DType DType { get; set; } = declaration.DType;
 
+    /// <summary>A slot granted ahead for this rank's next block of the array (see <see cref="Protocol.BlockFrames.SpareFrame"/>).</summary>
+    public Protocol.BlockFrames.SpareFrame? Ahead { get; set; }
+
     /// <summary>The newest timestep of this array the analytics accepted a block of (long.MinValue: none).</summary>
     public long LastSent { get; set; } = long.MinValue;
 

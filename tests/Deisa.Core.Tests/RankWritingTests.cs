@@ -35,7 +35,9 @@ public sealed class RankWritingTests : IDisposable
         int tid = ours[0];
         Assert.Equal(SchedOther, Policy(tid));
 
-        for (long t = 0; t < 2; t++)
+        // t = 0 is acquired with a call, the next ones in the slot granted ahead along: either
+        // way the thread yields while the rank writes.
+        for (long t = 0; t < 3; t++)
         {
             using var buffer = bridge.Acquire("b", t);
             // The reply is sent before the policy changes: wait for the change, then check it holds.
@@ -43,11 +45,12 @@ public sealed class RankWritingTests : IDisposable
             Fill(buffer.Address, n, (byte)(t + 1));
             Assert.Equal(SchedBatch, Policy(tid));
             buffer.Commit();
-            Assert.True(await Eventually(() => Policy(tid) == SchedOther), $"timestep {t}: the serving thread stayed SCHED_BATCH after the commit");
+            await Task.Delay(50); // the analytics keeps up: the next slot ahead comes
         }
+        Assert.True(bridge.AheadBlocks >= 1, "no block was written in a slot granted ahead");
         bridge.Close();
         await running.WaitAsync(Limit);
-        Assert.Equal([0L, 1L], seen);
+        Assert.Equal([0L, 1L, 2L], seen);
     }
 
     private static unsafe void Fill(nint address, int n, byte value) => new Span<byte>((void*)address, n).Fill(value);

@@ -15,10 +15,12 @@ public sealed class NodeActor : Actor, INodeInbox
 {
     private sealed class Entry(BlockSend request, Slot slot)
     {
-        public BlockSend Request { get; } = request;
+        public BlockSend Request { get; set; } = request;
         public Slot Slot { get; } = slot;
         public bool Committed;
         public int Leases;
+        /// <summary>Granted ahead (<see cref="TryRentAheadAsync"/>): no send announced it yet.</summary>
+        public bool Ahead;
     }
 
     private sealed record Waiter(BlockSend Request, TaskCompletionSource<RentedSlot> Completion, long RetiredSeen)
@@ -113,6 +115,34 @@ public sealed class NodeActor : Actor, INodeInbox
         if (tcs.Task.IsCompletedSuccessfully) return tcs.Task.Result;
         _waiters.Remove(waiter); // no slot now: the caller waits the usual way
         return (RentedSlot?)null;
+    });
+
+    /// <summary>
+    /// A slot granted ahead to a rank for its next block of <paramref name="like"/>'s array (as
+    /// large): null when the pool has no room for it now or a request waits (a rank then asks
+    /// when it sends). No send is announced until the rank commits it
+    /// (<see cref="CommitAheadAsync"/>); given back, it goes back to the pool alone.
+    /// </summary>
+    public Task<RentedSlot?> TryRentAheadAsync(BlockSend like, long retiredSeen) => Ask(() =>
+    {
+        if (_shutDown || _waiters.First is not null || !_pool.CanEverFit(like.NBytes)) return null;
+        var slot = _pool.TryRent(like.NBytes);
+        if (slot is null) return null;
+        _entries[slot.Id] = new Entry(like, slot) { Ahead = true };
+        return (RentedSlot?)new RentedSlot(slot, _pool.RetiredSince(retiredSeen), _pool.RetiredSeq);
+    });
+
+    /// <summary>The rank wrote its block into a slot granted ahead: it is the block of
+    /// <paramref name="send"/> (admitted by then), reported to the head as any commit.</summary>
+    public Task CommitAheadAsync(long slotId, BlockSend send) => Ask(() =>
+    {
+        if (!_entries.TryGetValue(slotId, out var e) || e.Committed || !e.Ahead || e.Request.Rank != send.Rank)
+            throw DeisaException.State($"rank {send.Rank}: slot {slotId} is not a slot granted ahead to this rank");
+        if (send.NBytes > e.Slot.NBytes)
+            throw DeisaException.Value($"rank {send.Rank}: a block of {send.NBytes} bytes in a slot of {e.Slot.NBytes}");
+        e.Request = send;
+        e.Ahead = false;
+        Commit(e);
     });
 
     private void Enqueue(Waiter w)
@@ -230,7 +260,7 @@ public sealed class NodeActor : Actor, INodeInbox
         if (_entries.TryGetValue(slotId, out var e) && !e.Committed && e.Request.Rank == rank)
         {
             Free(e);
-            _head.Tell(new BlockAbandoned(rank, e.Request.Array, e.Request.Timestep));
+            if (!e.Ahead) _head.Tell(new BlockAbandoned(rank, e.Request.Array, e.Request.Timestep)); // ahead: never announced
         }
     }
 

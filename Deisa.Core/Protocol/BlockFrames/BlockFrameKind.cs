@@ -16,6 +16,9 @@ public enum BlockFrameKind : byte
     /// <summary>A small block sent without waiting, its timestep admitted on the admission board:
     /// <see cref="BlockRequestFrame"/> with its data; no answer (a refusal comes as <see cref="Refused"/>).</summary>
     Post = 7,
+    /// <summary>The block of a slot granted ahead (<see cref="Spare"/>) is written, or given back:
+    /// <see cref="AheadCommitFrame"/>; no answer (a refusal comes as <see cref="Refused"/>).</summary>
+    CommitAhead = 8,
     /// <summary>A request's answer (its body depends on the request).</summary>
     Ok = 100,
     /// <summary>A request refused: <see cref="ErrorFrame"/>.</summary>
@@ -23,4 +26,7 @@ public enum BlockFrameKind : byte
     /// <summary>A posted block refused (<see cref="Post"/>): <see cref="ErrorFrame"/>, sent when it
     /// happens, answering nothing; the bridge raises it at its next call.</summary>
     Refused = 102,
+    /// <summary>A slot granted ahead for the rank's next block of an array (asked for by an acquire
+    /// or a commit ahead): <see cref="SpareFrame"/>, sent when granted, answering nothing.</summary>
+    Spare = 103,
 }
