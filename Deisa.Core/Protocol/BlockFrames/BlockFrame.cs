@@ -18,7 +18,11 @@ namespace Deisa.Protocol.BlockFrames;
 /// <see cref="BlockFrameKind.Ok"/> with the request's answer, or <see cref="BlockFrameKind.Error"/>
 /// with an <see cref="ErrorFrame"/>. A commit gets none: the channel is ordered, so the next
 /// request is handled after it, and a commit's failure is the reply to the next request
-/// (flush, before a close, waits for every commit).
+/// (flush, before a close, waits for every commit). A posted block (<see cref="BlockFrameKind.Post"/>)
+/// and a commit ahead (<see cref="BlockFrameKind.CommitAhead"/>) get none either; the node sends
+/// unasked a <see cref="BlockFrameKind.Refused"/> frame when it refuses one, and a
+/// <see cref="BlockFrameKind.Spare"/> frame when it grants a slot ahead; the rank reads them
+/// before its next call, or before the answer it waits for.
 /// </remarks>
 public static class BlockFrame
 {
