@@ -36,6 +36,12 @@ internal static partial class Libc
         return (*(uint*)(buffer + 28), *(uint*)(buffer + 24)); // st_uid, st_mode (x86-64 layout)
     }
 
+    public const int MSG_DONTWAIT = 0x40, EAGAIN = 11;
+
+    /// <summary>recv(2): with <see cref="MSG_DONTWAIT"/>, what arrived, without waiting.</summary>
+    [LibraryImport("libc", EntryPoint = "recv", SetLastError = true)]
+    public static unsafe partial nint Recv(int fd, byte* buffer, nuint length, int flags);
+
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     public static partial int Flock(int fd, int operation);
 

@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Deisa.Platform;
 using Deisa.Model;
 using Deisa.Protocol;
 using Deisa.Protocol.BlockFrames;
@@ -14,7 +17,9 @@ namespace Deisa.Simulation;
 internal sealed class BlockChannel : IDisposable
 {
     private readonly Socket _socket;
-    private byte[] _buffer = new byte[4096];
+    private byte[] _buffer = new byte[4096]; // the frame being written
+    private byte[] _in = new byte[4096]; // what was received: frames from _start to _end
+    private int _start, _end;
     private DeisaException? _refused; // a posted block's refusal, raised at the next call
     private readonly List<SpareFrame> _spares = []; // slots granted ahead, received and not taken yet
 
@@ -133,18 +138,71 @@ internal sealed class BlockChannel : IDisposable
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
     }
 
-    /// <summary>Reads what the analytics sent unasked (refusals, slots ahead), without waiting.</summary>
+    /// <summary>Reads what the analytics sent unasked (refusals, slots ahead), without waiting:
+    /// one system call takes what arrived.</summary>
     private void ReadPushed()
     {
         try
         {
-            while (_socket.Available > 0)
-            {
-                var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
-                if (!Pushed(kind, body)) throw new InvalidDataException($"block channel frame of kind {kind} where none was asked for");
-            }
+            Receive(wait: false); // what did not fit is taken at the next call
+            while (TakeFrame() is { } frame)
+                if (!Pushed(frame.Kind, frame.Body)) throw new InvalidDataException($"block channel frame of kind {frame.Kind} where none was asked for");
         }
         catch (Exception e) when (IsLost(e)) { throw Lost(e); }
+    }
+
+    /// <summary>The next frame, waiting for it (its body is valid until the next read).</summary>
+    private (BlockFrameKind Kind, ReadOnlyMemory<byte> Body) ReadFrame()
+    {
+        while (true)
+        {
+            if (TakeFrame() is { } frame) return frame;
+            Receive(wait: true);
+        }
+    }
+
+    /// <summary>A whole frame received and not taken yet, if there is one.</summary>
+    private (BlockFrameKind Kind, ReadOnlyMemory<byte> Body)? TakeFrame()
+    {
+        if (_end - _start < 4) return null;
+        int n = BinaryPrimitives.ReadInt32LittleEndian(_in.AsSpan(_start));
+        if (n < 1 || n > BlockFrame.MaxBytes + 1) throw new InvalidDataException($"block channel frame of {n} bytes");
+        if (_end - _start < 4 + n) return null;
+        var frame = ((BlockFrameKind)_in[_start + 4], _in.AsMemory(_start + 5, n - 1));
+        _start += 4 + n;
+        return frame;
+    }
+
+    /// <summary>
+    /// Receives what arrived after what was received: waiting for it in poll() (a thread asleep
+    /// in receive on a Unix socket is also woken when its peer reads, see <see cref="BlockFrame.Read"/>),
+    /// or not at all; false when nothing came (without waiting). The peer closing is lost.
+    /// </summary>
+    private unsafe bool Receive(bool wait)
+    {
+        if (_start == _end) _start = _end = 0;
+        int need = _end - _start >= 4 ? 4 + Math.Max(0, BinaryPrimitives.ReadInt32LittleEndian(_in.AsSpan(_start))) : 4;
+        if (_in.Length - _start < Math.Max(need, 512))
+        {
+            // Room for the frame being received: move it to the front, or into a larger buffer.
+            var into = _in.Length >= Math.Max(need, 4096) ? _in : new byte[Math.Max(need, 2 * _in.Length)];
+            Array.Copy(_in, _start, into, 0, _end - _start);
+            (_in, _end, _start) = (into, _end - _start, 0);
+        }
+        if (wait) while (!_socket.Poll(-1, SelectMode.SelectRead)) { }
+        nint got;
+        fixed (byte* p = &_in[_end])
+            do got = Libc.Recv((int)_socket.Handle, p, (nuint)(_in.Length - _end), Libc.MSG_DONTWAIT);
+            while (got < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR);
+        if (got > 0)
+        {
+            _end += (int)got;
+            return true;
+        }
+        if (got == 0) throw new EndOfStreamException("the analytics closed the block channel");
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno == Libc.EAGAIN) return false;
+        throw new SocketException(errno);
     }
 
     /// <summary>Keeps a frame the analytics sent unasked; false for any other frame.</summary>
@@ -206,9 +264,9 @@ internal sealed class BlockChannel : IDisposable
         try
         {
             Post(ref w);
-            var (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+            var (kind, body) = ReadFrame();
             while (Pushed(kind, body)) // sent unasked before this answer
-                (kind, body) = BlockFrame.Read(_socket, ref _buffer);
+                (kind, body) = ReadFrame();
             return kind switch
             {
                 BlockFrameKind.Ok => body,
