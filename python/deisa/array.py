@@ -5,6 +5,7 @@ import struct
 import threading
 import weakref
 
+import dask
 import dask.array as da
 import numpy as np
 from dask.highlevelgraph import HighLevelGraph
@@ -31,6 +32,20 @@ class DeisaArray(da.Array):
     @property
     def timestep(self):
         return self.t
+
+    @classmethod
+    def _like(cls, graph, name, array_name, timestep, chunks, meta, annotations):
+        """The array of ``graph``'s layer ``name`` with the chunks, meta and layer annotations
+        of one the constructor built for another timestep of the same array (see ``_ArraysLike``)."""
+        self = object.__new__(cls)
+        self.dask = graph
+        self._name = name
+        self._chunks = chunks
+        self._meta = meta
+        graph.layers[name].collection_annotations = None if annotations is None else dict(annotations)
+        self.t = timestep
+        self.array_name = array_name
+        return self
 
     def __dask_postpersist__(self):
         return self._rebuild_deisa, ()
@@ -251,6 +266,8 @@ def assemble(name, timestep, dtype, chunks, blocks, session, preprocess=None, ta
     key = f"{name}-t{timestep}-{session}{tag}"
     if preprocess is None:
         layer = {(key,) + pos: (read_block, b) for pos, b in blocks.items()}
+        graph = HighLevelGraph.from_collections(key, layer, dependencies=())
+        return _LIKE.array(graph, key, name, timestep, dtype, chunks)
     else:
         data = {pos: np.asarray(preprocess(b.data())) for pos, b in blocks.items()}
         chunks = _chunks_of(data, len(chunks))
@@ -260,6 +277,60 @@ def assemble(name, timestep, dtype, chunks, blocks, session, preprocess=None, ta
     meta = np.empty((0,) * len(chunks), dtype=dtype)
     return DeisaArray(graph, key, tuple(tuple(c) for c in chunks), dtype=dtype, meta=meta,
                       timestep=timestep, array_name=name)
+
+
+class _ArraysLike:
+    """Builds a timestep's DeisaArray like the previous one of the same array (same chunks,
+    dtype and meta), without Dask's constructor, which re-derives chunks, meta and the layer's
+    annotations each time (about 35 µs warm, and several times that after an idle pause, for
+    each array at each timestep). The first array of each layout is built by the constructor,
+    which gives what the next ones copy (never the array itself: its graph holds its blocks);
+    the second is built both ways once, to check that they give the same array: if they do not
+    (another Dask, array plugins configured), every array is built by the constructor.
+    """
+
+    MAX = 256  # layouts kept
+
+    def __init__(self):
+        self._templates = {}  # (name, dtype, chunks) -> (chunks, meta, layer annotations) of a constructed array
+        self.checked = None   # None: not compared yet; True: both ways give the same array
+
+    def array(self, graph, key, name, timestep, dtype, chunks):
+        chunks = tuple(tuple(c) for c in chunks)
+        layout = (name, np.dtype(dtype).str, chunks)
+        template = self._templates.get(layout)
+        if template is None or self.checked is False or dask.config.get("array_plugins", None):
+            built = _constructed(graph, key, name, timestep, dtype, chunks)
+            if len(self._templates) >= self.MAX:
+                self._templates.clear()
+            annotations = graph.layers[key].collection_annotations
+            self._templates[layout] = (built.chunks, built._meta, None if annotations is None else dict(annotations))
+            return built
+        made = DeisaArray._like(graph, key, name, timestep, *template)
+        if self.checked is None:
+            other = HighLevelGraph.from_collections(key, dict(graph.layers[key]), dependencies=())
+            self.checked = _same_array(made, _constructed(other, key, name, timestep, dtype, chunks))
+            if not self.checked:
+                return _constructed(graph, key, name, timestep, dtype, chunks)
+        return made
+
+
+def _constructed(graph, key, name, timestep, dtype, chunks):
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return DeisaArray(graph, key, chunks, dtype=dtype, meta=meta, timestep=timestep, array_name=name)
+
+
+def _same_array(a, b):
+    """Whether two arrays of one timestep, built two ways, are the same to Dask."""
+    la, lb = a.dask.layers[a.name], b.dask.layers[b.name]
+    return (type(a) is type(b) and a.name == b.name and a.chunks == b.chunks and a.dtype == b.dtype
+            and type(a._meta) is type(b._meta) and a._meta.shape == b._meta.shape and a._meta.dtype == b._meta.dtype
+            and a.__dask_keys__() == b.__dask_keys__() and la.collection_annotations == lb.collection_annotations
+            and a.t == b.t and a.array_name == b.array_name and a.shape == b.shape and a.numblocks == b.numblocks
+            and set(a.__dict__) <= set(b.__dict__) | {"t", "array_name"})
+
+
+_LIKE = _ArraysLike()
 
 
 def _chunks_of(blocks, ndim):

@@ -551,6 +551,45 @@ def test_a_block_read_gives_its_lease_back_when_its_last_view_goes():
     assert released.leases == [7]
 
 
+def test_arrays_of_later_timesteps_are_built_like_the_first_and_are_the_same_to_dask(monkeypatch):
+    """After the first timestep of an array, its arrays are built without Dask's constructor
+    (copying the first's chunks, meta and annotations); both ways give the same array, which
+    computes the same values, and array plugins still see every array."""
+    from deisa import array as deisa_array
+
+    monkeypatch.setattr(deisa_array, "_LIKE", deisa_array._ArraysLike())
+    constructed = []
+    new = DeisaArray.__new__
+
+    def counting(cls, *args, **kwargs):
+        constructed.append(kwargs.get("timestep"))
+        return new(cls, *args, **kwargs)
+
+    monkeypatch.setattr(DeisaArray, "__new__", counting)
+    data = np.arange(12.0)
+    keep = []
+
+    def arrays(ts):
+        out = []
+        for t in ts:
+            parts = [data[i * 4:(i + 1) * 4] + t for i in range(3)]
+            keep.append(parts)
+            blocks = {(i,): _placed_block(p, _Released(), lease=i) for i, p in enumerate(parts)}
+            out.append(deisa_array.assemble("x", t, data.dtype, ((4, 4, 4),), blocks, "s"))
+        return out
+
+    a0, a1, a2, a3 = arrays(range(4))
+    assert constructed == [0, 1]  # the first; the second also by the constructor, once, to check the shortcut
+    assert deisa_array._LIKE.checked is True
+    for t, a in enumerate((a0, a1, a2, a3)):
+        assert type(a) is DeisaArray and a.t == t and a.array_name == "x" and a.chunks == ((4, 4, 4),)
+        assert a.sum().compute() == (data + t).sum() and a[5].compute() == 5 + t
+    seen = []
+    with dask.config.set(array_plugins=[lambda x: seen.append(x.name)]):
+        arrays([4])
+    assert seen == ["x-t4-s"] and constructed[-1] == 4  # plugins configured: the constructor, which calls them
+
+
 class _FakeLib:
     """Stands in for libdeisa.so's release call (this test isolates the Python side's leases)."""
 
