@@ -140,6 +140,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var output = new byte[256];
         var writing = new RankWriting();
         var names = new ArrayNames();
+        _blocks.ChannelOpened(hello.Rank);
         try
         {
             ReplyOk(null); // the hello
@@ -254,6 +255,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         {
             lock (_connections) _connections.Remove(socket);
             socket.Dispose();
+            _blocks.ChannelClosed(hello.Rank);
         }
 
         void ReplyOk(SlotFrame? slot)

@@ -12,6 +12,20 @@ namespace Deisa.Server;
 /// </summary>
 internal sealed class BlockOperations(IAdmission head, NodeActor node)
 {
+    /// <summary>Rank <paramref name="rank"/>'s connection opened, or ended with every frame handled (see <see cref="IAdmission"/>).</summary>
+    public void ChannelOpened(int rank)
+    {
+        try { head.BlockChannelOpened(rank); }
+        catch (ObjectDisposedException) { } // the run ended
+    }
+
+    /// <inheritdoc cref="ChannelOpened"/>
+    public void ChannelClosed(int rank)
+    {
+        try { head.BlockChannelClosed(rank); }
+        catch (ObjectDisposedException) { } // the run ended
+    }
+
     /// <summary>A slot the rank then writes and commits.</summary>
     public async Task<SlotFrame> AcquireAsync(BlockSend send, long timeoutMs, long retiredSeen, CancellationToken ct) =>
         ToFrame(await RentAsync(send, timeoutMs, retiredSeen, ct).ConfigureAwait(false));

@@ -28,6 +28,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
     private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
     private readonly List<NodeState> _nodes = new(); // a cluster's node services, by index - 1
+    private readonly Dictionary<int, int> _openChannels = new(); // rank -> its block channels open on this node
     private Dictionary<string, ArrayLayout>? _layoutsValue;
     private bool _stopped;
     private string? _failure;
@@ -472,7 +473,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     {
         foreach (var rs in _ranks.All.ToList())
             if (!rs.Finished && rs.LocalPid > 0 && !Libc.ProcessAlive(rs.LocalPid))
-                LoseRank(rs);
+                LoseWhenDrained(rs);
     });
 
     /// <summary>A rank's connection ended without a close (its process died).</summary>
@@ -483,7 +484,44 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         // moment to end too, so that the run's error names the node rather than its ranks.
         if (_nodes.Any(n => n.Host == rs.Host && !n.Lost))
             _ = Task.Delay(NodeGrace).ContinueWith(_ => Post(() => { if (!rs.Finished) LoseRank(rs); }), TaskScheduler.Default);
-        else LoseRank(rs);
+        else LoseWhenDrained(rs);
+    });
+
+    /// <summary>
+    /// A rank whose process is gone may have sent blocks without waiting (posted, committed
+    /// ahead) that its block channel has not handled yet: they are its last sends, and count.
+    /// The rank is lost once its channel ended (it handles every frame first), or after
+    /// <see cref="DrainGrace"/> at most.
+    /// </summary>
+    private void LoseWhenDrained(RankState rs)
+    {
+        if (rs.Finished) return;
+        if (!_openChannels.ContainsKey(rs.Rank))
+        {
+            LoseRank(rs);
+            return;
+        }
+        if (rs.LossPending) return;
+        rs.LossPending = true;
+        _ = Task.Delay(DrainGrace).ContinueWith(_ => Post(() => { if (!rs.Finished) LoseRank(rs); }), TaskScheduler.Default);
+    }
+
+    /// <summary>How long a lost rank's block channel may take to hand over what it holds.</summary>
+    private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
+
+    /// <inheritdoc/>
+    public void BlockChannelOpened(int rank) => Post(() => _openChannels[rank] = _openChannels.GetValueOrDefault(rank) + 1);
+
+    /// <inheritdoc/>
+    public void BlockChannelClosed(int rank) => Post(() =>
+    {
+        if (_openChannels.TryGetValue(rank, out int n) && n > 1)
+        {
+            _openChannels[rank] = n - 1;
+            return;
+        }
+        _openChannels.Remove(rank);
+        if (_ranks.TryGet(rank, out var rs) && rs.LossPending && !rs.Finished) LoseRank(rs);
     });
 
     /// <summary>How long a rank's loss waits for the news of its node's (see <see cref="RankLost"/>).</summary>

@@ -20,6 +20,8 @@ internal sealed class RankState(int rank, IReadOnlyList<BlockDeclaration> arrays
     public long? HeldFrom;
     public bool Closed;
     public bool Lost;
+    /// <summary>Its process is gone; it is lost once its block channel handled what it posted.</summary>
+    public bool LossPending;
     /// <summary>True once nothing more will come from this rank.</summary>
     public bool Finished => Closed || Lost;
 }

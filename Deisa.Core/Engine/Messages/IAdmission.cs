@@ -12,4 +12,10 @@ public interface IAdmission
 
     /// <summary>An admitted send that will get no slot: the rank may send it again.</summary>
     void Withdraw(int rank, string array, long t);
+
+    /// <summary>Rank <paramref name="rank"/>'s block channel opened (it presented the token).</summary>
+    void BlockChannelOpened(int rank) { }
+
+    /// <summary>Rank <paramref name="rank"/>'s block channel ended: every frame it sent was handled.</summary>
+    void BlockChannelClosed(int rank) { }
 }
