@@ -33,13 +33,14 @@ public class ReservationTests
         await using var run = Run.Start(maxSimulationAhead: 1, poolBytes: 1 << 20);
         await run.AndAsync("a");
         await run.RegisterAsync(2, Strips(DType.Int32));
-        // Two ranks, two timesteps in flight (max_simulation_ahead + 1): four blocks.
-        var before = await SettledUsageAsync(run, 4);
-        Assert.Equal((4, 4 * Block, 0L), (before.Segments, before.Allocated, before.InUse));
+        // Two ranks, two timesteps in flight (max_simulation_ahead + 1) and the slot granted
+        // ahead for the next: six blocks.
+        var before = await SettledUsageAsync(run, 6);
+        Assert.Equal((6, 6 * Block, 0L), (before.Segments, before.Allocated, before.InUse));
 
         await run.SendAllAsync(2, "a", 0);
         var after = await run.UsageAsync();
-        Assert.Equal(4, after.Segments); // the sends used them: no new segment
+        Assert.Equal(6, after.Segments); // the sends used them: no new segment
         Assert.Equal(2 * Block, after.InUse);
     }
 

@@ -252,10 +252,10 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     }
 
     /// <summary>
-    /// A rank's blocks of the timesteps that can be in flight at once (pending ones and the one
-    /// being sent) get their memory as soon as the rank registered, while the other ranks start,
-    /// not inside the first sends. Blocks of arrays whose dtype comes with the first send are
-    /// not known yet.
+    /// A rank's blocks of the timesteps that can be in flight at once (pending ones, the one
+    /// being sent and, on the analytics' node, the slot granted ahead for the next) get their
+    /// memory as soon as the rank registered, while the other ranks start, not inside the first
+    /// sends. Blocks of arrays whose dtype comes with the first send are not known yet.
     /// </summary>
     /// <remarks>On a cluster the rank's own node reserves them, if its node service is linked already.</remarks>
     private void ReserveFirstBlocks(IReadOnlyList<BlockDeclaration> arrays, string host)
@@ -263,7 +263,8 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         var blocks = arrays.Where(a => a.DType != DType.Undeclared).Select(a => a.BlockBytes(a.DType)).ToList();
         if (blocks.Count == 0) return;
         var node = _options.Cluster ? _nodes.FirstOrDefault(n => n.Host == host && !n.Lost)?.Inbox : Node;
-        node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(_options.MaxSimulationAhead + 1, 8)).SelectMany(x => x).ToArray()));
+        int inFlight = _options.MaxSimulationAhead + (_options.Cluster ? 1 : 2);
+        node?.Tell(new ReserveBlocks(Enumerable.Repeat(blocks, Math.Min(inFlight, 8)).SelectMany(x => x).ToArray()));
     }
 
     private void BuildLayouts()
