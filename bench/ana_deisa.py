@@ -98,7 +98,8 @@ def main(cfg):
             elif consume == "read" and "read" not in out:
                 out["read"] = read_figure(x, cfg.get("reps", 5))
             if cfg.get("count_segments"):
-                segments.append(len(glob.glob(f"/dev/shm/deisa-{d.session}-*")))
+                # the pool's segments (not the run's admission board, which is one more file)
+                segments.append(len([f for f in glob.glob(f"/dev/shm/deisa-{d.session}-*") if not f.endswith("-admission")]))
             if consume != "rss":
                 ends.setdefault(name, {})[x.t] = now()
         cb.__qualname__ = f"consume_{name}"
