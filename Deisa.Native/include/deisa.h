@@ -199,7 +199,10 @@ int deisa_bridge_connect(deisa_bridge *bridge);
  * shared-memory pool is full. Timesteps must not decrease; an (array, timestep) is sent once.
  * `dtype` must be a defined type (not DEISA_DTYPE_UNDECLARED) and nbytes must equal the
  * elements of `shape` times the dtype's size. At most DEISA_MAX_SEND_BYTES per call (larger
- * blocks: deisa_bridge_acquire). */
+ * blocks: deisa_bridge_acquire). On the analytics' node an admitted block exactly as declared
+ * is sent without waiting for the analytics; if the analytics then refuses it (its pool stayed
+ * full past the timeout), the next call on the bridge, or deisa_bridge_close, returns that
+ * error ("an earlier block's send failed: ..."), and that call's own block is not sent. */
 int deisa_bridge_send(deisa_bridge *bridge, const char *name, const void *data, int64_t nbytes,
                       deisa_dtype dtype, int ndim, const int64_t *shape, deisa_order order,
                       int64_t timestep);
