@@ -140,11 +140,11 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         var output = new byte[256];
         var writing = new RankWriting();
         var names = new ArrayNames();
-        _blocks.ChannelOpened(hello.Rank);
+        var connection = new RankConnection();
+        _blocks.ChannelOpened(hello.Rank, () => connection.Answering);
         try
         {
             ReplyOk(null); // the hello
-            var connection = new RankConnection();
             DeisaException? failedCommit = null;
             int held = 0; // slots the rank holds (acquired, or granted ahead) and has not committed yet
             while (true)
@@ -204,6 +204,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     if (held > 0) writing.Begin();
                     continue;
                 }
+                connection.Answer(); // a request the rank waits on, until Served
                 SlotFrame? slot = null;
                 ErrorFrame? error = null;
                 try

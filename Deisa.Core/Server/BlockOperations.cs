@@ -13,9 +13,9 @@ namespace Deisa.Server;
 internal sealed class BlockOperations(IAdmission head, NodeActor node)
 {
     /// <summary>Rank <paramref name="rank"/>'s connection opened, or ended with every frame handled (see <see cref="IAdmission"/>).</summary>
-    public void ChannelOpened(int rank)
+    public void ChannelOpened(int rank, Func<bool> answering)
     {
-        try { head.BlockChannelOpened(rank); }
+        try { head.BlockChannelOpened(rank, answering); }
         catch (ObjectDisposedException) { } // the run ended
     }
 

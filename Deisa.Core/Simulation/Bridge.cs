@@ -464,10 +464,15 @@ public sealed class Bridge : IDisposable
         ConnectLocked();
         if (_board is not { } board || !_link.IsOpen) return null;
         TakeSpares();
-        if (a.Ahead is not { } spare || spare.NBytes != nbytes || !a.Accepts(dtype, shape, order, nbytes, t, _lastTimestep)
-            || !board.TryAdmit(t, out bool ticketed))
-            return null;
+        if (a.Ahead is not { } spare) return null;
         a.Ahead = null;
+        if (spare.NBytes != nbytes || !a.Accepts(dtype, shape, order, nbytes, t, _lastTimestep) || !board.TryAdmit(t, out bool ticketed))
+        {
+            // The send asks the analytics (it may wait for back-pressure, then for memory): the
+            // slot goes back first, so that a full pool has it for that send.
+            CommitSlot(spare.Slot.Slot, abandon: true);
+            return null;
+        }
         if (MapSegment(spare.Slot) is not { } seg)
         {
             if (ticketed) board.ReturnTicket();
@@ -527,7 +532,12 @@ public sealed class Bridge : IDisposable
         var shapeCopy = shape.ToArray();
         bool wantsSpare = _board is not null && a.Ahead is null; // the next block of the array then goes without a call
         _link.Guard(() => slot = _link.Blocks.Acquire(a.NameUtf8, t, dtype, shapeCopy, order, nbytes, TimeoutMs, _segments.RetiredSeen, wantsSpare));
-        if (slot is not null) _segments.Retire(slot);
+        if (slot is not null)
+        {
+            _segments.Retire(slot);
+            foreach (var x in _arrays.Values) // the node may have granted the slot held ahead (its pool was full)
+                if (x.Ahead?.Slot.Slot == slot.Slot) x.Ahead = null;
+        }
         return slot;
     }
 

@@ -28,7 +28,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     private readonly TaskCompletionSource<IReadOnlyDictionary<string, ArrayLayout>> _layouts = NewCompletion<IReadOnlyDictionary<string, ArrayLayout>>();
     private readonly Dictionary<string, (long T, DType DType)> _lastReceived = new(StringComparer.Ordinal);
     private readonly List<NodeState> _nodes = new(); // a cluster's node services, by index - 1
-    private readonly Dictionary<int, int> _openChannels = new(); // rank -> its block channels open on this node
+    private readonly Dictionary<int, (int Count, Func<bool> Answering)> _openChannels = new(); // rank -> its block channels open on this node
     private Dictionary<string, ArrayLayout>? _layoutsValue;
     private bool _stopped;
     private string? _failure;
@@ -497,7 +497,8 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     private void LoseWhenDrained(RankState rs)
     {
         if (rs.Finished) return;
-        if (!_openChannels.ContainsKey(rs.Rank))
+        // A rank that died waiting for an answer sent nothing after its request: nothing to wait for.
+        if (!_openChannels.TryGetValue(rs.Rank, out var channel) || channel.Answering())
         {
             LoseRank(rs);
             return;
@@ -511,14 +512,15 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(2);
 
     /// <inheritdoc/>
-    public void BlockChannelOpened(int rank) => Post(() => _openChannels[rank] = _openChannels.GetValueOrDefault(rank) + 1);
+    public void BlockChannelOpened(int rank, Func<bool> answering) =>
+        Post(() => _openChannels[rank] = (_openChannels.GetValueOrDefault(rank).Count + 1, answering));
 
     /// <inheritdoc/>
     public void BlockChannelClosed(int rank) => Post(() =>
     {
-        if (_openChannels.TryGetValue(rank, out int n) && n > 1)
+        if (_openChannels.TryGetValue(rank, out var open) && open.Count > 1)
         {
-            _openChannels[rank] = n - 1;
+            _openChannels[rank] = open with { Count = open.Count - 1 };
             return;
         }
         _openChannels.Remove(rank);

@@ -13,8 +13,10 @@ public interface IAdmission
     /// <summary>An admitted send that will get no slot: the rank may send it again.</summary>
     void Withdraw(int rank, string array, long t);
 
-    /// <summary>Rank <paramref name="rank"/>'s block channel opened (it presented the token).</summary>
-    void BlockChannelOpened(int rank) { }
+    /// <summary>Rank <paramref name="rank"/>'s block channel opened (it presented the token);
+    /// <paramref name="answering"/> tells, from any thread, whether the rank waits for the answer
+    /// to a request being handled (then it sent nothing after it).</summary>
+    void BlockChannelOpened(int rank, Func<bool> answering) { }
 
     /// <summary>Rank <paramref name="rank"/>'s block channel ended: every frame it sent was handled.</summary>
     void BlockChannelClosed(int rank) { }

@@ -119,13 +119,16 @@ public sealed class NodeActor : Actor, INodeInbox
 
     /// <summary>
     /// A slot granted ahead to a rank for its next block of <paramref name="like"/>'s array (as
-    /// large): null when the pool has no room for it now or a request waits (a rank then asks
-    /// when it sends). No send is announced until the rank commits it
-    /// (<see cref="CommitAheadAsync"/>); given back, it goes back to the pool alone.
+    /// large): null when a request waits, or when the pool would then be more than half in use
+    /// (a rank then asks when it sends). A slot held ahead, which its rank may not write for a
+    /// while, must not be what other sends wait for: a pool that is getting full grants none.
+    /// No send is announced until the rank commits it (<see cref="CommitAheadAsync"/>); given
+    /// back, it goes back to the pool alone.
     /// </summary>
     public Task<RentedSlot?> TryRentAheadAsync(BlockSend like, long retiredSeen) => Ask(() =>
     {
         if (_shutDown || _waiters.First is not null || !_pool.CanEverFit(like.NBytes)) return null;
+        if (_pool.InUse + SegmentPool.Footprint(like.NBytes) > _pool.Budget / 2) return null;
         var slot = _pool.TryRent(like.NBytes);
         if (slot is null) return null;
         _entries[slot.Id] = new Entry(like, slot) { Ahead = true };
@@ -138,7 +141,7 @@ public sealed class NodeActor : Actor, INodeInbox
     {
         if (!_entries.TryGetValue(slotId, out var e) || e.Committed || !e.Ahead || e.Request.Rank != send.Rank)
             throw DeisaException.State($"rank {send.Rank}: slot {slotId} is not a slot granted ahead to this rank");
-        if (send.NBytes > e.Slot.NBytes)
+        if (send.NBytes != e.Slot.NBytes)
             throw DeisaException.Value($"rank {send.Rank}: a block of {send.NBytes} bytes in a slot of {e.Slot.NBytes}");
         e.Request = send;
         e.Ahead = false;
@@ -172,6 +175,22 @@ public sealed class NodeActor : Actor, INodeInbox
         {
             var w = node.Value;
             var slot = _pool.TryRent(w.Request.NBytes);
+            if (slot is null && TakeAheadOf(w) is { } ahead)
+            {
+                // The pool is full, and the rank holds a slot granted ahead that it has not
+                // written (it asks for a slot instead): the request gets that one. The rank
+                // drops the slot ahead once this grant names it.
+                _waiters.RemoveFirst();
+                ahead.Request = w.Request;
+                ahead.Ahead = false;
+                if (!w.Completion.TrySetResult(new RentedSlot(ahead.Slot, _pool.RetiredSince(w.RetiredSeen), _pool.RetiredSeq))) Free(ahead);
+                else if (w.Data is { } written)
+                {
+                    written.Span.CopyTo(ahead.Slot.Segment.Slice(ahead.Slot.Offset, written.Length));
+                    Commit(ahead);
+                }
+                continue;
+            }
             if (slot is null) return; // FIFO: later requests wait behind the first one.
             _waiters.RemoveFirst();
             var entry = new Entry(w.Request, slot);
@@ -182,6 +201,15 @@ public sealed class NodeActor : Actor, INodeInbox
             if (!w.Completion.TrySetResult(rented)) { Free(entry); continue; }
             if (w.Data is not null) Commit(entry);
         }
+    }
+
+    /// <summary>A slot granted ahead to the waiter's rank for a block of its block's size, if it holds one.</summary>
+    private Entry? TakeAheadOf(Waiter w)
+    {
+        foreach (var e in _entries.Values)
+            if (e.Ahead && !e.Committed && e.Request.Rank == w.Request.Rank && e.Slot.NBytes == w.Request.NBytes)
+                return e;
+        return null;
     }
 
     /// <summary>
