@@ -169,20 +169,13 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     var (slotId, f) = AheadCommitFrame.Read(body.Span);
                     var request = body[AheadCommitFrame.RequestAt..];
                     BlockSend? send = null;
-                    ErrorFrame? refused = null;
-                    try
+                    var taken = Posted(() =>
                     {
                         send = new BlockSend(hello.Rank, names.Of(request.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes) { Ticketed = f.Ticketed };
                         _blocks.CommitAheadAsync(send, slotId, f.TimeoutMs, _stop.Token).GetAwaiter().GetResult();
-                    }
-                    catch (DeisaException e) { refused = new ErrorFrame(e.Status, e.Message); }
-                    catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
-                    catch (Exception e) when (e is not InvalidDataException)
-                    {
-                        refused = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
-                    }
-                    if (refused is { } r) Reply(BlockFrameKind.Refused, r);
-                    else if (f.WantsSpare && send is not null && GrantAhead(send, f.RetiredSeen)) held++;
+                    });
+                    if (taken is null) return;
+                    if (taken.Value && f.WantsSpare && send is not null && GrantAhead(send, f.RetiredSeen)) held++;
                     connection.Served();
                     if (held > 0) writing.Begin();
                     continue;
@@ -191,20 +184,13 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 {
                     // No reply: the rank goes on at once. A refusal is sent as it happens; the
                     // bridge raises it at its next call.
-                    ErrorFrame? refused = null;
-                    try { Send(hello.Rank, body, names, connection); }
-                    catch (DeisaException e) { refused = new ErrorFrame(e.Status, e.Message); }
-                    catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return; }
-                    catch (Exception e) when (e is not InvalidDataException)
-                    {
-                        refused = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
-                    }
-                    if (refused is { } r) Reply(BlockFrameKind.Refused, r);
+                    if (Posted(() => Send(hello.Rank, body, names, connection)) is null) return;
                     connection.Served();
                     if (held > 0) writing.Begin();
                     continue;
                 }
                 connection.Answer(); // a request the rank waits on, until Served
+                (BlockSend Like, long RetiredSeen)? aheadLike = null; // an acquire that asks for the next slot ahead
                 SlotFrame? slot = null;
                 ErrorFrame? error = null;
                 try
@@ -216,7 +202,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                     }
                     slot = kind switch
                     {
-                        BlockFrameKind.Acquire => Acquire(hello.Rank, body, names),
+                        BlockFrameKind.Acquire => Acquire(hello.Rank, body, names, out aheadLike),
                         BlockFrameKind.Send => Send(hello.Rank, body, names, connection),
                         BlockFrameKind.Flush => null,
                         _ => throw new InvalidDataException($"unknown block channel request {kind}"),
@@ -239,9 +225,7 @@ internal sealed class BlockChannelServer : IAsyncDisposable
                 if (kind == BlockFrameKind.Acquire && error is null)
                 {
                     held++;
-                    if (BlockRequestFrame.Read(body.Span, withData: false) is { WantsSpare: true } asked
-                        && GrantAhead(new BlockSend(hello.Rank, names.Of(body.Span[asked.Name]), asked.Timestep, asked.DType, asked.Shape, asked.Order, asked.NBytes), asked.RetiredSeen))
-                        held++;
+                    if (aheadLike is { } like && GrantAhead(like.Like, like.RetiredSeen)) held++;
                 }
                 connection.Served();
                 // While the rank writes a slot it holds, and commits it without waiting for a reply,
@@ -264,6 +248,24 @@ internal sealed class BlockChannelServer : IAsyncDisposable
             var w = new FrameWriter(output, BlockFrameKind.Ok);
             slot?.Write(ref w);
             Write(ref w);
+        }
+
+        // Handles a frame the rank does not wait on: a refusal is sent at once (Refused), and
+        // the bridge raises it at its next call. True when taken, false when refused, null when
+        // the server is stopping.
+        bool? Posted(Action work)
+        {
+            ErrorFrame? refused = null;
+            try { work(); }
+            catch (DeisaException e) { refused = new ErrorFrame(e.Status, e.Message); }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested) { return null; }
+            catch (Exception e) when (e is not InvalidDataException)
+            {
+                refused = new ErrorFrame(DeisaStatus.Internal, $"internal error: {e.GetType().Name}: {e.Message}");
+            }
+            if (refused is not { } r) return true;
+            Reply(BlockFrameKind.Refused, r);
+            return false;
         }
 
         // A slot for the rank's next block of the array, sent now so that it is there when the
@@ -292,10 +294,13 @@ internal sealed class BlockChannelServer : IAsyncDisposable
         }
     }
 
-    private SlotFrame Acquire(int rank, ReadOnlyMemory<byte> body, ArrayNames names)
+    /// <summary>An acquire: its slot; <paramref name="ahead"/>, the send to grant the next slot
+    /// ahead like, when the rank asks for one.</summary>
+    private SlotFrame Acquire(int rank, ReadOnlyMemory<byte> body, ArrayNames names, out (BlockSend Like, long RetiredSeen)? ahead)
     {
         var f = BlockRequestFrame.Read(body.Span, withData: false);
         var send = new BlockSend(rank, names.Of(body.Span[f.Name]), f.Timestep, f.DType, f.Shape, f.Order, f.NBytes);
+        ahead = f.WantsSpare ? (send, f.RetiredSeen) : null;
         return _blocks.AcquireAsync(send, f.TimeoutMs, f.RetiredSeen, _stop.Token).GetAwaiter().GetResult();
     }
 

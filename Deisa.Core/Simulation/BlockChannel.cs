@@ -85,15 +85,7 @@ internal sealed class BlockChannel : IDisposable
         var w = new FrameWriter(_buffer, BlockFrameKind.Acquire);
         BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, nbytes, timeoutMs, retiredSeen, default, withData: false,
             wantsSpare: wantsSpare);
-        return Granted(SlotFrame.Read(Call(ref w).Span));
-    }
-
-    /// <summary>A slot granted for a request: if the node gave the rank's slot ahead instead (its
-    /// pool was full), that slot ahead is no longer one.</summary>
-    private SlotFrame Granted(SlotFrame slot)
-    {
-        _spares.RemoveAll(s => s.Slot.Slot == slot.Slot);
-        return slot;
+        return SlotFrame.Read(Call(ref w).Span);
     }
 
     /// <summary>
@@ -128,7 +120,7 @@ internal sealed class BlockChannel : IDisposable
         ThrowIfRefused();
         var w = new FrameWriter(_buffer, BlockFrameKind.Send);
         BlockRequestFrame.Write(ref w, name, timestep, dtype, shape, order, data.Length, timeoutMs, retiredSeen, data, withData: true);
-        return Granted(SlotFrame.Read(Call(ref w).Span));
+        return SlotFrame.Read(Call(ref w).Span);
     }
 
     /// <summary>

@@ -535,7 +535,9 @@ public sealed class Bridge : IDisposable
         if (slot is not null)
         {
             _segments.Retire(slot);
-            foreach (var x in _arrays.Values) // the node may have granted the slot held ahead (its pool was full)
+            // The node may have granted the slot held ahead (its pool was full): it is no longer one.
+            TakeSpares();
+            foreach (var x in _arrays.Values)
                 if (x.Ahead?.Slot.Slot == slot.Slot) x.Ahead = null;
         }
         return slot;
