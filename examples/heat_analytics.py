@@ -9,12 +9,15 @@ to an HDF5 file while the simulation runs; at the end, the final field and the t
 series go to the same file and to a PNG plot.
 
     python heat_analytics.py --output output/    # then start the simulation under mpirun
+
+With ``--dashboard`` it serves the live dashboard and prints its URL (open it in a browser).
 """
 
 import argparse
 import logging
 import math
 import os
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -43,6 +46,10 @@ def parse_args():
                    help="write the field to HDF5 every this many timesteps (default 50)")
     p.add_argument("--timeout", type=float, default=300.0,
                    help="seconds to wait for the simulation (default 300)")
+    p.add_argument("--dashboard", nargs="?", const=True, default=False, metavar="HOST:PORT",
+                   help="serve the live dashboard (on a free loopback port, or at HOST:PORT) and print its URL")
+    p.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
+                   help="keep the dashboard up this long after the run, to look at how it ended (default 0)")
     return p.parse_args()
 
 
@@ -54,7 +61,7 @@ def fail_fast(exc):
 def run(args, h5_path):
     """Run the analytics until the simulation ends; return the time series and the last field."""
     # On a cluster (scripts/demo.sh --nodes N), the nodes' Dask scheduler.
-    d = Deisa(timeout=args.timeout, scheduler=os.environ.get("DEISA_SCHEDULER") or None)
+    d = Deisa(timeout=args.timeout, scheduler=os.environ.get("DEISA_SCHEDULER") or None, dashboard=args.dashboard)
     series = defaultdict(list)
     state = {"cooling": False, "cooling_from": None, "field": None, "chunks": None}
 
@@ -99,6 +106,9 @@ def run(args, h5_path):
         state["field"], state["chunks"] = field, now.chunks
 
     d.execute_callbacks()
+    if d.dashboard is not None and args.linger > 0:
+        print(f"analytics: the dashboard shows the ended run for {args.linger:g} s: {d.dashboard.url}", flush=True)
+        time.sleep(args.linger)
     return {k: np.asarray(v) for k, v in series.items()}, state
 
 

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # The Deisa demo: a 4-rank MPI heat simulation in Fortran (examples/fortran/) steered by live
 # Python analytics (examples/heat_analytics.py) that print statistics every timestep, send a
-# cooling factor back, and write a PNG plot and an HDF5 file. The same simulation exists in C
-# (examples/c/) and in Python (examples/heat2d_simulation.py): --sim c | python.
+# cooling factor back, and write a PNG plot and an HDF5 file. The analytics serves the live
+# dashboard and prints its URL ("deisa: dashboard at http://127.0.0.1:PORT/?token=..."): open
+# it in a browser while the run goes on (--linger S keeps it up S seconds after the run).
+# The same simulation exists in C (examples/c/) and in Python (examples/heat2d_simulation.py):
+# --sim c | python.
 #
 # With --nodes N it runs on N simulated cluster nodes (root: network, UTS and mount namespaces,
 # see python/deisa/simulated_nodes.py): mpirun spreads the ranks over the nodes, each node's
 # Dask worker runs its node service, and the analytics runs on Dask distributed.
 #
-#   scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N]   (DEISA_DEMO_OUTPUT: output directory)
+#   scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N] [--linger S]   (DEISA_DEMO_OUTPUT: output directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 steps=150
 sim=fortran
 nodes=0
+linger=0
 while (($#)); do
   case "$1" in
     --steps) steps=${2:?--steps needs a number}; shift 2 ;;
     --sim) sim=${2:?--sim needs fortran, c or python}; shift 2 ;;
     --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
-    *) echo "usage: scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N]" >&2; exit 2 ;;
+    --linger) linger=${2:?--linger needs a number of seconds}; shift 2 ;;
+    *) echo "usage: scripts/demo.sh [--steps N] [--sim fortran|c|python] [--nodes N] [--linger S]" >&2; exit 2 ;;
   esac
 done
 case "$sim" in
@@ -57,7 +62,7 @@ if ((nodes > 0)); then
   echo "demo: the $sim simulation on 4 ranks over $nodes simulated nodes ($steps timesteps), analytics on Dask distributed"
   status=0
   "$python" -m deisa.simulated_nodes --nodes "$nodes" --np 4 \
-    --analytics "$python examples/heat_analytics.py --output $output --timeout $timeout" \
+    --analytics "$python examples/heat_analytics.py --output $output --timeout $timeout --dashboard --linger $linger" \
     -- "$(realpath "${simulation[0]}")" "${simulation[@]:1}" --steps "$steps" --timeout "$timeout" || status=$?
   if ((status)); then
     echo "demo: FAILED (exit $status)" >&2
@@ -70,7 +75,7 @@ if ((nodes > 0)); then
 fi
 
 echo "demo: starting the analytics, then the $sim simulation on 4 ranks ($steps timesteps)"
-"$python" examples/heat_analytics.py --output "$output" --timeout "$timeout" &
+"$python" examples/heat_analytics.py --output "$output" --timeout "$timeout" --dashboard --linger "$linger" &
 analytics=$!
 
 sim_status=0

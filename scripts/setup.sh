@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Deisa needs on a fresh Debian machine with the .NET SDK: Debian
 # packages (Python stack, Open MPI, clang for Native AOT, gfortran and CMake for the C and
-# Fortran examples, iproute2 for the simulated cluster nodes), then a virtual environment in
-# .venv with the package installed (pip builds libdeisa.so with dotnet publish).
+# Fortran examples, iproute2 for the simulated cluster nodes, chromium for the dashboard's
+# test), then a virtual environment in .venv with the package installed (pip builds
+# libdeisa.so with dotnet publish).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,8 @@ PACKAGES=(python3 python3-venv python3-pip python3-setuptools python3-wheel pyth
           python3-distributed python3-mpi4py python3-h5py python3-xarray python3-zarr python3-matplotlib
           python3-pytest openmpi-bin libopenmpi-dev clang zlib1g-dev gfortran cmake pkg-config make
           iproute2 util-linux  # ip, unshare, nsenter: the simulated nodes of the scale-out tests
-          passwd)  # useradd, userdel: the second Unix user of the security tests
+          passwd  # useradd, userdel: the second Unix user of the security tests
+          chromium chromium-driver python3-selenium)  # a real browser for the dashboard's test
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Deisa.Dashboard;
 using Deisa.Engine.Head;
 using Deisa.Hosting;
 using Deisa.Model;
@@ -171,6 +172,15 @@ public sealed class AnalyticsHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// Serves the run's live dashboard (a web page; see <see cref="DashboardServer"/>) at
+    /// <paramref name="address"/> ("host:port"; a free loopback port by default); open its
+    /// <see cref="DashboardServer.Url"/>. After the run it shows the run as it ended, until disposed.
+    /// </summary>
+    /// <exception cref="DeisaException">The host was not started (<see cref="StartAsync"/>), or the address cannot be listened on.</exception>
+    public Task<DashboardServer> StartDashboardAsync(string address = "127.0.0.1:0") =>
+        (_run ?? throw DeisaException.State("start the analytics host (StartAsync) before its dashboard")).StartDashboardAsync(address);
+
+    /// <summary>
     /// Runs the callbacks until every simulation rank has closed (docs/specification.md §4 <c>execute_callbacks</c>),
     /// then ends the run: every lease is given back and the socket, rendezvous record and shared
     /// memory are removed. Starts the host first if <see cref="StartAsync"/> was not called.
@@ -268,9 +278,11 @@ public sealed class AnalyticsHost : IAsyncDisposable
                 : throw new DeisaException(DeisaStatus.Internal, $"callback '{cb.Name}' at timestep {due.Timestep}: '{spec.Array}' at timestep {t} is not held")).ToArray());
         }
         var inputs = new CallbackInputs(cb.Name, due.Timestep, windows, ct);
+        long began = Stopwatch.GetTimestamp();
         try
         {
             await cb.Run(inputs).ConfigureAwait(false);
+            _run!.Activity.CallbackRan(cb.Name, due.Timestep, Stopwatch.GetElapsedTime(began).TotalSeconds, null);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -278,6 +290,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
         }
         catch (Exception error)
         {
+            _run!.Activity.CallbackRan(cb.Name, due.Timestep, Stopwatch.GetElapsedTime(began).TotalSeconds, $"{error.GetType().Name}: {error.Message}");
             bool goOn = cb.Options.OnError is { } handler ? handler(error, inputs) : DefaultOnError(cb, due.Timestep, error);
             if (!goOn) throw;
         }

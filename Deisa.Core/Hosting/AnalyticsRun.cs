@@ -1,3 +1,4 @@
+using Deisa.Dashboard;
 using Deisa.Engine.Head;
 using Deisa.Engine.Messages;
 using Deisa.Engine.Node;
@@ -14,7 +15,7 @@ namespace Deisa.Hosting;
 /// for bridges, publishes the rendezvous record, and hands out the head's events. Disposing it
 /// ends the run and removes its socket, record and shared memory.
 /// </summary>
-public sealed class AnalyticsRun : IAsyncDisposable
+public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
 {
     private readonly ControlServer _server;
     private readonly Rendezvous _rendezvous;
@@ -27,6 +28,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private EventWaiter? _waiter; // how a blocked reader waits (null where there is no eventfd)
     private RendezvousClaim? _claim; // the directory's lock, let go last
     private AdmissionBoard? _board; // back-pressure in shared memory for the ranks of this node (none on a cluster)
+    private DashboardSnapshot? _final; // the run as it ended, for a dashboard that outlives it
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -46,6 +48,12 @@ public sealed class AnalyticsRun : IAsyncDisposable
 
     /// <summary>Session id, token and address as published.</summary>
     public RendezvousInfo Info { get; }
+
+    /// <summary>What the run did, for the dashboard: timesteps processed, callbacks, feedback, errors, pictures.</summary>
+    public RunActivity Activity { get; } = new();
+
+    /// <summary>The session token (it guards the run's dashboard too).</summary>
+    public string Token => Info.Token;
 
     /// <summary>The rendezvous directory used.</summary>
     public string RendezvousDirectory => _rendezvous.Directory;
@@ -183,6 +191,13 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
     public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
     {
+        var given = take;
+        take = e =>
+        {
+            if (!given(e)) return false;
+            if (e is RunFailed failed) Activity.Error("run", null, failed.Message);
+            return true;
+        };
         ThrowIfInterrupted();
         wait = Waits.Clamp(wait);
         if (_waiter is { } waiter && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
@@ -201,6 +216,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public void FinishTimestep(long t)
     {
         Head.FinishTimestep(t);
+        Activity.TimestepProcessed(t);
         _young.Check(); // between timesteps: the collection delays no callback
     }
 
@@ -216,13 +232,35 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public void ReleaseBlock(long lease) => Head.ReleaseBlock(lease);
 
     /// <summary>Sets a feedback value for the simulation.</summary>
-    public Task SetFeedbackAsync(string key, long t, FeedbackValue value) => Head.SetFeedbackAsync(key, t, value);
+    public async Task SetFeedbackAsync(string key, long t, FeedbackValue value)
+    {
+        await Head.SetFeedbackAsync(key, t, value).ConfigureAwait(false);
+        Activity.FeedbackSet(key, t, value.Describe());
+    }
+
+    /// <summary>Serves the run's dashboard at <paramref name="address"/> ("host:port"); it shows
+    /// the run as it ended once the run is disposed, until the dashboard itself is.</summary>
+    public Task<DashboardServer> StartDashboardAsync(string address) => DashboardServer.StartAsync(address, this);
+
+    /// <summary>The run now, for its dashboard (or as it ended).</summary>
+    public async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _final) is { } final) return final;
+        try
+        {
+            var status = await Head.StatusAsync().WaitAsync(ct).ConfigureAwait(false);
+            status = status with { Pool = await Node.UsageAsync().WaitAsync(ct).ConfigureAwait(false) };
+            return new DashboardSnapshot(Info.Session, status, Activity.Snapshot(), null);
+        }
+        catch (DeisaException) when (Volatile.Read(ref _final) is { } ended) { return ended; }
+    }
 
     /// <summary>Ends the run: bridges are told, the socket, record and shared memory are removed.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (_watch is not null) await _watch.DisposeAsync().ConfigureAwait(false);
+        await KeepFinalSnapshotAsync().ConfigureAwait(false);
         // The feedback journal stays for a new analytics unless every rank closed.
         bool ended = false;
         try { ended = await Head.StatusAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false) is { WorldSize: { } w } st && st.ClosedRanks.Count == w; }
@@ -238,5 +276,18 @@ public sealed class AnalyticsRun : IAsyncDisposable
         if (Info.Address.StartsWith("unix:", StringComparison.Ordinal))
             try { File.Delete(Info.Address["unix:".Length..]); } catch (IOException) { }
         _claim?.Dispose();
+    }
+
+    private async Task KeepFinalSnapshotAsync()
+    {
+        DashboardSnapshot last;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { last = await SnapshotAsync(cts.Token).ConfigureAwait(false); }
+        catch (Exception e) when (e is DeisaException or OperationCanceledException)
+        {
+            last = new DashboardSnapshot(Info.Session, new RunStatus(null, [], [], [], [], null, 0, _options.MaxSimulationAhead), Activity.Snapshot(), null);
+        }
+        var why = Activity.Snapshot().Errors.LastOrDefault(e => e.Source == "run")?.Message ?? "the analytics has finished";
+        Volatile.Write(ref _final, last with { Ended = why });
     }
 }

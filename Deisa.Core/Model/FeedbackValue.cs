@@ -93,4 +93,12 @@ public sealed record FeedbackValue(FeedbackKind Kind, byte[] Data)
             default: v = ""; return false;
         }
     }
+
+    /// <summary>The value as a person reads it (the dashboard): numbers, bools and strings as
+    /// <see cref="TryGetString"/> gives them (a string cut at 200 characters), else its kind and size.</summary>
+    public string Describe() =>
+        Kind == FeedbackKind.None ? "None"
+        : TryGetString(out var text) ? (text.Length > 200 ? text[..200] + "…" : text)
+        : Kind == FeedbackKind.NdArray ? $"array ({Data.Length} bytes as .npy)"
+        : $"{Data.Length} bytes";
 }

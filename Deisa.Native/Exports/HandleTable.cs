@@ -46,5 +46,6 @@ internal static class HandleTable
         : t == typeof(BlockBuffer) ? "deisa_block*"
         : t == typeof(FeedbackAnswer) ? "deisa_feedback*"
         : t == typeof(AnalyticsRun) ? "deisa_analytics*"
+        : t == typeof(Deisa.Dashboard.DashboardServer) ? "deisa_dashboard*"
         : t.Name;
 }

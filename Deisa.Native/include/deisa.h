@@ -135,6 +135,7 @@ typedef struct deisa_block deisa_block;       /* a block being written in shared
 typedef struct deisa_feedback deisa_feedback; /* an answer to a feedback query */
 typedef struct deisa_analytics deisa_analytics; /* the analytics side of a run */
 typedef struct deisa_node deisa_node;         /* a cluster node's node service (in a Dask worker) */
+typedef struct deisa_dashboard deisa_dashboard; /* a run's live dashboard (a web page) */
 
 /* ---------------------------------------------------------------- common */
 
@@ -360,6 +361,36 @@ int deisa_analytics_set_feedback(deisa_analytics *analytics, const char *key, in
                                  deisa_feedback_kind kind, const void *data, int64_t nbytes);
 /* Ends the run: removes its socket, rendezvous record and shared memory. NULL is accepted. */
 int deisa_analytics_free(deisa_analytics *analytics);
+
+/* ---------------------------------------------------------------- dashboard
+ * A web page that shows a run live: ranks and nodes, arrays, timesteps received and
+ * processed, how far the simulation is ahead, the shared-memory pool, callbacks' times,
+ * feedback values, errors, and pictures of arrays. Its tables travel as Apache Arrow IPC
+ * streams (GET /api/NAME); the page and Arrow's JavaScript reader are in this library, so it
+ * needs no internet. Every request needs the session token: the URL deisa_dashboard_url gives
+ * carries it once (the page then keeps it in an HTTP-only cookie), or send
+ * "Authorization: Bearer TOKEN". */
+
+/* Serves the run's dashboard at `address` ("host:port"; NULL = "127.0.0.1:0", a free port on
+ * loopback; another host must be given explicitly). Once the run is freed the dashboard
+ * shows the run as it ended, until deisa_dashboard_free. */
+int deisa_analytics_serve_dashboard(deisa_analytics *analytics, const char *address, deisa_dashboard **dashboard);
+/* The page's URL, with the token (free it with deisa_string_free). */
+int deisa_dashboard_url(deisa_dashboard *dashboard, char **url);
+/* Stops serving. NULL is accepted. */
+int deisa_dashboard_free(deisa_dashboard *dashboard);
+/* For the dashboard: callback `callback` ran at `timestep` for `seconds`; `error` is the
+ * failure's message, or NULL if it succeeded. */
+int deisa_analytics_report_callback(deisa_analytics *analytics, const char *callback, int64_t timestep,
+                                    double seconds, const char *error);
+/* For the dashboard: the newest picture of `array`, a 2-D slice of it at `timestep` of rows x
+ * columns doubles, row by row (1 to 2^20 values, copied); `slice` says which (may be NULL).
+ * At most 16 arrays have pictures: another one is DEISA_ERR_VALUE. */
+int deisa_analytics_report_picture(deisa_analytics *analytics, const char *array, int64_t timestep, int64_t rows,
+                                   int64_t columns, const double *values, const char *slice);
+/* For the dashboard: `array`'s mean, min and max at `timestep`, a point of its line over time. */
+int deisa_analytics_report_reduction(deisa_analytics *analytics, const char *array, int64_t timestep, double mean,
+                                     double min, double max);
 
 /* ---------------------------------------------------------------- cluster (scale-out)
  * On a cluster the ranks' blocks stay on their node: each node runs one node service, inside

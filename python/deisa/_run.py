@@ -13,6 +13,7 @@ from ._abi import WHEN
 from ._ahead import ArraysAhead
 from ._leases import Leases
 from .array import assemble
+from .dashboard import ArrayPictures, Dashboard
 from .errors import NodeLost, exception_for
 from .stats import RunStats, Stopwatch
 
@@ -40,6 +41,7 @@ class Run:
         self._ahead = None
         self._client = None
         self._placer = None    # on a cluster: runs the computes with each block read on its node
+        self._pictures = None  # with a dashboard: the pictures and reductions of the arrays
         self._freeing = threading.Lock()
         self.stats = RunStats()
         self._watch = Stopwatch(self.stats)
@@ -81,6 +83,11 @@ class Run:
         self._ahead = ArraysAhead(depths, self.session)
         self._prepared = {}  # (callback index, timestep) -> what its prepare() returned
         logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
+        if d.dashboard_address is not None:
+            d.dashboard = Dashboard(h, d.dashboard_address)
+            self._pictures = ArrayPictures(lib, h.value, self._compute)
+            sys.stderr.write(f"deisa: dashboard at {d.dashboard.url}\n")
+            sys.stderr.flush()
         for cb in d._callbacks:
             names, sizes = cb.native_inputs()
             cid = ctypes.c_int()
@@ -134,6 +141,10 @@ class Run:
                     for key in [k for k in self._prepared if k[1] <= t]:  # used, or a timestep that did not come
                         del self._prepared[key]
                     arrays = sorted({n for (n, tt) in self._blocks if tt == t})
+                    if self._pictures is not None:
+                        began = Stopwatch.clock()
+                        self._pictures.timestep_done(t, [(n, self._array_at(n, t)) for n in arrays])
+                        self._watch.user(Stopwatch.clock() - began)
                     if progress:
                         sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
                                          f"callbacks {elapsed * 1e3:.1f} ms   ")
@@ -166,6 +177,22 @@ class Run:
             arr = assemble(name, t, dtype, chunks, blocks, self.session, window.preprocess, tag)
             self._arrays[key] = arr
         return arr
+
+    def _array_at(self, name, t):
+        """The array ``name`` at ``t`` as a callback without preprocessing gets it."""
+        arr = self._arrays.get((name, t, None))
+        if arr is None:
+            dtype, chunks, blocks = self._blocks[(name, t)]
+            arr = self._arrays[(name, t, None)] = assemble(name, t, dtype, chunks, blocks, self.session)
+        return arr
+
+    def _compute(self, *collections):
+        """``dask.compute`` as the callbacks' computes run (on a cluster: each block read on its node)."""
+        import dask
+
+        if self._placer is not None:
+            return dask.compute(*collections, scheduler=self._placer.get)
+        return dask.compute(*collections)
 
     def _drop(self, name, t):
         entry = self._blocks.pop((name, t), None)
@@ -210,6 +237,7 @@ class Run:
             else:  # not prepared ahead (the first timestep, a preprocessed input, a change of stride)
                 kwargs["preparation_result"] = self._call_prepare(cb, self._array(cb.inputs[0].name, t, cb.inputs[0]), t)
         self._watch.on_path()
+        error = None
         began = Stopwatch.clock()
         try:
             if self._placer is not None:
@@ -222,13 +250,18 @@ class Run:
         except (AssertionError, TimeoutError, NodeLost):
             raise  # the run cannot go on
         except Exception as e:  # noqa: BLE001 - a callback's failure must not stop the analytics
+            error = f"{type(e).__name__}: {e}"
             if cb.exception_handler is not None:
                 cb.exception_handler(e)
             else:
                 logger.exception("callback %s failed at timestep %s; continuing", cb.name, t)
         finally:
-            self._watch.user(Stopwatch.clock() - began)
+            seconds = Stopwatch.clock() - began
+            self._watch.user(seconds)
             del kwargs
+            if self._pictures is not None:
+                _native.lib().deisa_analytics_report_callback(self.handle, cb.name.encode(), t, seconds,
+                                                              None if error is None else error.encode())
 
     def interrupt(self):
         """Ends the core's wait for the simulation (any thread; see _signals)."""

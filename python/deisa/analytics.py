@@ -10,6 +10,7 @@ import numbers
 import os
 
 from . import _native, _signals, feedback
+from .dashboard import address_of
 from ._abi import WHEN
 from ._run import Run
 from .stats import RunStats
@@ -51,7 +52,7 @@ class Deisa:
     """
 
     def __init__(self, *, address=None, max_simulation_ahead=1, feedback_queue_size=1024, pool_size=None,
-                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None):
+                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None, dashboard=False):
         if isinstance(max_simulation_ahead, bool) or not isinstance(max_simulation_ahead, numbers.Integral):
             raise TypeError("max_simulation_ahead must be an int")
         if isinstance(feedback_queue_size, bool) or not isinstance(feedback_queue_size, numbers.Integral):
@@ -65,12 +66,14 @@ class Deisa:
         self.scheduler = scheduler
         self.timeout = _native.seconds(timeout)
         self.rendezvous = rendezvous
+        self.dashboard_address = address_of(dashboard)
         _native.check(_native.lib().deisa_analytics_check(_native.text(address), _native.text(rendezvous),
                                                           self.max_simulation_ahead, self.feedback_queue_size,
                                                           self.pool_bytes, self.timeout))
         self.session = None  # the run's session (names its shared memory), once execute_callbacks() started it
         self.arrays = None   # the arrays the simulation declared, once every rank registered
         self.placer = None   # on a cluster: the run's deisa.distributed.Placer (where block reads ran)
+        self.dashboard = None  # the run's deisa.dashboard.Dashboard (its .url) when asked for, until the next run
         self._callbacks = []
         self._run = None
         self._stats = RunStats()
@@ -160,6 +163,9 @@ class Deisa:
         """
         if self._run is not None:
             raise RuntimeError("execute_callbacks() is already running")
+        if self.dashboard is not None:  # the last run's, which showed how it ended
+            self.dashboard.close()
+            self.dashboard = None
         run = self._run = Run(self)
         self._stats = run.stats
         freeze = gc.get_freeze_count() == 0  # a process that freezes objects itself is left alone

@@ -1212,6 +1212,85 @@ static const row live_analytics_rows[] = {
     {"deisa_analytics_release_block: a bridge handle", release_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
 };
 
+/* ------------------------------------------------------------------ the dashboard of the live run */
+
+static deisa_dashboard *g_dash, *g_stale_dash;
+static const double picture[4] = {1, 2, 3, 4};
+static int dash_null(void) { return deisa_analytics_serve_dashboard(NULL, NULL, &g_dash); }
+static int dash_null_out(void) { return deisa_analytics_serve_dashboard(g_a, NULL, NULL); }
+static int dash_unix(void) { return deisa_analytics_serve_dashboard(g_a, "unix:/tmp/dashboard.sock", &g_dash); }
+static int dash_nonsense(void) { return deisa_analytics_serve_dashboard(g_a, "nonsense", &g_dash); }
+static int dash_utf8(void) { return deisa_analytics_serve_dashboard(g_a, BAD_UTF8, &g_dash); }
+static int dash_bridge(void) { return deisa_analytics_serve_dashboard((deisa_analytics *)g_b, NULL, &g_dash); }
+static int dash_good(void) { return deisa_analytics_serve_dashboard(g_a, NULL, &g_dash); }
+static int url_null(void) { char *u; return deisa_dashboard_url(NULL, &u); }
+static int url_null_out(void) { return deisa_dashboard_url(g_dash, NULL); }
+static int url_analytics(void) { char *u; return deisa_dashboard_url((deisa_dashboard *)g_a, &u); }
+static int url_good(void)
+{
+    char *u = NULL;
+    int s = deisa_dashboard_url(g_dash, &u);
+    int ok = u && strncmp(u, "http://127.0.0.1:", 17) == 0 && strstr(u, "/?token=") != NULL;
+    deisa_string_free(u);
+    return s == DEISA_OK && !ok ? -1 : s;
+}
+static int rcb_null(void) { return deisa_analytics_report_callback(NULL, "cb", 0, 0.1, NULL); }
+static int rcb_null_name(void) { return deisa_analytics_report_callback(g_a, NULL, 0, 0.1, NULL); }
+static int rcb_negative(void) { return deisa_analytics_report_callback(g_a, "cb", 0, -1.0, NULL); }
+static int rcb_nan(void) { return deisa_analytics_report_callback(g_a, "cb", 0, NAN, NULL); }
+static int rcb_utf8_error(void) { return deisa_analytics_report_callback(g_a, "cb", 0, 0.1, BAD_UTF8); }
+static int rcb_good(void) { return deisa_analytics_report_callback(g_a, "cb", 0, 0.1, NULL); }
+static int rcb_failed(void) { return deisa_analytics_report_callback(g_a, "cb", 1, 0.1, "ValueError: boom"); }
+static int pic_null(void) { return deisa_analytics_report_picture(NULL, "field", 0, 2, 2, picture, NULL); }
+static int pic_null_name(void) { return deisa_analytics_report_picture(g_a, NULL, 0, 2, 2, picture, NULL); }
+static int pic_no_rows(void) { return deisa_analytics_report_picture(g_a, "field", 0, 0, 4, picture, NULL); }
+static int pic_huge(void) { return deisa_analytics_report_picture(g_a, "field", 0, INT64_C(1) << 40, INT64_C(1) << 40, picture, NULL); }
+static int pic_null_values(void) { return deisa_analytics_report_picture(g_a, "field", 0, 2, 2, NULL, NULL); }
+static int pic_good(void) { return deisa_analytics_report_picture(g_a, "field", 0, 2, 2, picture, "[:, :]"); }
+static int red_null(void) { return deisa_analytics_report_reduction(NULL, "field", 0, 1, 0, 2); }
+static int red_null_name(void) { return deisa_analytics_report_reduction(g_a, NULL, 0, 1, 0, 2); }
+static int red_good(void) { return deisa_analytics_report_reduction(g_a, "field", 0, 1, 0, 2); }
+static int dfree_analytics(void) { return deisa_dashboard_free((deisa_dashboard *)g_a); }
+static int dfree_good(void) { int s = deisa_dashboard_free(g_dash); g_stale_dash = g_dash; g_dash = NULL; return s; }
+static int dfree_twice(void) { return deisa_dashboard_free(g_stale_dash); }
+static int durl_freed(void) { char *u; return deisa_dashboard_url(g_stale_dash, &u); }
+static int dfree_null(void) { return deisa_dashboard_free(NULL); }
+
+static const row dashboard_rows[] = {
+    {"deisa_analytics_serve_dashboard: NULL analytics", dash_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_serve_dashboard: NULL out-parameter", dash_null_out, DEISA_ERR_HANDLE, "dashboard (out) is NULL"},
+    {"deisa_analytics_serve_dashboard: a Unix socket address", dash_unix, DEISA_ERR_VALUE, "'unix:/tmp/dashboard.sock' must be 'host:port'"},
+    {"deisa_analytics_serve_dashboard: an address without a port", dash_nonsense, DEISA_ERR_VALUE, "'nonsense'|tcp://host:port"},
+    {"deisa_analytics_serve_dashboard: address not UTF-8", dash_utf8, DEISA_ERR_VALUE, "address|UTF-8"},
+    {"deisa_analytics_serve_dashboard: a bridge handle", dash_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
+    {"deisa_analytics_serve_dashboard: on a free loopback port", dash_good, DEISA_OK, NULL},
+    {"deisa_dashboard_url: NULL dashboard", url_null, DEISA_ERR_HANDLE, "dashboard is NULL"},
+    {"deisa_dashboard_url: NULL out-parameter", url_null_out, DEISA_ERR_HANDLE, "url (out) is NULL"},
+    {"deisa_dashboard_url: an analytics handle", url_analytics, DEISA_ERR_HANDLE, "dashboard|deisa_analytics"},
+    {"deisa_dashboard_url: http://127.0.0.1:PORT/?token=...", url_good, DEISA_OK, NULL},
+    {"deisa_analytics_report_callback: NULL analytics", rcb_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_report_callback: NULL callback", rcb_null_name, DEISA_ERR_HANDLE, "callback is NULL"},
+    {"deisa_analytics_report_callback: -1 seconds", rcb_negative, DEISA_ERR_VALUE, "seconds|-1"},
+    {"deisa_analytics_report_callback: NaN seconds", rcb_nan, DEISA_ERR_VALUE, "seconds|NaN"},
+    {"deisa_analytics_report_callback: error not UTF-8", rcb_utf8_error, DEISA_ERR_VALUE, "error|UTF-8"},
+    {"deisa_analytics_report_callback: a run that succeeded", rcb_good, DEISA_OK, NULL},
+    {"deisa_analytics_report_callback: a run that failed", rcb_failed, DEISA_OK, NULL},
+    {"deisa_analytics_report_picture: NULL analytics", pic_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_report_picture: NULL array", pic_null_name, DEISA_ERR_HANDLE, "array is NULL"},
+    {"deisa_analytics_report_picture: 0 rows", pic_no_rows, DEISA_ERR_VALUE, "rows × columns|0 × 4"},
+    {"deisa_analytics_report_picture: 2^40 x 2^40 values", pic_huge, DEISA_ERR_VALUE, "1099511627776 × 1099511627776"},
+    {"deisa_analytics_report_picture: NULL values", pic_null_values, DEISA_ERR_HANDLE, "values is NULL"},
+    {"deisa_analytics_report_picture: 2 x 2", pic_good, DEISA_OK, NULL},
+    {"deisa_analytics_report_reduction: NULL analytics", red_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_report_reduction: NULL array", red_null_name, DEISA_ERR_HANDLE, "array is NULL"},
+    {"deisa_analytics_report_reduction: a point", red_good, DEISA_OK, NULL},
+    {"deisa_dashboard_free: an analytics handle (the analytics survives)", dfree_analytics, DEISA_ERR_HANDLE, "dashboard|deisa_analytics"},
+    {"deisa_dashboard_free: the dashboard", dfree_good, DEISA_OK, NULL},
+    {"deisa_dashboard_free: again", dfree_twice, DEISA_ERR_HANDLE, "dashboard is not a valid handle"},
+    {"deisa_dashboard_url: a freed dashboard", durl_freed, DEISA_ERR_HANDLE, "dashboard is not a valid handle"},
+    {"deisa_dashboard_free: NULL", dfree_null, DEISA_OK, NULL},
+};
+
 /* ------------------------------------------------------------------ close, then everything after it */
 
 static int acq_t9(void) { return acq_good(9); }
@@ -1683,6 +1762,7 @@ int main(int argc, char **argv)
     run_rows("a live run: send and zero-copy buffers", ROWS(send_rows));
     run_rows("a live run: feedback", ROWS(feedback_rows));
     run_rows("a live run: the analytics side", ROWS(live_analytics_rows));
+    run_rows("a live run: the dashboard", ROWS(dashboard_rows));
     g_alive = alive_basic;
     run_rows("a live run: close", ROWS(close_rows));
     {

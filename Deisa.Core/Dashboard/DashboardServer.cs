@@ -1,0 +1,201 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Deisa.Model;
+using Deisa.Protocol;
+using Deisa.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Deisa.Dashboard;
+
+/// <summary>
+/// The live dashboard: a web page served over HTTP/1.1 (loopback by default) and the tables it
+/// reads as Arrow IPC streams (<see cref="DashboardTables"/>), from a <see cref="IDashboardSource"/>.
+/// Everything it serves needs the session token: given once as <c>?token=</c> (the URL
+/// <see cref="Url"/> gives; the page then holds it in an HTTP-only, same-site cookie) or as
+/// <c>Authorization: Bearer</c>. On loopback, a request naming another host is refused, so a
+/// web page elsewhere cannot reach the dashboard by rebinding a DNS name to 127.0.0.1.
+/// The page and Arrow's JavaScript reader are in this library: it works with no internet.
+/// </summary>
+public sealed class DashboardServer : IAsyncDisposable
+{
+    private const string Cookie = "deisa_token";
+    private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(250); // a page's requests of one refresh share one snapshot
+
+    private readonly WebApplication _app;
+    private readonly IDashboardSource _source;
+    private readonly byte[] _token;
+    private readonly bool _loopback;
+    private readonly SemaphoreSlim _snapshotLock = new(1, 1);
+    private (DashboardSnapshot Snapshot, long At)? _snapshot;
+
+    private DashboardServer(WebApplication app, IDashboardSource source, bool loopback)
+    {
+        _app = app;
+        _source = source;
+        _token = Encoding.UTF8.GetBytes(source.Token);
+        _loopback = loopback;
+    }
+
+    /// <summary>The page's address with the token, to open in a browser.</summary>
+    public string Url { get; private set; } = "";
+
+    /// <summary>The address it listens on (<c>http://host:port</c>, with the real port when 0 was asked).</summary>
+    public string Address { get; private set; } = "";
+
+    /// <summary>Starts serving <paramref name="source"/> at <paramref name="address"/> ("host:port" or
+    /// "tcp://host:port"; port 0 takes a free one).</summary>
+    /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
+    public static async Task<DashboardServer> StartAsync(string address, IDashboardSource source)
+    {
+        var a = Protocol.Address.Parse(address, allowRemote: true);
+        if (a.Host is not { } host) throw DeisaException.Value($"dashboard address '{address}' must be 'host:port' (a browser reaches it over TCP)");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxConcurrentConnections = 64;
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Listen(host, a.Port, o => o.Protocols = HttpProtocols.Http1);
+        });
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        var app = builder.Build();
+        var server = new DashboardServer(app, source, IPAddress.IsLoopback(host));
+        app.Run(server.HandleAsync);
+        try { await app.StartAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw DeisaException.Value($"cannot serve the dashboard on {address}: {e.Message}");
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.Address = bound.Replace("0.0.0.0", Environment.MachineName, StringComparison.Ordinal);
+        server.Url = $"{server.Address}/?token={Uri.EscapeDataString(source.Token)}";
+        return server;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        response.Headers.CacheControl = "no-store";
+        response.Headers["X-Content-Type-Options"] = "nosniff";
+        if (_loopback && !IsLoopbackHost(request.Host.Host))
+        {
+            await Text(response, StatusCodes.Status403Forbidden, $"the dashboard answers on loopback only, not to host '{request.Host.Host}'").ConfigureAwait(false);
+            return;
+        }
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            await Text(response, StatusCodes.Status405MethodNotAllowed, "the dashboard is read with GET").ConfigureAwait(false);
+            return;
+        }
+        string path = request.Path.Value ?? "/";
+        if (request.Query.TryGetValue("token", out var given) && Matches(given.ToString()))
+        {
+            response.Cookies.Append(Cookie, given.ToString(), new CookieOptions
+            {
+                HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true,
+            });
+            response.Redirect(path); // the token leaves the address bar and the history
+            return;
+        }
+        if (!Authorized(request))
+        {
+            await Text(response, StatusCodes.Status401Unauthorized,
+                "open the dashboard's address as deisa printed it (it carries the session token), or send 'Authorization: Bearer TOKEN'").ConfigureAwait(false);
+            return;
+        }
+        if (path == "/") { await Asset(response, "index.html").ConfigureAwait(false); return; }
+        if (path.StartsWith("/assets/", StringComparison.Ordinal)) { await Asset(response, path["/assets/".Length..]).ConfigureAwait(false); return; }
+        if (path.StartsWith("/api/", StringComparison.Ordinal))
+        {
+            var snapshot = await SnapshotAsync(context.RequestAborted).ConfigureAwait(false);
+            var bytes = DashboardTables.Write(path["/api/".Length..], request.Query["array"].FirstOrDefault(), snapshot);
+            if (bytes is null)
+            {
+                await Text(response, StatusCodes.Status404NotFound, $"no table '{path["/api/".Length..]}': the tables are {string.Join(", ", DashboardTables.Names)}").ConfigureAwait(false);
+                return;
+            }
+            response.ContentType = "application/vnd.apache.arrow.stream";
+            response.ContentLength = bytes.Length;
+            await response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+        await Text(response, StatusCodes.Status404NotFound, $"nothing at {path}").ConfigureAwait(false);
+    }
+
+    private async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)
+    {
+        await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_snapshot is { } s && System.Diagnostics.Stopwatch.GetElapsedTime(s.At) < SnapshotAge) return s.Snapshot;
+            var snapshot = await _source.SnapshotAsync(ct).ConfigureAwait(false);
+            _snapshot = (snapshot, System.Diagnostics.Stopwatch.GetTimestamp());
+            return snapshot;
+        }
+        finally { _snapshotLock.Release(); }
+    }
+
+    private bool Authorized(HttpRequest request)
+    {
+        if (request.Cookies.TryGetValue(Cookie, out var cookie) && Matches(cookie)) return true;
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.Ordinal) && Matches(header["Bearer ".Length..].Trim());
+    }
+
+    private bool Matches(string? token) =>
+        token is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), _token);
+
+    private static bool IsLoopbackHost(string host) =>
+        host is "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+    private static async Task Asset(HttpResponse response, string name)
+    {
+        var type = Path.GetExtension(name) switch
+        {
+            ".html" => "text/html; charset=utf-8",
+            ".js" => "text/javascript; charset=utf-8",
+            ".css" => "text/css; charset=utf-8",
+            ".txt" => "text/plain; charset=utf-8",
+            _ => null,
+        };
+        using var stream = type is null || name.Contains('/') ? null : typeof(DashboardServer).Assembly.GetManifestResourceStream("dashboard/" + name);
+        if (stream is null)
+        {
+            await Text(response, StatusCodes.Status404NotFound, $"no asset {name}").ConfigureAwait(false);
+            return;
+        }
+        response.ContentType = type;
+        response.ContentLength = stream.Length;
+        if (name.EndsWith(".html", StringComparison.Ordinal))
+            response.Headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'";
+        await stream.CopyToAsync(response.Body).ConfigureAwait(false);
+    }
+
+    private static Task Text(HttpResponse response, int status, string message)
+    {
+        response.StatusCode = status;
+        response.ContentType = "text/plain; charset=utf-8";
+        return response.WriteAsync(message + "\n");
+    }
+
+    /// <summary>Stops serving.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _snapshotLock.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+"""The run's live dashboard: a web page served by the core from the analytics process.
+
+``Deisa(dashboard=True)`` serves it on a free loopback port (``dashboard=8787``: that port;
+``dashboard="0.0.0.0:8787"``: that address, reachable from other machines) and prints its URL,
+which carries the session token. It shows the ranks and nodes, each array's layout, the
+timesteps received and processed, how far the simulation is ahead, the shared-memory pool,
+the callbacks' times, the feedback values and the errors, with a picture of each array (a
+2-D slice) and a line of its mean, min and max over time. After the run it shows the run as
+it ended, until the next run or ``Deisa.dashboard.close()``.
+
+The pictures and reductions are computed here, from the run's arrays, within a budget: at
+most ``share`` of the analytics' time (5 %), a picture of each array at most every
+``period`` seconds; a timestep over budget gets no point.
+"""
+
+import ctypes
+import logging
+import math
+import numbers
+import time
+
+import numpy as np
+
+from . import _native
+
+logger = logging.getLogger("deisa")
+
+__all__ = ["Dashboard"]
+
+
+def address_of(dashboard):
+    """The address to serve at for ``Deisa(dashboard=...)``: None (no dashboard), or "host:port"."""
+    if dashboard is None or dashboard is False:
+        return None
+    if dashboard is True:
+        return "127.0.0.1:0"
+    if isinstance(dashboard, numbers.Integral) and not isinstance(dashboard, bool):
+        if not 0 <= dashboard <= 65535:
+            raise ValueError(f"dashboard port must be between 0 and 65535, got {dashboard}")
+        return f"127.0.0.1:{int(dashboard)}"
+    if isinstance(dashboard, str):
+        return dashboard
+    raise TypeError(f"dashboard must be True, a port (int) or an address 'host:port', got {type(dashboard).__name__}")
+
+
+class Dashboard:
+    """A run's dashboard, served by the core: ``url`` is its page (with the token)."""
+
+    def __init__(self, handle, address):
+        h = _native.handle()
+        _native.check(_native.lib().deisa_analytics_serve_dashboard(handle, _native.text(address), ctypes.byref(h)))
+        self._handle = h
+        url = ctypes.c_void_p()
+        _native.check(_native.lib().deisa_dashboard_url(h, ctypes.byref(url)))
+        self.url = _native.take_string(url)
+
+    def close(self):
+        """Stops serving the page (again: nothing)."""
+        h, self._handle = self._handle, None
+        if h is not None:
+            _native.lib().deisa_dashboard_free(h)
+
+    def __repr__(self):
+        return f"Dashboard({self.url.split('?')[0]!r})" if self._handle is not None else "Dashboard(closed)"
+
+
+class ArrayPictures:
+    """Makes the dashboard's pictures and reductions of the run's arrays, within a time budget."""
+
+    MAX_SIDE = 256  # a picture's side, at most: larger slices are strided
+
+    def __init__(self, lib, handle, compute, share=0.05, period=0.5):
+        self.lib, self.handle, self.compute = lib, handle, compute
+        self.share, self.period = share, period
+        self.began = time.perf_counter()
+        self.spent = 0.0
+        self.next_picture = {}  # array -> time.perf_counter() from which its next picture may be made
+        self.failed = set()     # arrays whose picture could not be made (told once)
+
+    def timestep_done(self, t, arrays):
+        """``arrays``: (name, DeisaArray) of the timestep ``t`` just processed."""
+        for name, array in arrays:
+            if name in self.failed or array.ndim == 0 or array.dtype.kind not in "biuf":
+                continue
+            now = time.perf_counter()
+            if self.spent > self.share * (now - self.began):
+                return  # over budget: this timestep gets no point
+            try:
+                self._report(name, t, array, now >= self.next_picture.get(name, 0.0))
+            except Exception as e:  # noqa: BLE001 - a picture must never stop the run
+                self.failed.add(name)
+                logger.warning("deisa dashboard: no pictures of array %r: %s", name, e)
+            ended = time.perf_counter()
+            self.spent += ended - now
+
+    def _report(self, name, t, array, picture):
+        reductions = [array.mean(), array.min(), array.max()]
+        if picture:
+            index, text = _slice_of(array.shape, self.MAX_SIDE)
+            values, mean, low, high = self.compute(array[index], *reductions)
+            values = np.ascontiguousarray(np.atleast_2d(values), dtype=np.float64)
+            rows, columns = values.shape
+            data = values.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+            _native.check(self.lib.deisa_analytics_report_picture(self.handle, name.encode(), t, rows, columns, data,
+                                                                  text.encode()))
+            self.next_picture[name] = time.perf_counter() + self.period
+        else:
+            mean, low, high = self.compute(*reductions)
+        _native.check(self.lib.deisa_analytics_report_reduction(self.handle, name.encode(), t, float(mean), float(low),
+                                                                float(high)))
+
+
+def _slice_of(shape, side):
+    """The index of an array's picture, and how it reads: the middle of every dimension but the
+    last two, those strided to at most ``side`` values."""
+    index, words = [], []
+    for d, n in enumerate(shape):
+        if d < len(shape) - 2:
+            index.append(n // 2)
+            words.append(str(n // 2))
+        else:
+            step = max(1, math.ceil(n / side))
+            index.append(slice(None, None, step))
+            words.append(":" if step == 1 else f"::{step}")
+    return tuple(index), "[" + ", ".join(words) + "]"
