@@ -27,21 +27,20 @@ namespace Deisa.Dashboard;
 public sealed class DashboardServer : IAsyncDisposable
 {
     private const string Cookie = "deisa_token";
-    private static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(250); // a page's requests of one refresh share one snapshot
 
     private readonly WebApplication _app;
     private readonly IDashboardSource _source;
     private readonly byte[] _token;
     private readonly bool _loopback;
-    private readonly SemaphoreSlim _snapshotLock = new(1, 1);
-    private (DashboardSnapshot Snapshot, long At)? _snapshot;
+    private readonly bool _ownsSource;
 
-    private DashboardServer(WebApplication app, IDashboardSource source, bool loopback)
+    private DashboardServer(WebApplication app, IDashboardSource source, bool loopback, bool ownsSource)
     {
         _app = app;
         _source = source;
         _token = Encoding.UTF8.GetBytes(source.Token);
         _loopback = loopback;
+        _ownsSource = ownsSource;
     }
 
     /// <summary>The page's address with the token, to open in a browser.</summary>
@@ -51,9 +50,10 @@ public sealed class DashboardServer : IAsyncDisposable
     public string Address { get; private set; } = "";
 
     /// <summary>Starts serving <paramref name="source"/> at <paramref name="address"/> ("host:port" or
-    /// "tcp://host:port"; port 0 takes a free one).</summary>
+    /// "tcp://host:port"; port 0 takes a free one); with <paramref name="ownsSource"/>, disposing
+    /// the server disposes the source.</summary>
     /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
-    public static async Task<DashboardServer> StartAsync(string address, IDashboardSource source)
+    public static async Task<DashboardServer> StartAsync(string address, IDashboardSource source, bool ownsSource = false)
     {
         var a = Protocol.Address.Parse(address, allowRemote: true);
         if (a.Host is not { } host) throw DeisaException.Value($"dashboard address '{address}' must be 'host:port' (a browser reaches it over TCP)");
@@ -69,7 +69,7 @@ public sealed class DashboardServer : IAsyncDisposable
         });
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         var app = builder.Build();
-        var server = new DashboardServer(app, source, IPAddress.IsLoopback(host));
+        var server = new DashboardServer(app, source, IPAddress.IsLoopback(host), ownsSource);
         app.Run(server.HandleAsync);
         try { await app.StartAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or InvalidOperationException)
@@ -119,8 +119,13 @@ public sealed class DashboardServer : IAsyncDisposable
         if (path.StartsWith("/assets/", StringComparison.Ordinal)) { await Asset(response, path["/assets/".Length..]).ConfigureAwait(false); return; }
         if (path.StartsWith("/api/", StringComparison.Ordinal))
         {
-            var snapshot = await SnapshotAsync(context.RequestAborted).ConfigureAwait(false);
-            var bytes = DashboardTables.Write(path["/api/".Length..], request.Query["array"].FirstOrDefault(), snapshot);
+            byte[]? bytes;
+            try { bytes = await _source.TableAsync(path["/api/".Length..], request.Query["array"].FirstOrDefault(), context.RequestAborted).ConfigureAwait(false); }
+            catch (DeisaException e)
+            {
+                await Text(response, StatusCodes.Status503ServiceUnavailable, e.Message).ConfigureAwait(false);
+                return;
+            }
             if (bytes is null)
             {
                 await Text(response, StatusCodes.Status404NotFound, $"no table '{path["/api/".Length..]}': the tables are {string.Join(", ", DashboardTables.Names)}").ConfigureAwait(false);
@@ -132,19 +137,6 @@ public sealed class DashboardServer : IAsyncDisposable
             return;
         }
         await Text(response, StatusCodes.Status404NotFound, $"nothing at {path}").ConfigureAwait(false);
-    }
-
-    private async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)
-    {
-        await _snapshotLock.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            if (_snapshot is { } s && System.Diagnostics.Stopwatch.GetElapsedTime(s.At) < SnapshotAge) return s.Snapshot;
-            var snapshot = await _source.SnapshotAsync(ct).ConfigureAwait(false);
-            _snapshot = (snapshot, System.Diagnostics.Stopwatch.GetTimestamp());
-            return snapshot;
-        }
-        finally { _snapshotLock.Release(); }
     }
 
     private bool Authorized(HttpRequest request)
@@ -196,6 +188,6 @@ public sealed class DashboardServer : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
         await _app.DisposeAsync().ConfigureAwait(false);
-        _snapshotLock.Dispose();
+        if (_ownsSource && _source is IDisposable owned) owned.Dispose();
     }
 }

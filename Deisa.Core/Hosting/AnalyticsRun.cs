@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Deisa.Dashboard;
 using Deisa.Engine.Head;
 using Deisa.Engine.Messages;
@@ -15,7 +17,7 @@ namespace Deisa.Hosting;
 /// for bridges, publishes the rendezvous record, and hands out the head's events. Disposing it
 /// ends the run and removes its socket, record and shared memory.
 /// </summary>
-public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
+public sealed class AnalyticsRun : IAsyncDisposable
 {
     private readonly ControlServer _server;
     private readonly Rendezvous _rendezvous;
@@ -29,6 +31,7 @@ public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
     private RendezvousClaim? _claim; // the directory's lock, let go last
     private AdmissionBoard? _board; // back-pressure in shared memory for the ranks of this node (none on a cluster)
     private DashboardSnapshot? _final; // the run as it ended, for a dashboard that outlives it
+    private RunTables? _tables; // the dashboard's tables of this run (its own dashboard's, and other processes' through the control server)
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
     {
@@ -51,9 +54,6 @@ public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
 
     /// <summary>What the run did, for the dashboard: timesteps processed, callbacks, feedback, errors, pictures.</summary>
     public RunActivity Activity { get; } = new();
-
-    /// <summary>The session token (it guards the run's dashboard too).</summary>
-    public string Token => Info.Token;
 
     /// <summary>The rendezvous directory used.</summary>
     public string RendezvousDirectory => _rendezvous.Directory;
@@ -112,9 +112,15 @@ public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
         // the control address: blocks are in this node's shared memory.
         var blockChannel = BlockChannelServer.Start(rendezvous.BlockChannelPath(session), token, new BlockOperations(head, node));
         ControlServer server;
+        AnalyticsRun? started = null;
+        var tables = new RunTables(token, ct => started?.SnapshotAsync(ct) ?? throw new DeisaException(DeisaStatus.State, "the run is starting"));
         // On a cluster the ranks send to their own node's node service instead.
         var ranksChannel = new RanksChannel(options.Cluster ? Rendezvous.NodeChannelName(session) : blockChannel.Path, board?.Name);
-        try { server = await ControlServer.StartAsync(address, token, head, node, ranksChannel).ConfigureAwait(false); }
+        try
+        {
+            server = await ControlServer.StartAsync(address, token, head, node, ranksChannel,
+                services => services.AddSingleton<IDashboardSource>(tables), app => app.MapGrpcService<DashboardService>()).ConfigureAwait(false);
+        }
         catch (Exception e)
         {
             await blockChannel.DisposeAsync().ConfigureAwait(false);
@@ -130,8 +136,9 @@ public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
         };
         YoungGenerationCap.Settle();
         rendezvous.Publish(info);
-        var run = new AnalyticsRun(options, head, node, server, rendezvous, info)
+        var run = started = new AnalyticsRun(options, head, node, server, rendezvous, info)
         {
+            _tables = tables,
             _blockChannel = blockChannel,
             _waiter = EventWaiter.TryCreate(head, blockChannel),
             _board = board,
@@ -240,7 +247,7 @@ public sealed class AnalyticsRun : IAsyncDisposable, IDashboardSource
 
     /// <summary>Serves the run's dashboard at <paramref name="address"/> ("host:port"); it shows
     /// the run as it ended once the run is disposed, until the dashboard itself is.</summary>
-    public Task<DashboardServer> StartDashboardAsync(string address) => DashboardServer.StartAsync(address, this);
+    public Task<DashboardServer> StartDashboardAsync(string address) => DashboardServer.StartAsync(address, _tables!);
 
     /// <summary>The run now, for its dashboard (or as it ended).</summary>
     public async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)

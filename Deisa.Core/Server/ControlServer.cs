@@ -31,8 +31,10 @@ internal sealed class ControlServer : IAsyncDisposable
     /// <summary>The address bridges connect to (with the real port when 0 was asked).</summary>
     public string BoundAddress { get; }
 
+    /// <summary>Starts serving; <paramref name="services"/> and <paramref name="map"/> add what
+    /// the layers above serve besides (the run's dashboard tables).</summary>
     public static async Task<ControlServer> StartAsync(Address address, string token, HeadActor head, NodeActor node,
-        RanksChannel blocks)
+        RanksChannel blocks, Action<IServiceCollection>? services = null, Action<WebApplication>? map = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -64,6 +66,7 @@ internal sealed class ControlServer : IAsyncDisposable
         builder.Services.AddSingleton(head);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(blocks);
+        services?.Invoke(builder.Services);
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<SessionInterceptor>();
@@ -73,6 +76,7 @@ internal sealed class ControlServer : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<ControlService>();
         app.MapGrpcService<NodeLinkService>();
+        map?.Invoke(app);
         await app.StartAsync().ConfigureAwait(false);
         string bound = address.ToString();
         if (address.UnixPath is { } p)

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Deisa.Dashboard;
 using Deisa.Hosting;
 using Deisa.Model;
+using Deisa.Protocol;
 
 namespace Deisa.Native.Exports;
 
@@ -26,6 +27,23 @@ internal static unsafe class DashboardExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var server = NativeCall.Wait(run.StartDashboardAsync(NativeCall.OptionalUtf8(address, "address") ?? "127.0.0.1:0"));
         *outp = HandleTable.Add(server);
+    });
+
+    [UnmanagedCallersOnly(EntryPoint = "deisa_dashboard_open")]
+    public static int Open(byte* rendezvous, byte* address, nint* dashboard) => NativeCall.Run(() =>
+    {
+        var outp = NativeCall.Out(dashboard, "dashboard (out)");
+        *outp = 0;
+        var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
+        var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
+        var at = NativeCall.OptionalUtf8(address, "address") ?? "127.0.0.1:0";
+        var tables = new RemoteRunTables(info);
+        try { *outp = HandleTable.Add(NativeCall.Wait(DashboardServer.StartAsync(at, tables, ownsSource: true))); }
+        catch
+        {
+            tables.Dispose();
+            throw;
+        }
     });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_dashboard_url")]

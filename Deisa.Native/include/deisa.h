@@ -375,6 +375,12 @@ int deisa_analytics_free(deisa_analytics *analytics);
  * loopback; another host must be given explicitly). Once the run is freed the dashboard
  * shows the run as it ended, until deisa_dashboard_free. */
 int deisa_analytics_serve_dashboard(deisa_analytics *analytics, const char *address, deisa_dashboard **dashboard);
+/* Serves the dashboard of the live run of a rendezvous directory (NULL = default) from this
+ * process, at `address` as in deisa_analytics_serve_dashboard: its tables come from the run's
+ * control server (pictures and reductions only if that run makes them, i.e. serves a
+ * dashboard itself). DEISA_ERR_STATE if the directory has no live analytics. Once the run has
+ * ended, the tables are DEISA_ERR_ANALYTICS_LOST (HTTP 503). */
+int deisa_dashboard_open(const char *rendezvous, const char *address, deisa_dashboard **dashboard);
 /* The page's URL, with the token (free it with deisa_string_free). */
 int deisa_dashboard_url(deisa_dashboard *dashboard, char **url);
 /* Stops serving. NULL is accepted. */

@@ -1,9 +1,11 @@
-"""Command line: ``deisa status``, ``deisa cleanup``, and where the native files are."""
+"""Command line: ``deisa status``, ``deisa dashboard``, ``deisa cleanup``, and where the native files are."""
 
 import argparse
 import ctypes
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import _native
@@ -53,6 +55,24 @@ def _pool(p):
             f"in {p['segments']} segments, budget {_size(p['budget'])}, {p['waiting_sends']} sends waiting")
 
 
+def dashboard(args):
+    """Serves the live run's dashboard until interrupted (Ctrl-C, SIGTERM)."""
+    from .dashboard import Dashboard
+
+    board = Dashboard.open(args.rendezvous, args.address if args.address is not None else args.port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"deisa: dashboard at {board.url}", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        board.close()
+    return 0
+
+
 def cleanup(args):
     removed = _call("deisa_cleanup", args.rendezvous)
     for path in removed:
@@ -75,6 +95,12 @@ def main(argv=None):
     p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
     p.add_argument("--json", action="store_true", help="print the raw status as JSON")
     p.set_defaults(func=status)
+    p = sub.add_parser("dashboard", help="serve the live run's dashboard (a web page) until interrupted")
+    p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--port", type=int, default=None, help="loopback port (default: a free one)")
+    where.add_argument("--address", help="HOST:PORT to listen on (another host than loopback must be given here)")
+    p.set_defaults(func=dashboard)
     p = sub.add_parser("cleanup", help="remove shared memory and rendezvous files left by dead runs")
     p.add_argument("--rendezvous", help="rendezvous directory (default: $DEISA_RENDEZVOUS or .deisa)")
     p.set_defaults(func=cleanup)

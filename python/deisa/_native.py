@@ -78,6 +78,7 @@ SIGNATURES = {
     "deisa_analytics_free": (ctypes.c_int, [handle]),
     # dashboard
     "deisa_analytics_serve_dashboard": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.POINTER(handle)]),
+    "deisa_dashboard_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.POINTER(handle)]),
     "deisa_dashboard_url": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
     "deisa_dashboard_free": (ctypes.c_int, [handle]),
     "deisa_analytics_report_callback": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_double,

@@ -44,11 +44,31 @@ def address_of(dashboard):
 
 
 class Dashboard:
-    """A run's dashboard, served by the core: ``url`` is its page (with the token)."""
+    """A run's dashboard, served by the core: ``url`` is its page (with the token).
+
+    ``Deisa(dashboard=...)`` serves its run's; :meth:`open` serves, from this process, the
+    dashboard of the live run of a rendezvous directory (``deisa dashboard``).
+    """
 
     def __init__(self, handle, address):
+        """Serves the dashboard of the run of this process whose native handle is ``handle``."""
         h = _native.handle()
         _native.check(_native.lib().deisa_analytics_serve_dashboard(handle, _native.text(address), ctypes.byref(h)))
+        self._take(h)
+
+    @classmethod
+    def open(cls, rendezvous=None, address=None):
+        """Serves the dashboard of the live run of ``rendezvous`` (default: ``$DEISA_RENDEZVOUS`` or
+        ``.deisa``) at ``address`` (``True``, a port or "host:port", as ``Deisa(dashboard=...)``)."""
+        h = _native.handle()
+        _native.check(_native.lib().deisa_dashboard_open(_native.text(_native.rendezvous_dir(rendezvous)),
+                                                         _native.text(address_of(True if address is None else address)),
+                                                         ctypes.byref(h)))
+        dashboard = cls.__new__(cls)
+        dashboard._take(h)
+        return dashboard
+
+    def _take(self, h):
         self._handle = h
         url = ctypes.c_void_p()
         _native.check(_native.lib().deisa_dashboard_url(h, ctypes.byref(url)))

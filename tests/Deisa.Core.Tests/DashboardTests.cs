@@ -128,12 +128,8 @@ public sealed class DashboardTests : IDisposable
         Assert.True(activity.Reduction("a0", new ReductionPoint(1, 0, 0, 0))); // a known array still gets points
     }
 
-    /// <summary>A source that is one snapshot (a unit test of the server alone).</summary>
-    private sealed class FixedSource(DashboardSnapshot snapshot) : IDashboardSource
-    {
-        public string Token => "the-token";
-        public Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct) => Task.FromResult(snapshot);
-    }
+    /// <summary>The tables of one snapshot (a unit test of the server alone).</summary>
+    private static RunTables FixedSource(DashboardSnapshot snapshot) => new("the-token", _ => Task.FromResult(snapshot));
 
     private static HttpClient Client(DashboardServer server, bool followRedirects = false) =>
         new(new HttpClientHandler { AllowAutoRedirect = followRedirects, UseCookies = followRedirects })
@@ -142,7 +138,7 @@ public sealed class DashboardTests : IDisposable
     [Fact]
     public async Task The_server_lets_in_only_the_token_on_loopback_and_only_to_read()
     {
-        await using var server = await DashboardServer.StartAsync("127.0.0.1:0", new FixedSource(Snapshot(new RunActivity())));
+        await using var server = await DashboardServer.StartAsync("127.0.0.1:0", FixedSource(Snapshot(new RunActivity())));
         Assert.StartsWith("http://127.0.0.1:", server.Address);
         Assert.Equal($"{server.Address}/?token=the-token", server.Url);
         using var anonymous = Client(server);
@@ -191,7 +187,7 @@ public sealed class DashboardTests : IDisposable
     [Fact]
     public async Task A_bad_address_is_named()
     {
-        var source = new FixedSource(Snapshot(new RunActivity()));
+        var source = FixedSource(Snapshot(new RunActivity()));
         var e = await Assert.ThrowsAsync<DeisaException>(() => DashboardServer.StartAsync("unix:/tmp/x.sock", source));
         Assert.Contains("'unix:/tmp/x.sock' must be 'host:port'", e.Message);
         await using var first = await DashboardServer.StartAsync("127.0.0.1:0", source);
@@ -220,6 +216,16 @@ public sealed class DashboardTests : IDisposable
         async Task<RecordBatch> Table(string name) => Read(await client.GetByteArrayAsync($"/api/{name}"));
 
         Assert.Equal("waiting for the simulation", Text(await Table("run"), "state"));
+
+        // Another process's view (deisa dashboard): the same tables through the run's control server.
+        await using var remote = await DashboardServer.StartAsync("127.0.0.1:0", new RemoteRunTables(host.Info!), ownsSource: true);
+        using var remoteClient = Client(remote);
+        remoteClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Info!.Token);
+        var remoteRun = Read(await remoteClient.GetByteArrayAsync("/api/run"));
+        Assert.Equal(("waiting for the simulation", host.Info!.Session), (Text(remoteRun, "state"), Text(remoteRun, "session")));
+        var missing = await remoteClient.GetAsync("/api/nothing");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("no table 'nothing'", await missing.Content.ReadAsStringAsync());
         var ranks = Task.WhenAll(Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
         {
             using var bridge = Bridge.Open(new BridgeOptions(rank, world) { RendezvousDirectory = _dir, Timeout = Limit });
@@ -247,5 +253,10 @@ public sealed class DashboardTests : IDisposable
         var arrays = await Table("arrays");
         Assert.Equal(("temperature", "float64", "2 × 2", "2×1 × 1×2"), (Text(arrays, "name"), Text(arrays, "dtype"), Text(arrays, "shape"), Text(arrays, "chunks")));
         Assert.Equal(steps, (await Table("timesteps")).Length);
+
+        // The run's process ended its run: the other process's dashboard says so.
+        var gone = await remoteClient.GetAsync("/api/run");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
+        Assert.Contains("cannot", await gone.Content.ReadAsStringAsync());
     }
 }

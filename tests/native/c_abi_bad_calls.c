@@ -1255,6 +1255,19 @@ static int dfree_good(void) { int s = deisa_dashboard_free(g_dash); g_stale_dash
 static int dfree_twice(void) { return deisa_dashboard_free(g_stale_dash); }
 static int durl_freed(void) { char *u; return deisa_dashboard_url(g_stale_dash, &u); }
 static int dfree_null(void) { return deisa_dashboard_free(NULL); }
+static deisa_dashboard *g_other_dash;
+static int dopen_null_out(void) { return deisa_dashboard_open(g_run, NULL, NULL); }
+static int dopen_nowhere(void) { return deisa_dashboard_open(g_nowhere, NULL, &g_other_dash); }
+static int dopen_bad_address(void) { return deisa_dashboard_open(g_run, "127.0.0.1:http", &g_other_dash); }
+static int dopen_good(void)
+{
+    int s = deisa_dashboard_open(g_run, "127.0.0.1:0", &g_other_dash);
+    char *u = NULL;
+    int ok = s == DEISA_OK && deisa_dashboard_url(g_other_dash, &u) == DEISA_OK && u && strstr(u, "?token=");
+    deisa_string_free(u);
+    return s == DEISA_OK && !ok ? -1 : s;
+}
+static int dopen_free(void) { int s = deisa_dashboard_free(g_other_dash); g_other_dash = NULL; return s; }
 
 static const row dashboard_rows[] = {
     {"deisa_analytics_serve_dashboard: NULL analytics", dash_null, DEISA_ERR_HANDLE, "analytics is NULL"},
@@ -1289,6 +1302,11 @@ static const row dashboard_rows[] = {
     {"deisa_dashboard_free: again", dfree_twice, DEISA_ERR_HANDLE, "dashboard is not a valid handle"},
     {"deisa_dashboard_url: a freed dashboard", durl_freed, DEISA_ERR_HANDLE, "dashboard is not a valid handle"},
     {"deisa_dashboard_free: NULL", dfree_null, DEISA_OK, NULL},
+    {"deisa_dashboard_open: NULL out-parameter", dopen_null_out, DEISA_ERR_HANDLE, "dashboard (out) is NULL"},
+    {"deisa_dashboard_open: a directory without a live analytics", dopen_nowhere, DEISA_ERR_STATE, "no live analytics"},
+    {"deisa_dashboard_open: a port that is no number", dopen_bad_address, DEISA_ERR_VALUE, "'127.0.0.1:http'"},
+    {"deisa_dashboard_open: the live run's, on a free loopback port", dopen_good, DEISA_OK, NULL},
+    {"deisa_dashboard_free: the other process's kind of dashboard", dopen_free, DEISA_OK, NULL},
 };
 
 /* ------------------------------------------------------------------ close, then everything after it */

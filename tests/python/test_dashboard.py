@@ -9,6 +9,7 @@ build/test-results (or $DEISA_TEST_ARTIFACTS).
 import http.client
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -297,3 +298,69 @@ def test_the_pictures_keep_to_their_budget(run_dir):
     pictures.timestep_done(0, [("x", x)])
     pictures.timestep_done(1, [("x", x)])
     assert calls == [("picture", 0, 3, 4), ("reduction", 0, 5.5)]
+
+
+def test_deisa_dashboard_serves_a_running_session_from_another_process(run_dir):
+    """``deisa dashboard`` in another process reads the run's tables through its control server."""
+    steps = 6
+    d = Deisa(timeout=60)  # no dashboard of its own: the other process serves one
+    checked, seen, failure = threading.Event(), {}, []
+
+    def watch(temperature):
+        if temperature[-1].timestep == 2:  # the run waits here until the other process saw it
+            checked.wait(60)
+
+    d.register_callback(watch, Window("temperature"))
+
+    def serve_and_read():
+        cli = None
+        try:
+            wait_until("the run to start", lambda: d.session is not None)
+            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            cli = subprocess.Popen([sys.executable, "-m", "deisa", "dashboard"], cwd=run_dir, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            line = cli.stdout.readline()
+            assert line.startswith("deisa: dashboard at http://127.0.0.1:"), line + cli.stderr.read()
+            base, token = line.split()[-1].split("/?token=")
+            assert get(base + "/api/run")[0] == 401
+
+            def processed():
+                status, _, body = get(base + "/api/run", token)
+                return status == 200 and b"running" in body and body
+
+            body = wait_until("the run through the other process", processed)
+            seen["run"] = body
+            seen["callbacks"] = get(base + "/api/callbacks", token)
+            cli.send_signal(signal.SIGTERM)
+            seen["exit"] = cli.wait(30)
+        except BaseException as e:  # noqa: BLE001 - reported by the test's thread
+            failure.append(e)
+        finally:
+            checked.set()
+            if cli is not None and cli.poll() is None:
+                cli.kill()
+
+    helper = threading.Thread(target=serve_and_read, daemon=True)
+    sim = heat_simulation(run_dir, steps)
+    try:
+        helper.start()
+        d.execute_callbacks()
+        out, _ = sim.communicate(timeout=60)
+    finally:
+        checked.set()
+        if sim.poll() is None:
+            sim.kill()
+    helper.join(60)
+    assert sim.returncode == 0, out
+    assert not failure, failure[0]
+    assert d.session.encode() in seen["run"]  # the tables of this very run
+    status, kind, _ = seen["callbacks"]
+    assert (status, kind) == (200, "application/vnd.apache.arrow.stream")
+    assert seen["exit"] == 0
+
+
+def test_deisa_dashboard_without_a_live_run_says_so(run_dir):
+    r = subprocess.run([sys.executable, "-m", "deisa", "dashboard", "--rendezvous", str(run_dir / "nothing")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    assert "no live analytics" in r.stderr
