@@ -198,13 +198,6 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// event to <paramref name="take"/>, which may refuse one (it stays queued and ends the batch).</summary>
     public int NextEvents(TimeSpan wait, Func<AnalyticsEvent, bool> take, CancellationToken ct = default)
     {
-        var given = take;
-        take = e =>
-        {
-            if (!given(e)) return false;
-            if (e is RunFailed failed) Activity.Error("run", null, failed.Message);
-            return true;
-        };
         ThrowIfInterrupted();
         wait = Waits.Clamp(wait);
         if (_waiter is { } waiter && wait > TimeSpan.Zero && !Head.Events.HasEvent && !ct.CanBeCanceled)
@@ -257,7 +250,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
         {
             var status = await Head.StatusAsync().WaitAsync(ct).ConfigureAwait(false);
             status = status with { Pool = await Node.UsageAsync().WaitAsync(ct).ConfigureAwait(false) };
-            return new DashboardSnapshot(Info.Session, status, Activity.Snapshot(), null);
+            return new DashboardSnapshot(Info.Session, status, ActivityWithFailure(), null);
         }
         catch (DeisaException) when (Volatile.Read(ref _final) is { } ended) { return ended; }
     }
@@ -292,9 +285,17 @@ public sealed class AnalyticsRun : IAsyncDisposable
         try { last = await SnapshotAsync(cts.Token).ConfigureAwait(false); }
         catch (Exception e) when (e is DeisaException or OperationCanceledException)
         {
-            last = new DashboardSnapshot(Info.Session, new RunStatus(null, [], [], [], [], null, 0, _options.MaxSimulationAhead), Activity.Snapshot(), null);
+            last = new DashboardSnapshot(Info.Session, new RunStatus(null, [], [], [], [], null, 0, _options.MaxSimulationAhead), ActivityWithFailure(), null);
         }
-        var why = Activity.Snapshot().Errors.LastOrDefault(e => e.Source == "run")?.Message ?? "the analytics has finished";
-        Volatile.Write(ref _final, last with { Ended = why });
+        Volatile.Write(ref _final, last with { Ended = Head.Events.Failure?.Message ?? "the analytics has finished" });
+    }
+
+    /// <summary>The activity, with the run's failure (if it failed) as its last error.</summary>
+    private ActivitySnapshot ActivityWithFailure()
+    {
+        var activity = Activity.Snapshot();
+        return Head.Events.Failure is { } failed
+            ? activity with { Errors = [.. activity.Errors, new ErrorRecord(activity.Now, "run", null, failed.Message)] }
+            : activity;
     }
 }

@@ -18,6 +18,7 @@ from .errors import NodeLost, exception_for
 from .stats import RunStats, Stopwatch
 
 logger = logging.getLogger("deisa")
+PROGRESS_PERIOD = 0.1  # seconds between two drawings of the progress line
 
 
 class Run:
@@ -104,6 +105,7 @@ class Run:
         reader = _events.EventReader(lib, self.handle)
         started = {}
         processed = 0
+        shown = 0.0  # when the progress line was last drawn
         watch = self._watch
         watch.resume()
         while True:
@@ -146,9 +148,12 @@ class Run:
                         self._pictures.timestep_done(t, [(n, self._array_at(n, t)) for n in arrays])
                         self._watch.user(Stopwatch.clock() - began)
                     if progress:
-                        sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
-                                         f"callbacks {elapsed * 1e3:.1f} ms   ")
-                        sys.stderr.flush()
+                        now = time.perf_counter()
+                        if now >= shown + PROGRESS_PERIOD:  # a terminal line redrawn 10 times a second at most
+                            shown = now
+                            sys.stderr.write(f"\rdeisa: timestep {t} ({processed} processed), arrays {arrays}, "
+                                             f"callbacks {elapsed * 1e3:.1f} ms   ")
+                            sys.stderr.flush()
                     else:
                         logger.info("timestep %s: arrays %s, callbacks %.1f ms", t, arrays, elapsed * 1e3)
                 elif kind == _events.FAILED:
@@ -156,7 +161,7 @@ class Run:
                 elif kind == _events.END:
                     watch.pause()
                     if progress:
-                        sys.stderr.write("\n")
+                        sys.stderr.write(f"\rdeisa: {processed} timesteps processed{' ' * 40}\n")
                     return
 
     def add_array(self, layout, t, rows):

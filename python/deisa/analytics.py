@@ -8,6 +8,7 @@ import ctypes
 import gc
 import numbers
 import os
+import sys
 
 from . import _native, _signals, feedback
 from .dashboard import address_of
@@ -154,8 +155,11 @@ class Deisa:
         (timesteps processed, seconds in the callbacks, seconds of deisa's own work)."""
         return self._stats.copy()
 
-    def execute_callbacks(self, progress=False):
+    def execute_callbacks(self, progress=None):
         """Run the callbacks until the simulation closes.
+
+        ``progress``: show a progress line on stderr (by default, when stderr is a terminal);
+        else each timestep is logged at INFO.
 
         Raises before waiting for data if a callback asks for an array the simulation
         never declared; raises ``RuntimeError`` if the logical flow of data is violated,
@@ -186,7 +190,7 @@ class Deisa:
                 gc.freeze()
             run.wait_for_simulation()
             self.arrays = run.layouts
-            run.loop(progress)
+            run.loop(sys.stderr.isatty() if progress is None else bool(progress))
         finally:
             if freeze:
                 gc.unfreeze()

@@ -259,4 +259,35 @@ public sealed class DashboardTests : IDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
         Assert.Contains("cannot", await gone.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task A_failed_run_says_why_on_its_dashboard()
+    {
+        const int world = 2;
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 8 << 20 })
+        {
+            Log = TextWriter.Null,
+        };
+        host.Register(_ => { }, new WindowSpec("temperature"));
+        await host.StartAsync();
+        await using var dashboard = await host.StartDashboardAsync();
+        using var client = Client(dashboard);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Info!.Token);
+        var ranks = Task.WhenAll(Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
+        {
+            using var bridge = Bridge.Open(new BridgeOptions(rank, world) { RendezvousDirectory = _dir, Timeout = Limit });
+            bridge.DeclareArray("temperature", [world], [1], [rank], DType.Float64);
+            foreach (var t in rank == 1 ? new long[] { 0, 2 } : [0, 1, 2]) bridge.Send<double>("temperature", [t], t); // rank 1 skips timestep 1
+            try { bridge.Close(3); } catch (DeisaException) { }
+        }, TaskCreationOptions.LongRunning)));
+        var failed = await Assert.ThrowsAsync<DeisaException>(() => host.RunAsync().WaitAsync(Limit));
+        try { await ranks.WaitAsync(Limit); } catch (DeisaException) { } // the ranks see the analytics end
+
+        var run = Read(await client.GetByteArrayAsync("/api/run"));
+        Assert.Equal($"ended: {failed.Message}", Text(run, "state"));
+        Assert.Contains("logical flow", Text(run, "state"));
+        var errors = Read(await client.GetByteArrayAsync("/api/errors"));
+        var last = errors.Length - 1;
+        Assert.Equal(("run", failed.Message), (Text(errors, "source", last), Text(errors, "message", last)));
+    }
 }

@@ -5,6 +5,8 @@ import glob
 import json
 import logging
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -589,7 +591,38 @@ def test_progress_line(simulation, capfd):
     d.execute_callbacks(progress=True)
     sim.wait()
     err = capfd.readouterr().err
-    assert "\r" in err and "timestep 4" in err and err.endswith("\n")
+    assert "\rdeisa: timestep " in err and err.endswith("\rdeisa: 5 timesteps processed" + " " * 40 + "\n")
+
+
+ANALYTICS_OF_X = "from deisa import Deisa; d = Deisa(timeout=20); d.register_callback(lambda x: None, 'x'); d.execute_callbacks()"
+
+
+def test_the_progress_line_is_shown_by_default_in_a_terminal_only(simulation, run_dir):
+    import pty
+
+    for terminal in (True, False):
+        sim = simulation("two_ranks_int64.py")
+        if terminal:
+            master, slave = pty.openpty()
+            p = subprocess.Popen([sys.executable, "-c", ANALYTICS_OF_X], stderr=slave, cwd=run_dir)
+            os.close(slave)
+            err = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the terminal's other end closed
+                    break
+                if not chunk:
+                    break
+                err += chunk
+            os.close(master)
+            err = err.decode()
+        else:
+            p = subprocess.Popen([sys.executable, "-c", ANALYTICS_OF_X], stderr=subprocess.PIPE, cwd=run_dir, text=True)
+            err = p.stderr.read()
+        assert p.wait(60) == 0, err
+        sim.wait()
+        assert ("5 timesteps processed" in err) is terminal, err
 
 
 def test_feedback_answers_are_the_same_on_every_rank_while_being_set(simulation):

@@ -15,6 +15,7 @@ public sealed class EventQueue
     private readonly ConcurrentQueue<AnalyticsEvent> _events = new();
     private readonly SemaphoreSlim _available = new(0); // one count per queued event, one more once ended
     private AnalyticsEvent? _last;
+    private RunFailed? _failure;
     private int _wakeFd = -1; // a reader's eventfd, signalled while it listens (see EventWaiter)
     private int _listening;
 
@@ -22,6 +23,7 @@ public sealed class EventQueue
     internal void Write(AnalyticsEvent e)
     {
         if (Volatile.Read(ref _last) is not null) return;
+        if (e is RunFailed failed) Interlocked.CompareExchange(ref _failure, failed, null);
         _events.Enqueue(e);
         _available.Release();
         Nudge();
@@ -30,9 +32,13 @@ public sealed class EventQueue
     /// <summary>No event comes after these: once the queue is empty, every read returns <paramref name="last"/>.</summary>
     internal void Complete(AnalyticsEvent last)
     {
+        if (last is RunFailed failed) Interlocked.CompareExchange(ref _failure, failed, null);
         if (Interlocked.CompareExchange(ref _last, last, null) is null) _available.Release();
         Nudge();
     }
+
+    /// <summary>Why the run failed (the first failure told), or null.</summary>
+    public RunFailed? Failure => Volatile.Read(ref _failure);
 
     /// <summary>Whether a read would find an event now.</summary>
     internal bool HasEvent => _available.CurrentCount > 0;
