@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(python3 python3-venv python3-pip python3-setuptools python3-wheel python3-numpy python3-dask
-          python3-distributed python3-mpi4py python3-h5py python3-xarray python3-zarr python3-matplotlib
+          python3-distributed python3-mpi4py python3-h5py python3-xarray python3-netcdf4 python3-zarr python3-matplotlib
           python3-pytest openmpi-bin libopenmpi-dev clang zlib1g-dev gfortran cmake pkg-config make
           iproute2 util-linux  # ip, unshare, nsenter: the simulated nodes of the scale-out tests
           passwd  # useradd, userdel: the second Unix user of the security tests

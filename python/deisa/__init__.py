@@ -13,9 +13,10 @@ from ._abi import VERSION as __version__
 from .bridge import Bridge
 from .errors import AnalyticsLostError, ContractError, NodeLost, Terminated
 
-__all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "AnalyticsLostError", "NodeLost", "Terminated", "to_hdf5"]
+__all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "AnalyticsLostError", "NodeLost", "Terminated", "to_hdf5",
+           "to_xarray"]
 
-_LAZY = {"Deisa": ".analytics", "DeisaArray": ".array", "to_hdf5": ".array", "Window": ".window"}
+_LAZY = {"Deisa": ".analytics", "DeisaArray": ".array", "to_hdf5": ".array", "to_xarray": ".array", "Window": ".window"}
 
 
 def __getattr__(name):

@@ -70,13 +70,59 @@ class DeisaArray(da.Array):
             arr = self.rechunk(tuple(max(c) for c in self.chunks))
         return da.to_zarr(arr, *args, **kwargs)
 
-    def to_xarray(self, dims=None, **kwargs):
-        """An ``xarray.DataArray`` over this array, with the timestep in ``attrs``."""
+    def to_xarray(self, dims=None, coords=None, attrs=None, name=None, **kwargs):
+        """An ``xarray.DataArray`` over this array (lazy: its data stay this Dask array).
+
+        ``dims`` name the dimensions (default ``dim_0``, ``dim_1``, ...); ``coords`` are
+        xarray's coordinates (e.g. ``{"x": xs}``, or a coordinate per dimension name); the
+        timestep is a scalar coordinate ``timestep``, so the arrays of a window concatenate
+        along time (:func:`deisa.to_xarray`). ``attrs`` add to the array's own: ``timestep``,
+        ``deisa_array`` (its name) and ``deisa_chunks`` (its blocks' sizes per dimension).
+        Other keyword arguments go to ``xarray.DataArray``.
+        """
         import xarray as xr
 
-        attrs = dict(kwargs.pop("attrs", {}) or {})
-        attrs.setdefault("timestep", self.t)
-        return xr.DataArray(self, dims=dims, name=kwargs.pop("name", self.array_name), attrs=attrs, **kwargs)
+        merged = {"timestep": self.t, "deisa_array": self.array_name,
+                  "deisa_chunks": " x ".join(",".join(map(str, c)) for c in self.chunks)}
+        merged.update(attrs or {})
+        coords = dict(coords or {})
+        coords.setdefault("timestep", self.t)
+        return xr.DataArray(self, dims=dims, coords=coords, name=name or self.array_name, attrs=merged, **kwargs)
+
+    def to_netcdf(self, path, dims=None, coords=None, attrs=None, **kwargs):
+        """Write this array to a NetCDF file with xarray (``DataArray.to_netcdf``), with
+        :meth:`to_xarray`'s dims, coordinates and attributes.
+
+        On a cluster (Dask distributed), where xarray's open file cannot travel to the
+        workers, xarray writes the file without the array's values here, then every block is
+        written by a task on its node (netCDF4), one writer at a time, as :func:`to_hdf5` does.
+        """
+        x = self.to_xarray(dims=dims, coords=coords, attrs=attrs)
+        path = os.path.abspath(os.fspath(path))
+        if not _on_cluster():
+            return x.to_netcdf(path, **kwargs)
+        import dask
+
+        x.to_netcdf(path, compute=False, **kwargs)  # the file, its coordinates and attributes; no values
+        dask.compute(self.map_blocks(_write_netcdf_block, path=path, variable=x.name, dtype=bool,
+                                     chunks=tuple((1,) * len(c) for c in self.chunks),
+                                     meta=np.empty((0,) * self.ndim, bool)))
+
+
+def to_xarray(arrays, dims=None, coords=None, attrs=None, name=None):
+    """One ``xarray.DataArray`` of several timesteps of an array (a callback's window, oldest
+    first), along a leading ``timestep`` dimension; each as :meth:`DeisaArray.to_xarray`."""
+    import xarray as xr
+
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("to_xarray needs at least one array")
+    if len({a.shape for a in arrays}) > 1:
+        raise ValueError(f"arrays of different shapes cannot be stacked over time: {[a.shape for a in arrays]}")
+    parts = [a.to_xarray(dims=dims, coords=coords, attrs=attrs, name=name) for a in arrays]
+    stacked = xr.concat(parts, dim="timestep")
+    stacked.attrs.pop("timestep", None)  # a coordinate now, one per timestep
+    return stacked
 
 
 def to_hdf5(path, arrays, **kwargs):
@@ -127,13 +173,24 @@ def _write_hdf5_block(block, path, dataset, block_info=None):
     return np.ones((1,) * block.ndim, bool)
 
 
+def _write_netcdf_block(block, path, variable, block_info=None):
+    """Writes one block into its region of ``variable`` in the NetCDF file ``path`` (a task, on the block's node)."""
+    import netCDF4
+
+    region = tuple(slice(a, b) for a, b in block_info[0]["array-location"])
+    with _file_lock(path):
+        with netCDF4.Dataset(path, "r+") as f:
+            f.variables[variable][region] = block
+    return np.ones((1,) * block.ndim, bool)
+
+
 def _file_lock(path):
     """One writer of ``path`` at a time: across the cluster in a Dask worker, else in this process."""
     try:
         from distributed import Lock, get_worker
 
         get_worker()
-        return Lock(f"deisa-hdf5-{path}")
+        return Lock(f"deisa-write-{path}")
     except (ImportError, ValueError):
         return _LOCAL_FILE_LOCK
 

@@ -66,6 +66,7 @@ def writers(d, run_dir, last, xarray_means):
         to_hdf5(run_dir / "both.h5", {"/a": x, "/b": x * 2})
         x.to_zarr(str(run_dir / "field.zarr"))
         xarray_means.append(x.to_xarray(dims=("y", "x")).mean("x").compute().values)
+        x.to_netcdf(run_dir / "field.nc", dims=("y", "x"))
 
 
 def check_written(run_dir, full, xarray_means):
@@ -79,6 +80,10 @@ def check_written(run_dir, full, xarray_means):
         np.testing.assert_array_equal(f["/b"][...], full * 2)
     np.testing.assert_array_equal(zarr.open(str(run_dir / "field.zarr"), mode="r")[...], full)
     np.testing.assert_allclose(xarray_means[0], full.mean(axis=1), rtol=1e-12)
+    import xarray as xr
+
+    with xr.open_dataarray(run_dir / "field.nc") as back:
+        np.testing.assert_array_equal(back.values, full)
 
 
 def check_results(results, size, cols, br, bc, steps):

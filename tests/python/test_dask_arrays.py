@@ -65,6 +65,9 @@ def operations(m, w, out_dir):
         "module to_hdf5": lambda: deisa.to_hdf5(str(out_dir / f"both{t}.h5"), {"/m": m, "/twice": m * 2}),
         "to_zarr": lambda: m.to_zarr(str(out_dir / f"m{t}.zarr")),
         "to_xarray": lambda: _xarray(m),
+        "to_xarray with coordinates": lambda: _xarray_coords(m),
+        "to_netcdf": lambda: _netcdf(m, out_dir / f"m{t}.nc"),
+        "window to_xarray": lambda: _window_xarray(w),
         "dask.compute of two": lambda: dask.compute(m.sum(), w[0].sum()),
         "attributes": lambda: (m.t, m.timestep, m.name, m.shape, m.chunks, str(m.dtype), isinstance(m, DeisaArray),
                                isinstance(m, da.Array)),
@@ -80,6 +83,26 @@ def _persisted(m):
 def _xarray(m):
     x = m.to_xarray(dims=("row", "col"))
     return x.dims, dict(x.attrs), x.name, float(x.sum().compute()), type(x.data).__name__
+
+
+def _xarray_coords(m):
+    x = m.to_xarray(dims=("row", "col"), coords={"row": np.arange(64) * 0.5}, attrs={"units": "K"})
+    return (dict(x.attrs), x.coords["row"].values[[0, -1]].tolist(), int(x.coords["timestep"]),
+            float(x.sel(row=1.0).sum().compute()), type(x.data).__name__)
+
+
+def _netcdf(m, path):
+    import xarray as xr
+
+    m.to_netcdf(path, dims=("row", "col"), attrs={"units": "K"})
+    with xr.open_dataarray(path) as back:
+        return back.name, back.dims, dict(back.attrs), int(back.coords["timestep"]), back.values.copy()
+
+
+def _window_xarray(w):
+    x = deisa.to_xarray(w, dims=("row", "col"))
+    return x.dims, x.coords["timestep"].values.tolist(), x.shape, float(x.isel(timestep=-1).sum().compute()), \
+        "timestep" in x.attrs
 
 
 def _block_flags(arr):
@@ -262,6 +285,33 @@ def test_to_xarray(matrix_run):
         assert attrs["timestep"] == t
         assert name == "m"
         assert total == pytest.approx(matrix(t).sum())
+
+
+def test_to_xarray_with_coordinates_and_attributes(matrix_run):
+    for t in range(STEPS):
+        attrs, row_ends, timestep, row_sum, kind = _value(matrix_run, t, "to_xarray with coordinates")
+        assert attrs == {"timestep": t, "deisa_array": "m", "deisa_chunks": "32,32 x 8", "units": "K"}
+        assert (row_ends, timestep) == ([0.0, 31.5], t)
+        assert row_sum == pytest.approx(matrix(t)[2].sum())  # the row whose coordinate is 1.0
+        assert kind == "DeisaArray"  # still lazy: the Dask array itself
+
+
+def test_to_netcdf_writes_the_array_with_its_coordinates_and_attributes(matrix_run):
+    for t in range(STEPS):
+        name, dims, attrs, timestep, values = _value(matrix_run, t, "to_netcdf")
+        assert (name, dims, timestep) == ("m", ("row", "col"), t)
+        assert attrs["units"] == "K" and attrs["deisa_array"] == "m"
+        np.testing.assert_array_equal(values, matrix(t))
+
+
+def test_a_window_becomes_one_xarray_along_time(matrix_run):
+    for t in range(STEPS):
+        dims, timesteps, shape, last_sum, timestep_attr = _value(matrix_run, t, "window to_xarray")
+        assert dims == ("timestep", "row", "col")
+        assert timesteps == list(range(max(0, t - 1), t + 1))  # the window of 2, oldest first
+        assert shape == (len(timesteps), 64, 8)
+        assert last_sum == pytest.approx(matrix(t).sum())
+        assert timestep_attr is False  # a coordinate per timestep instead
 
 
 def test_blocks_are_read_only_views(matrix_run):
