@@ -32,43 +32,46 @@ public static class Leftovers
     }
 
     /// <summary>Removes what the dead run of <paramref name="rendezvous"/>'s record and dead runs'
-    /// shared memory anywhere left (<c>deisa cleanup</c>); returns the paths removed.</summary>
-    public static IReadOnlyList<string> RemoveDead(Rendezvous rendezvous)
+    /// shared memory anywhere left (<c>deisa cleanup</c>); returns the paths removed. With
+    /// <paramref name="remove"/> false, only lists what it would remove (<c>deisa status</c>).</summary>
+    public static IReadOnlyList<string> RemoveDead(Rendezvous rendezvous, bool remove = true)
     {
+        bool Delete(string path) => remove ? Rendezvous.TryDelete(path) : File.Exists(path);
         var removed = new List<string>();
         string? live = null;
         if (rendezvous.TryRead() is { } info)
         {
             if (Rendezvous.IsLive(info)) live = info.Session;
-            else removed.AddRange(Remove(rendezvous, info));
+            else removed.AddRange(Remove(rendezvous, info, Delete));
         }
-        removed.AddRange(RemoveOrphanSockets(rendezvous, keep: live));
+        removed.AddRange(RemoveOrphanSockets(rendezvous, keep: live, Delete));
         // The feedback journals dead runs left for a successor (a new analytics reads them instead).
         if (Directory.Exists(rendezvous.Directory))
             foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, Rendezvous.JournalPattern))
-                if (Rendezvous.SessionOfJournal(Path.GetFileName(f)) != live && Rendezvous.TryDelete(f)) removed.Add(f);
+                if (Rendezvous.SessionOfJournal(Path.GetFileName(f)) != live && Delete(f)) removed.Add(f);
         // A killed analytics' lock file (the kernel let the lock go): removed if no one holds it.
         var lockFile = Path.Combine(rendezvous.Directory, RendezvousClaim.FileName);
         if (live is null && File.Exists(lockFile))
             try
             {
-                RendezvousClaim.Take(rendezvous).Dispose();
+                if (remove) RendezvousClaim.Take(rendezvous).Dispose();
                 removed.Add(lockFile);
             }
             catch (DeisaException) { } // held: a run is starting
-        removed.AddRange(RemoveDeadSessionSegments());
+        removed.AddRange(RemoveDeadSessionSegments(Delete));
         return removed;
     }
 
     /// <summary>Removes a dead run's segments, sockets and record; returns what was removed.</summary>
-    private static List<string> Remove(Rendezvous rendezvous, RendezvousInfo info)
+    private static List<string> Remove(Rendezvous rendezvous, RendezvousInfo info, Func<string, bool>? delete = null)
     {
-        var removed = RemoveSegments(info.Session);
+        delete ??= Rendezvous.TryDelete;
+        var removed = RemoveSegments(info.Session, delete);
         var sockets = new List<string> { rendezvous.BlockChannelPath(info.Session) };
         if (info.Address.StartsWith("unix:", StringComparison.Ordinal)) sockets.Add(info.Address["unix:".Length..]);
         foreach (var s in sockets)
-            if (Rendezvous.TryDelete(s)) removed.Add(s);
-        if (rendezvous.TryRead()?.Session == info.Session && Rendezvous.TryDelete(rendezvous.FilePath)) removed.Add(rendezvous.FilePath);
+            if (delete(s)) removed.Add(s);
+        if (rendezvous.TryRead()?.Session == info.Session && delete(rendezvous.FilePath)) removed.Add(rendezvous.FilePath);
         return removed;
     }
 
@@ -78,8 +81,9 @@ public static class Leftovers
     /// sockets of session <paramref name="keep"/>, the live run's, stay, and so do sockets
     /// younger than ten seconds.
     /// </summary>
-    private static List<string> RemoveOrphanSockets(Rendezvous rendezvous, string? keep)
+    private static List<string> RemoveOrphanSockets(Rendezvous rendezvous, string? keep, Func<string, bool>? delete = null)
     {
+        delete ??= Rendezvous.TryDelete;
         var removed = new List<string>();
         if (!Directory.Exists(rendezvous.Directory)) return removed;
         foreach (var f in Directory.EnumerateFiles(rendezvous.Directory, Rendezvous.SocketPattern))
@@ -88,18 +92,18 @@ public static class Leftovers
             if (session == keep) continue;
             // A young one may be a run starting now (its record not written yet), not a dead one.
             if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;
-            if (Rendezvous.TryDelete(f)) removed.Add(f);
+            if (delete(f)) removed.Add(f);
         }
         return removed;
     }
 
     /// <summary>Removes the shared memory of a session.</summary>
-    private static List<string> RemoveSegments(string session)
+    private static List<string> RemoveSegments(string session, Func<string, bool> delete)
     {
         var removed = new List<string>();
         if (!Directory.Exists(Segment.Directory)) return removed;
         foreach (var f in Directory.EnumerateFiles(Segment.Directory, RendezvousInfo.SegmentPrefixOf(session) + "-*"))
-            if (Rendezvous.TryDelete(f)) removed.Add(f);
+            if (delete(f)) removed.Add(f);
         return removed;
     }
 
@@ -107,7 +111,7 @@ public static class Leftovers
     /// Shared memory of runs whose analytics died, wherever their rendezvous was: a segment is
     /// kept while a live process maps a segment of its session.
     /// </summary>
-    private static List<string> RemoveDeadSessionSegments()
+    private static List<string> RemoveDeadSessionSegments(Func<string, bool> delete)
     {
         var removed = new List<string>();
         if (!Directory.Exists(Segment.Directory)) return removed;
@@ -119,7 +123,7 @@ public static class Leftovers
             // A segment is mapped by its analytics right after it is created: a young one may
             // belong to a run starting now, not to a dead one.
             if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < MinAge) continue;
-            if (Rendezvous.TryDelete(f)) removed.Add(f);
+            if (delete(f)) removed.Add(f);
         }
         return removed;
     }

@@ -181,11 +181,21 @@ internal static unsafe class AnalyticsExports
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
         var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
-        var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
+        var info = r.TryReadLive() ?? throw NoLiveRun(r);
         using var client = new ControlClient(info.Address, info.Token);
         var reply = client.Call((c, o) => c.Status(new Protocol.Messages.Empty(), o.WithDeadline(DateTime.UtcNow.AddSeconds(10))));
         *o = NativeCall.AllocUtf8(reply.Json);
     });
+
+    /// <summary>No live analytics in <paramref name="r"/>, and what dead runs left (what deisa_cleanup would remove).</summary>
+    private static DeisaException NoLiveRun(Rendezvous r)
+    {
+        var left = Leftovers.RemoveDead(r, remove: false);
+        const int Shown = 10;
+        var what = left.Count == 0 ? "" : $"; dead runs left {left.Count} file(s), which deisa_cleanup (deisa cleanup) removes: "
+            + string.Join(", ", left.Take(Shown)) + (left.Count > Shown ? $", and {left.Count - Shown} more" : "");
+        return new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}{what}");
+    }
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_cleanup")]
     public static int Cleanup(byte* rendezvous, byte** json) => NativeCall.Run(() =>

@@ -58,6 +58,24 @@ def test_cleanup_removes_the_feedback_journals_dead_runs_left(run_dir):
     assert not journal.exists() and str(journal) in out
 
 
+def test_status_of_a_directory_without_a_live_run_lists_what_cleanup_would_remove(run_dir):
+    directory = run_dir / ".deisa"
+    directory.mkdir()
+    old = dead_sockets(directory, "0123456789ab")
+    journal = directory / "feedback-0123456789ab.journal"
+    journal.write_bytes(b"")
+    out = subprocess.run([sys.executable, "-m", "deisa", "status"], capture_output=True, text=True, cwd=run_dir,
+                         timeout=60)
+    assert out.returncode == 1
+    assert "no live analytics" in out.stderr and "deisa cleanup" in out.stderr
+    assert all(str(p) in out.stderr for p in [*old, journal]), out.stderr
+    assert all(p.exists() for p in [*old, journal])  # only listed
+    cleanup(run_dir)
+    out = subprocess.run([sys.executable, "-m", "deisa", "status"], capture_output=True, text=True, cwd=run_dir,
+                         timeout=60)
+    assert "no live analytics" in out.stderr and "left" not in out.stderr
+
+
 def test_a_new_analytics_removes_the_sockets_dead_runs_left(simulation, run_dir):
     directory = run_dir / ".deisa"
     directory.mkdir()
