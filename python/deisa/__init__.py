@@ -11,9 +11,9 @@ import importlib
 
 from ._abi import VERSION as __version__
 from .bridge import Bridge
-from .errors import AnalyticsLostError, ContractError, NodeLost, Terminated
+from .errors import AnalyticsLostError, ConfigError, ContractError, NodeLost, Terminated
 
-__all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "AnalyticsLostError", "NodeLost", "Terminated", "to_hdf5",
+__all__ = ["Bridge", "Deisa", "Window", "DeisaArray", "ContractError", "ConfigError", "AnalyticsLostError", "NodeLost", "Terminated", "to_hdf5",
            "to_xarray"]
 
 _LAZY = {"Deisa": ".analytics", "DeisaArray": ".array", "to_hdf5": ".array", "to_xarray": ".array", "Window": ".window"}

@@ -89,6 +89,9 @@ class Run:
             self._pictures = ArrayPictures(lib, h.value, self._compute)
             sys.stderr.write(f"deisa: dashboard at {d.dashboard.url}\n")
             sys.stderr.flush()
+        pending, d._pending_feedback = d._pending_feedback, []
+        for key, kind, data, t in pending:  # set while no run went on
+            _native.check(lib.deisa_analytics_set_feedback(h, key.encode(), t, kind, data, len(data)))
         for cb in d._callbacks:
             names, sizes = cb.native_inputs()
             cid = ctypes.c_int()
@@ -162,6 +165,7 @@ class Run:
                     watch.pause()
                     if progress:
                         sys.stderr.write(f"\rdeisa: {processed} timesteps processed{' ' * 40}\n")
+                    logger.info("simulation closed: %s timesteps processed", processed)
                     return
 
     def add_array(self, layout, t, rows):

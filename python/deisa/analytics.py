@@ -12,6 +12,7 @@ import sys
 
 from . import _native, _signals, feedback
 from .dashboard import address_of
+from .errors import ConfigError
 from ._abi import WHEN
 from ._run import Run
 from .stats import RunStats
@@ -25,6 +26,10 @@ class Callback:
     (``"AND"`` or ``"OR"``) and its exception handler."""
 
     __slots__ = ("fn", "inputs", "when", "exception_handler", "name", "prepare", "preparation_advance")
+
+    # deisa-ray's names for them (its _CallbackConfig).
+    simulation_callback = property(lambda self: self.fn)
+    arrays_description = property(lambda self: self.inputs)
 
     def __init__(self, fn, inputs, when, exception_handler, prepare=None, preparation_advance=1):
         self.fn = fn
@@ -52,8 +57,17 @@ class Deisa:
     >>> d.execute_callbacks()
     """
 
-    def __init__(self, *, address=None, max_simulation_ahead=1, feedback_queue_size=1024, pool_size=None,
-                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None, dashboard=False):
+    def __init__(self, feedback_queue_size=1024, *args, address=None, max_simulation_ahead=1, pool_size=None,
+                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None, dashboard=False, ray_start=None):
+        if args:
+            raise TypeError(f"Deisa() takes feedback_queue_size as its only positional argument, got {1 + len(args)}: "
+                            "pass the other settings by keyword (deisa-ray ignores extra positional arguments)")
+        if ray_start is not None:
+            raise TypeError("ray_start is how deisa-ray starts Ray; deisa runs without Ray: leave it out "
+                            "(deisa-ray would call it to start Ray)")
+        from .ray.config import distributed_scheduling_enabled_from_env
+
+        distributed_scheduling_enabled_from_env()  # deisa-ray's switch: a value it refuses is refused here too
         if isinstance(max_simulation_ahead, bool) or not isinstance(max_simulation_ahead, numbers.Integral):
             raise TypeError("max_simulation_ahead must be an int")
         if isinstance(feedback_queue_size, bool) or not isinstance(feedback_queue_size, numbers.Integral):
@@ -76,10 +90,17 @@ class Deisa:
         self.placer = None   # on a cluster: the run's deisa.distributed.Placer (where block reads ran)
         self.dashboard = None  # the run's deisa.dashboard.Dashboard (its .url) when asked for, until the next run
         self._callbacks = []
+        self._pending_feedback = []  # (key, kind, data, timestep) set while no run goes on, for the next one
         self._run = None
         self._stats = RunStats()
 
     # -- registration --------------------------------------------------------------------
+
+    @property
+    def registered_callbacks(self):
+        """The callbacks registered, in order (as deisa-ray's: each has ``simulation_callback``,
+        ``arrays_description`` (its Windows), ``exception_handler`` and ``when``)."""
+        return list(self._callbacks)
 
     def register_callback(self, fn, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=1):
         """Run ``fn(**{name: [DeisaArray, ...]})`` for every timestep its inputs allow.
@@ -134,7 +155,8 @@ class Deisa:
         """Send ``value`` to the simulation under ``key`` for ``timestep``.
 
         Per key, timesteps must strictly increase. Values: None, bool, int, float, str,
-        bytes, or a numpy array up to 1 MiB.
+        bytes, or a numpy array up to 1 MiB. Outside ``execute_callbacks()`` (as deisa-ray
+        allows) the value is kept and given to the simulation when the next run starts.
         """
         if not isinstance(key, str):
             raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
@@ -143,7 +165,12 @@ class Deisa:
         kind, data = feedback.encode(value)
         run = self._run
         if run is None or run.handle is None:
-            raise RuntimeError("set() is only available while execute_callbacks() runs")
+            newest = max((t for k, _, _, t in self._pending_feedback if k == key), default=None)
+            if newest is not None and int(timestep) <= newest:
+                raise ValueError(f"feedback '{key}': timestep {int(timestep)} is not newer than timestep {newest}, "
+                                 "set already (per key, timesteps strictly increase)")
+            self._pending_feedback.append((key, kind, data, int(timestep)))
+            return
         _native.check(_native.lib().deisa_analytics_set_feedback(run.handle, key.encode(), int(timestep), kind,
                                                                  data, len(data)))
 
@@ -167,6 +194,8 @@ class Deisa:
         """
         if self._run is not None:
             raise RuntimeError("execute_callbacks() is already running")
+        if not self._callbacks:
+            raise RuntimeError("Please register at least one callback before calling execute_callbacks()")
         if self.dashboard is not None:  # the last run's, which showed how it ended
             self.dashboard.close()
             self.dashboard = None
@@ -214,7 +243,10 @@ def _pool_bytes(pool_size):
         pool_size = os.environ.get("DEISA_POOL_SIZE") or None
         if pool_size is None:
             return 0
-        return _native.size_bytes(pool_size, "DEISA_POOL_SIZE")
+        try:
+            return _native.size_bytes(pool_size, "DEISA_POOL_SIZE")
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
     if isinstance(pool_size, bool) or not isinstance(pool_size, (str, numbers.Real)):
         raise TypeError(f"pool_size must be a number of bytes or a string such as '80MiB', got {type(pool_size).__name__}")
     return _native.size_bytes(str(pool_size), "pool_size")

@@ -3,8 +3,10 @@
 import atexit
 import ctypes
 import functools
+import logging
 import numbers
 import os
+import socket
 import weakref
 from collections.abc import Mapping
 
@@ -13,6 +15,18 @@ import numpy as np
 from . import _native, _signals, feedback
 from ._abi import OK, ON_FAILURE, ORDER_C, ORDER_FORTRAN
 from .dtypes import code_of
+
+logger = logging.getLogger("deisa.bridge")
+
+# deisa-ray's Bridge options for Ray, and what each did there (refused with that explanation).
+_RAY_OPTIONS = {
+    "_node_id": "Ray node id of the rank's scheduling actor",
+    "scheduling_actor_cls": "class of the node's Ray scheduling actor",
+    "_init_retries": "number of tries to create the node's Ray scheduling actor",
+    "object_store_memory_timeout_s": "wait for room in Ray's object store (deisa: the bridge's timeout= waits for room "
+                                     "in shared memory)",
+    "system_metadata": "system metadata of its first version (unused there)",
+}
 
 _KEYS = ("global_shape", "chunk_shape", "chunk_position")
 _OPTIONAL = ("dtype",)
@@ -84,16 +98,25 @@ class Bridge:
     """
 
     def __init__(self, comm, arrays_metadata, *, address=None, timeout=_DEFAULT_TIMEOUT,
-                 rendezvous=None, on_analytics_failure="warn"):
+                 rendezvous=None, on_analytics_failure="warn", **deisa_ray_options):
         self._handle = None
+        for name in deisa_ray_options:
+            what = _RAY_OPTIONS.get(name)
+            raise TypeError(f"Bridge() got an unexpected keyword argument '{name}'" if what is None else
+                            f"{name} is deisa-ray's {what}; deisa runs without Ray: leave it out")
         if comm is None:
             raise ValueError("comm is required")
         if not (hasattr(comm, "Get_rank") and hasattr(comm, "Get_size")):
-            raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}")
+            raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}"
+                            + (" (deisa-ray's first version took the rank's id here: pass the MPI communicator, or "
+                               "deisa.testing.Comm(rank, size))" if isinstance(comm, numbers.Integral) else ""))
         if on_analytics_failure not in ON_FAILURE:
             raise ValueError(f"on_analytics_failure must be one of {', '.join(map(repr, ON_FAILURE))}, got {on_analytics_failure!r}")
+        self.comm = comm
         self.rank = int(comm.Get_rank())
         self.world_size = int(comm.Get_size())
+        self.bridge_id = self.rank  # deisa-ray's name for the rank
+        self.node_id = socket.gethostname()  # the node this rank runs on (its host name)
         self.arrays_metadata = _validate_metadata(arrays_metadata)
         self._closed = False
         self._plans = {}  # array name -> _SendPlan, once a send of it passed every check
@@ -219,6 +242,7 @@ class Bridge:
         _native.check(_native.lib().deisa_bridge_close(self._handle, int(has_t), _timestep(timestep) if has_t else 0))
         self._closed = True
         _signals.unwatch(self._watched)
+        logger.info("Bridge %s closed at timestep %s", self.bridge_id, timestep)
 
     def __enter__(self):
         return self

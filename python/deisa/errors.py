@@ -4,7 +4,17 @@ from . import _abi
 
 
 class ContractError(Exception):
-    """An array or input that the other side never declared (e.g. ``send`` of an undeclared array)."""
+    """An array or input that the other side never declared (e.g. ``send`` of an undeclared array).
+    As in deisa-ray, ``message`` holds the message (default "Contract not satisfied.")."""
+
+    def __init__(self, message="Contract not satisfied."):
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(RuntimeError, ValueError):
+    """A configuration value (an argument or an environment variable) deisa cannot use. deisa-ray's
+    name for it (a ``RuntimeError``); it is a ``ValueError`` too, as deisa's other bad values."""
 
 
 class AnalyticsLostError(ConnectionError):
@@ -24,7 +34,7 @@ class Terminated(SystemExit):
         super().__init__(143)
 
 
-_CLASSES = {"ContractError": ContractError, "AnalyticsLostError": AnalyticsLostError, "ValueError": ValueError,
+_CLASSES = {"ContractError": ContractError, "ConfigError": ConfigError, "AnalyticsLostError": AnalyticsLostError, "ValueError": ValueError,
             "TypeError": TypeError, "TimeoutError": TimeoutError, "RuntimeError": RuntimeError,
             "KeyboardInterrupt": KeyboardInterrupt}
 _EXCEPTIONS = {status: _CLASSES[name] for status, name in _abi.STATUS_EXCEPTIONS.items()}

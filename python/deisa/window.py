@@ -29,7 +29,18 @@ class Window:
 
     def __repr__(self):
         extra = f", preprocess={self.preprocess!r}" if self.preprocess else ""
-        return f"Window({self.name!r}, size={self.size}{extra})"
+        return f"Window(name={self.name!r}, size={self.size}{extra})"
+
+    # Values, as deisa-ray's dataclass Window: equal when name, size and preprocess are; and
+    # hashable (deisa-ray's is not), so windows can be dict keys and set members.
+    def _key(self):
+        return self.name, self.size, self.preprocess
+
+    def __eq__(self, other):
+        return self._key() == other._key() if isinstance(other, Window) else NotImplemented
+
+    def __hash__(self):
+        return hash(self._key())
 
     @staticmethod
     def of(item):
@@ -39,4 +50,6 @@ class Window:
         if isinstance(item, str):
             return Window(item)
         raise TypeError(f"callback inputs must be Window objects or array names, got {type(item).__name__}"
-                        f" {item!r}" + (" (pass each input as its own argument)" if isinstance(item, (list, tuple)) else ""))
+                        f" {item!r}" + (" (pass each input as its own argument)" if isinstance(item, (list, tuple)) else
+                                        " (deisa-ray would drop it silently and never give it to the callback:"
+                                        " leave it out to do the same)"))

@@ -120,9 +120,46 @@ def test_window_defaults():
     assert Window.of("b").name == "b" and Window.of(w) is w
 
 
-def test_set_outside_execute_callbacks_is_refused():
-    with pytest.raises(RuntimeError):
-        Deisa().set("k", 1, 0)
+def test_set_before_execute_callbacks_reaches_the_simulation_when_the_run_starts(simulation):
+    """As deisa-ray allows: set() outside execute_callbacks() keeps the value for the next run."""
+    d = Deisa(timeout=20, feedback_queue_size=8)
+    d.set("k", -1, -2)
+    d.set("k", -10, -1)
+    with pytest.raises(ValueError, match="'k': timestep -1 is not newer than timestep -1"):
+        d.set("k", 0, -1)
+    with pytest.raises(TypeError):
+        d.set("k", object(), 0)
+    sim = simulation("feedback_history.py")
+    d.register_callback(lambda x: x[0].t < 5 and d.set("k", x[0].t * 10, x[0].t), "x")
+    d.execute_callbacks()
+    for (r,) in sim.wait():
+        assert [tuple(e) for e in r["hist"]] == [(-2, -1), (-1, -10), (0, 0), (1, 10), (2, 20), (3, 30), (4, 40)]
+
+
+def test_deisa_ray_call_shapes():
+    """deisa-ray's Deisa(feedback_queue_size, *, ...), registered_callbacks, Window as a value."""
+    d = Deisa(16, timeout=5)
+    assert d.feedback_queue_size == 16
+    with pytest.raises(TypeError, match="only positional argument.*deisa-ray ignores"):
+        Deisa(16, 2)
+    with pytest.raises(TypeError, match="ray_start is how deisa-ray starts Ray"):
+        Deisa(ray_start=lambda: None)
+
+    def cb(a, b):
+        pass
+
+    handler = print
+    assert d.register_callback(cb, Window("a", size=2), "b", exception_handler=handler, when="OR") is cb
+    (registered,) = d.registered_callbacks
+    assert registered.simulation_callback is cb and registered.when == "OR" and registered.exception_handler is handler
+    assert registered.arrays_description == [Window("a", 2), Window("b")]
+    assert Window("a", 2) == Window(name="a", size=2) and Window("a", 2) != Window("a", 3) and Window("a") != "a"
+    assert len({Window("a", 2), Window("a", 2), Window("b")}) == 2
+    assert repr(Window("a", 2)) == "Window(name='a', size=2)"
+    with pytest.raises(TypeError, match="deisa-ray would drop it silently"):
+        d.register_callback(cb, 5)
+    with pytest.raises(RuntimeError, match="Please register at least one callback"):
+        Deisa(timeout=5).execute_callbacks()
 
 
 # -------------------------------------------------------------------- contract
