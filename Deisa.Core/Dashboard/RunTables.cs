@@ -13,7 +13,10 @@ public sealed class RunTables(string token, Func<CancellationToken, Task<Dashboa
     public static readonly TimeSpan SnapshotAge = TimeSpan.FromMilliseconds(250);
 
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private (DashboardSnapshot Snapshot, long At)? _last;
+    private Taken? _last;
+    private int _refreshes; // a snapshot taken across a Refresh is not kept
+
+    private sealed record Taken(DashboardSnapshot Snapshot, long At);
 
     /// <inheritdoc/>
     public string Token => token;
@@ -22,14 +25,23 @@ public sealed class RunTables(string token, Func<CancellationToken, Task<Dashboa
     public async Task<byte[]?> TableAsync(string name, string? array, CancellationToken ct) =>
         DashboardTables.Names.Contains(name) ? DashboardTables.Write(name, array, await SnapshotAsync(ct).ConfigureAwait(false)) : null;
 
+    /// <summary>The run changed in a way the next tables must show at once (it ended): the
+    /// snapshot kept is dropped.</summary>
+    public void Refresh()
+    {
+        Interlocked.Increment(ref _refreshes);
+        Volatile.Write(ref _last, null);
+    }
+
     private async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)
     {
         await _lock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_last is { } last && Stopwatch.GetElapsedTime(last.At) < SnapshotAge) return last.Snapshot;
+            if (Volatile.Read(ref _last) is { } last && Stopwatch.GetElapsedTime(last.At) < SnapshotAge) return last.Snapshot;
+            int refreshes = Volatile.Read(ref _refreshes);
             var taken = await snapshot(ct).ConfigureAwait(false);
-            _last = (taken, Stopwatch.GetTimestamp());
+            if (Volatile.Read(ref _refreshes) == refreshes) Volatile.Write(ref _last, new Taken(taken, Stopwatch.GetTimestamp()));
             return taken;
         }
         finally { _lock.Release(); }

@@ -288,6 +288,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
             last = new DashboardSnapshot(Info.Session, new RunStatus(null, [], [], [], [], null, 0, _options.MaxSimulationAhead), ActivityWithFailure(), null);
         }
         Volatile.Write(ref _final, last with { Ended = Head.Events.Failure?.Message ?? "the analytics has finished" });
+        _tables?.Refresh();
     }
 
     /// <summary>The activity, with the run's failure (if it failed) as its last error.</summary>

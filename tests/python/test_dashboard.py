@@ -58,11 +58,22 @@ def get(url, token=None, host=None):
         return e.code, e.headers.get("Content-Type"), e.read()
 
 
-def heat_simulation(run_dir, steps, size=(96, 64)):
-    return subprocess.Popen(["mpirun", "--oversubscribe", "-np", "4", sys.executable, str(HEAT), "--steps", str(steps),
-                             "--size", *map(str, size), "--substeps", "4", "--timeout", "60"],
-                            cwd=run_dir, env=dict(os.environ, **MPI_ENV), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+def run_heat(d, run_dir, steps, size=(96, 64), ended=None):
+    """The heat example's simulation on 4 ranks under mpirun, with ``d.execute_callbacks()`` in
+    this thread; ``ended()`` runs when the run ended, however it ended. Checks the simulation succeeded."""
+    sim = subprocess.Popen(["mpirun", "--oversubscribe", "-np", "4", sys.executable, str(HEAT), "--steps", str(steps),
+                            "--size", *map(str, size), "--substeps", "4", "--timeout", "60"],
+                           cwd=run_dir, env=dict(os.environ, **MPI_ENV), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+    try:
+        d.execute_callbacks()
+        out, _ = sim.communicate(timeout=60)
+    finally:
+        if ended is not None:
+            ended()
+        if sim.poll() is None:
+            sim.kill()
+    assert sim.returncode == 0, out
 
 
 def test_the_page_and_its_tables_need_the_session_token(run_dir):
@@ -70,14 +81,7 @@ def test_the_page_and_its_tables_need_the_session_token(run_dir):
     d = Deisa(dashboard=True, timeout=60)
     seen = []
     d.register_callback(lambda temperature: seen.append(1), Window("temperature"))
-    sim = heat_simulation(run_dir, steps)
-    try:
-        d.execute_callbacks()
-        out, _ = sim.communicate(timeout=60)
-    finally:
-        if sim.poll() is None:
-            sim.kill()
-    assert sim.returncode == 0, out
+    run_heat(d, run_dir, steps)
     try:
         url = d.dashboard.url
         base, token = url.split("/?token=")
@@ -224,17 +228,11 @@ def test_a_browser_sees_the_run_live_and_as_it_ended(run_dir):
     browser = threading.Thread(target=browse, daemon=True)
     browser.start()
     time.sleep(0.5)
-    sim = heat_simulation(run_dir, steps, shape)
     try:
-        d.execute_callbacks()
-        out, _ = sim.communicate(timeout=60)
+        run_heat(d, run_dir, steps, shape, ended=run_ended.set)
     finally:
-        run_ended.set()
-        if sim.poll() is None:
-            sim.kill()
-    browser.join(90)
-    d.dashboard.close()
-    assert sim.returncode == 0, out
+        browser.join(90)
+        d.dashboard.close()
     assert not failure, failure[0]
 
     # Live: the page followed the run while it went on.
@@ -341,17 +339,11 @@ def test_deisa_dashboard_serves_a_running_session_from_another_process(run_dir):
                 cli.kill()
 
     helper = threading.Thread(target=serve_and_read, daemon=True)
-    sim = heat_simulation(run_dir, steps)
+    helper.start()
     try:
-        helper.start()
-        d.execute_callbacks()
-        out, _ = sim.communicate(timeout=60)
+        run_heat(d, run_dir, steps, ended=checked.set)
     finally:
-        checked.set()
-        if sim.poll() is None:
-            sim.kill()
-    helper.join(60)
-    assert sim.returncode == 0, out
+        helper.join(60)
     assert not failure, failure[0]
     assert d.session.encode() in seen["run"]  # the tables of this very run
     status, kind, _ = seen["callbacks"]
