@@ -589,9 +589,10 @@ def test_one_info_line_per_processed_timestep(simulation, caplog):
         d.execute_callbacks()
     sim.wait()
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and "timestep" in r.getMessage()]
-    assert len(lines) == 5
-    for t, line in enumerate(lines):
+    assert len(lines) == 6
+    for t, line in enumerate(lines[:5]):
         assert f"timestep {t}" in line and "x" in line and "ms" in line
+    assert lines[-1] == "simulation closed: 5 timesteps processed"
 
 
 def test_stats_split_the_time_between_the_callbacks_and_deisa(simulation):
