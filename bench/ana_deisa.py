@@ -8,6 +8,8 @@ CONFIG["consume"] says what it then does with the newest array:
   read   the analytics-read figure (Dask mean against numpy mean, memory), once.
 With CONFIG["count_segments"], each callback also counts the session's shared-memory segments.
 With CONFIG["scheduler"], the run is a cluster run on that Dask scheduler (figure 9).
+With CONFIG["dashboard"], the run serves its dashboard and a watcher thread reads every table of
+the page once a second, as an open page does (figure 11).
 With CONFIG["split"], a hook notes when each array's event reaches Python, to split the latency
 in two; it sits on the measured path (about 10 µs after an idle pause), so runs that measure
 latency or rates go without it.
@@ -18,6 +20,7 @@ import glob
 import json
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -62,11 +65,37 @@ def read_figure(x, reps):
             "nbytes": x.nbytes, "nblocks": x.npartitions}
 
 
+def watch_dashboard(d):
+    """Reads every table of the dashboard's page once a second (its refresh) while the run goes on."""
+    import threading
+    import urllib.request
+
+    state = {"stop": False, "reads": 0}
+    tables = ["run", "ranks", "nodes", "arrays", "timesteps", "callbacks", "feedback", "errors", "pictures"]
+
+    def watch():
+        while d.dashboard is None and not state["stop"]:
+            time.sleep(0.01)
+        if state["stop"]:
+            return
+        base, token = d.dashboard.url.split("/?token=")
+        while not state["stop"]:
+            for name in tables + ["picture?array=x", "reductions?array=x"]:
+                request = urllib.request.Request(f"{base}/api/{name}", headers={"Authorization": f"Bearer {token}"})
+                with urllib.request.urlopen(request, timeout=10) as r:
+                    r.read()
+            state["reads"] += 1
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return state
+
+
 def main(cfg):
     from deisa import Deisa, Window
 
     d = Deisa(max_simulation_ahead=cfg.get("ahead", 1), pool_size=cfg.get("pool"), timeout=cfg.get("timeout", 120),
-              scheduler=cfg.get("scheduler"))
+              scheduler=cfg.get("scheduler"), dashboard=bool(cfg.get("dashboard")))
     starts = {}
     ends = {}
     marks = []
@@ -120,9 +149,13 @@ def main(cfg):
             return add_array(self, layout, timestep, *rest)
 
         _run.Run.add_array = noted
+    watched = watch_dashboard(d) if cfg.get("dashboard") else None
     c0, t0 = cpu(), now()
     d.execute_callbacks()
     t1, c1 = now(), cpu()
+    if watched is not None:
+        watched["stop"] = True
+        out["page_reads"] = watched["reads"]
     steady = {"cpu": marks[-1] - marks[0], "callbacks": len(marks) - 1} if len(marks) > 1 else None
     report(session=d.session, start=t0, end=t1, cpu=c1 - c0, steady=steady, starts=starts, ends=ends, arrived=arrived, rss=rss, objects=objects, segments=segments,
            stats=dict(stats, end=d.stats.as_dict()), **out)

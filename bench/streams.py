@@ -33,12 +33,13 @@ def _summary(rank_reports, starts, ends, size, n, steps, warmup, arrived=None):
     return out
 
 
-def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3, split=False):
+def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warmup=3, split=False, dashboard=False):
     """A deisa run; with ``split``, the analytics also notes when each array's event reaches
-    Python (``core`` and ``python`` in the result), at a cost on the measured path."""
+    Python (``core`` and ``python`` in the result), at a cost on the measured path; with
+    ``dashboard``, it serves its dashboard, read once a second as by an open page."""
     with Run(f"deisa{size}") as run:
         ana = run.start("ana_deisa.py", {"arrays": ["x"], "consume": consume, "ahead": ahead, "pool": pool, "split": split,
-                                         "count_segments": True})
+                                         "count_segments": True, "dashboard": dashboard})
         ranks = run.ranks("sim_deisa.py", size, {"mode": "latency", "n": n, "steps": steps, "pace": pace})
         reports = [p.wait()[0] for p in ranks]
         a = ana.wait()[0]
@@ -48,6 +49,7 @@ def deisa_stream(size, n, steps, pace, consume="touch", ahead=1, pool=None, warm
     out = _summary(reports, starts, ends, size, n, steps, warmup, arrived)
     out["segments"] = max(a.get("segments") or [0])
     out["stats"] = a["stats"]  # the analytics' Deisa.stats at the end (figure 10)
+    out["page_reads"] = a.get("page_reads", 0)
     return out
 
 

@@ -148,7 +148,7 @@ class Run:
                     arrays = sorted({n for (n, tt) in self._blocks if tt == t})
                     if self._pictures is not None:
                         began = Stopwatch.clock()
-                        self._pictures.timestep_done(t, [(n, self._array_at(n, t)) for n in arrays])
+                        self._pictures.timestep_done(t, arrays, lambda n: self._array_at(n, t))
                         self._watch.user(Stopwatch.clock() - began)
                     if progress:
                         now = time.perf_counter()

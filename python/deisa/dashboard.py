@@ -9,8 +9,9 @@ the callbacks' times, the feedback values and the errors, with a picture of each
 it ended, until the next run or ``Deisa.dashboard.close()``.
 
 The pictures and reductions are computed here, from the run's arrays, within a budget: at
-most ``share`` of the analytics' time (5 %), a picture of each array at most every
-``period`` seconds; a timestep over budget gets no point.
+most ``share`` of the analytics' time (2 %), a picture of each array at most every
+``period`` seconds (0.5) and a point of its line at most every ``point_period`` (0.1); a
+timestep over budget or between two points gets none.
 """
 
 import ctypes
@@ -89,29 +90,38 @@ class ArrayPictures:
 
     MAX_SIDE = 256  # a picture's side, at most: larger slices are strided
 
-    def __init__(self, lib, handle, compute, share=0.05, period=0.5):
+    def __init__(self, lib, handle, compute, share=0.02, period=0.5, point_period=0.1):
         self.lib, self.handle, self.compute = lib, handle, compute
-        self.share, self.period = share, period
+        self.share, self.period, self.point_period = share, period, point_period
         self.began = time.perf_counter()
         self.spent = 0.0
         self.next_picture = {}  # array -> time.perf_counter() from which its next picture may be made
+        self.next_point = {}    # array -> the same for its next reduction point
         self.failed = set()     # arrays whose picture could not be made (told once)
 
-    def timestep_done(self, t, arrays):
-        """``arrays``: (name, DeisaArray) of the timestep ``t`` just processed."""
-        for name, array in arrays:
-            if name in self.failed or array.ndim == 0 or array.dtype.kind not in "biuf":
+    def timestep_done(self, t, names, array_of):
+        """The timestep ``t`` was just processed with arrays ``names``; ``array_of(name)`` builds one
+        (only when a point or picture of it is due)."""
+        for name in names:
+            if name in self.failed:
                 continue
             now = time.perf_counter()
+            if now < self.next_point.get(name, 0.0):
+                continue
             if self.spent > self.share * (now - self.began):
                 return  # over budget: this timestep gets no point
+            self.next_point[name] = now + self.point_period
             try:
+                array = array_of(name)
+                if array.ndim == 0 or array.dtype.kind not in "biuf":
+                    self.failed.add(name)  # a scalar, or no numbers to colour: no pictures of it
+                    continue
                 self._report(name, t, array, now >= self.next_picture.get(name, 0.0))
             except Exception as e:  # noqa: BLE001 - a picture must never stop the run
                 self.failed.add(name)
                 logger.warning("deisa dashboard: no pictures of array %r: %s", name, e)
-            ended = time.perf_counter()
-            self.spent += ended - now
+            finally:
+                self.spent += time.perf_counter() - now
 
     def _report(self, name, t, array, picture):
         reductions = [array.mean(), array.min(), array.max()]

@@ -270,8 +270,7 @@ def test_a_browser_sees_the_run_live_and_as_it_ended(run_dir):
 
 
 def test_the_pictures_keep_to_their_budget(run_dir):
-    """A share of 0 makes no point after the first (which finds the budget spent): the
-    pictures are measured, and a run over budget gets none."""
+    """The pictures and points keep to their budget of time and to their periods."""
     from deisa.dashboard import ArrayPictures, _slice_of
 
     assert _slice_of((10, 600, 300), 256) == ((5, slice(None, None, 3), slice(None, None, 2)), "[5, ::3, ::2]")
@@ -291,10 +290,25 @@ def test_the_pictures_keep_to_their_budget(run_dir):
     import dask
     import dask.array as da
 
-    pictures = ArrayPictures(Lib(), None, lambda *xs: dask.compute(*xs, scheduler="sync"), share=0.0)
     x = da.from_array(np.arange(12.0).reshape(3, 4), chunks=2)
-    pictures.timestep_done(0, [("x", x)])
-    pictures.timestep_done(1, [("x", x)])
+    built = []
+
+    def array_of(name):
+        built.append(name)
+        return x
+
+    # A share of 0: the first point finds the budget unspent, the next ones spent.
+    pictures = ArrayPictures(Lib(), None, lambda *xs: dask.compute(*xs, scheduler="sync"), share=0.0, point_period=0)
+    pictures.timestep_done(0, ["x"], array_of)
+    pictures.timestep_done(1, ["x"], array_of)
+    assert calls == [("picture", 0, 3, 4), ("reduction", 0, 5.5)]
+    assert built == ["x"]  # the array is built only when a point of it is due
+    # Within the budget, a point every point_period at most, and a picture every period.
+    calls.clear()
+    pictures = ArrayPictures(Lib(), None, lambda *xs: dask.compute(*xs, scheduler="sync"), share=1.0,
+                             period=3600, point_period=3600)
+    for t in range(3):
+        pictures.timestep_done(t, ["x"], array_of)
     assert calls == [("picture", 0, 3, 4), ("reduction", 0, 5.5)]
 
 
