@@ -3,10 +3,10 @@
 import atexit
 import ctypes
 import functools
-import logging
 import numbers
 import os
 import socket
+import sys
 import weakref
 from collections.abc import Mapping
 
@@ -15,8 +15,6 @@ import numpy as np
 from . import _native, _signals, feedback
 from ._abi import OK, ON_FAILURE, ORDER_C, ORDER_FORTRAN
 from .dtypes import code_of
-
-logger = logging.getLogger("deisa.bridge")
 
 # deisa-ray's Bridge options for Ray, and what each did there (refused with that explanation).
 _RAY_OPTIONS = {
@@ -242,7 +240,10 @@ class Bridge:
         _native.check(_native.lib().deisa_bridge_close(self._handle, int(has_t), _timestep(timestep) if has_t else 0))
         self._closed = True
         _signals.unwatch(self._watched)
-        logger.info("Bridge %s closed at timestep %s", self.bridge_id, timestep)
+        # Logged as deisa-ray logs it; a process that never imported logging configured no handler
+        # that would show it, and a rank does not pay logging's 0.5 MB to say it (benchmark 7a).
+        if (logging := sys.modules.get("logging")) is not None:
+            logging.getLogger("deisa.bridge").info("Bridge %s closed at timestep %s", self.bridge_id, timestep)
 
     def __enter__(self):
         return self
