@@ -106,6 +106,7 @@ public sealed class PostedSendTests : IDisposable
         Array.Fill(sent, -1);
         var seen = new List<long>();
         var wrong = new List<string>();
+        long processed = -1;
         host.Register(inputs =>
         {
             var x = inputs["x"].Newest;
@@ -116,6 +117,7 @@ public sealed class PostedSendTests : IDisposable
             if (x.Timestep >= steps / 2) Thread.Sleep(2);
             for (int r = 0; r < ranks; r++)
                 if (Interlocked.Read(ref sent[r]) > x.Timestep + ahead - 1) wrong.Add($"rank {r} sent {sent[r]} while {x.Timestep} was processed");
+            Interlocked.Exchange(ref processed, x.Timestep);
         }, new WindowSpec("x"));
         var counts = new long[ranks];
         var sims = Enumerable.Range(0, ranks).Select(r => Task.Factory.StartNew(() =>
@@ -124,7 +126,10 @@ public sealed class PostedSendTests : IDisposable
             bridge.DeclareArray("x", [ranks * n], [n], [r], DType.UInt8);
             for (long t = 0; t < steps; t++)
             {
-                if (t < steps / 2) Thread.Sleep(10); // the first half: the analytics keeps up
+                // The first half: the analytics keeps up (waited for, not slept on: a loaded
+                // machine's analytics may take longer than any fixed pause).
+                if (t < steps / 2 && !SpinWait.SpinUntil(() => Interlocked.Read(ref processed) >= t - 1, Limit))
+                    throw new TimeoutException($"timestep {t - 1} was not processed");
                 if (zeroCopy)
                 {
                     using var buffer = bridge.Acquire("x", t);
