@@ -181,6 +181,15 @@ public sealed class AnalyticsHost : IAsyncDisposable
         (_run ?? throw DeisaException.State("start the analytics host (StartAsync) before its dashboard")).StartDashboardAsync(address);
 
     /// <summary>
+    /// Serves this node's live blocks to Arrow Flight clients (<see cref="Flight.LiveBlocksEndpoint"/>)
+    /// at <paramref name="address"/> ("host:port"; a free loopback port by default), guarded by the
+    /// session token; dispose it to stop.
+    /// </summary>
+    /// <exception cref="DeisaException">The host was not started (<see cref="StartAsync"/>), or the address cannot be listened on.</exception>
+    public Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address = "127.0.0.1:0") =>
+        (_run ?? throw DeisaException.State("start the analytics host (StartAsync) before its Flight endpoint")).StartFlightAsync(address);
+
+    /// <summary>
     /// Runs the callbacks until every simulation rank has closed (docs/specification.md §4 <c>execute_callbacks</c>),
     /// then ends the run: every lease is given back and the socket, rendezvous record and shared
     /// memory are removed. Starts the host first if <see cref="StartAsync"/> was not called.

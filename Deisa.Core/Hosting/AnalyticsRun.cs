@@ -242,6 +242,10 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// the run as it ended once the run is disposed, until the dashboard itself is.</summary>
     public Task<DashboardServer> StartDashboardAsync(string address) => DashboardServer.StartAsync(address, _tables!);
 
+    /// <summary>Serves this node's live blocks to Arrow Flight clients at <paramref name="address"/>
+    /// ("host:port"), guarded by the session token, until disposed (or the run ends).</summary>
+    public Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address) => Flight.LiveBlocksEndpoint.StartAsync(address, Info.Token, Head, Node);
+
     /// <summary>The run now, for its dashboard (or as it ended).</summary>
     public async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)
     {

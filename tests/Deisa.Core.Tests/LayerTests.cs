@@ -25,13 +25,14 @@ public class LayerTests
         ["Server"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Head", "Engine.Node"],
         ["Cluster"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Node"],
         ["Dashboard"] = ["Model", "Platform", "Protocol", "Engine.Messages", "Engine.Head", "Server"],
-        ["Hosting"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Head", "Engine.Node", "Server", "Cluster", "Dashboard"],
-        ["Analytics"] = ["Model", "Platform", "Protocol", "Engine.Messages", "Engine.Head", "Hosting", "Dashboard"],
+        ["Flight"] = ["Model", "Platform", "Protocol", "Engine.Messages", "Engine.Head", "Engine.Node", "Server"],
+        ["Hosting"] = ["Model", "Platform", "SharedMemory", "Protocol", "Engine.Actors", "Engine.Messages", "Engine.Head", "Engine.Node", "Server", "Cluster", "Dashboard", "Flight"],
+        ["Analytics"] = ["Model", "Platform", "Protocol", "Engine.Messages", "Engine.Head", "Hosting", "Dashboard", "Flight"],
         ["Scheduling"] = ["Model"],
     };
 
     private static readonly Regex Using = new(@"^\s*(?:global\s+)?using\s+(?:static\s+)?(?:\w+\s*=\s*)?Deisa\.([\w.]+)\s*;", RegexOptions.Multiline);
-    private static readonly Regex Qualified = new(@"(?<![\w.])(?:Deisa\.)?((?:Model|Platform|SharedMemory|Protocol|Engine\.\w+|Simulation|Server|Cluster|Dashboard|Hosting|Analytics|Scheduling)(?:\.\w+)*)\.[A-Z]\w*");
+    private static readonly Regex Qualified = new(@"(?<![\w.])(?:Deisa\.)?((?:Model|Platform|SharedMemory|Protocol|Engine\.\w+|Simulation|Server|Cluster|Dashboard|Flight|Hosting|Analytics|Scheduling)(?:\.\w+)*)\.[A-Z]\w*");
     private static readonly Regex Namespace = new(@"^namespace\s+([\w.]+)\s*;", RegexOptions.Multiline);
 
     private static string CoreDirectory => Repository.PathOf("Deisa.Core");

@@ -185,6 +185,26 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         _events.Complete(new RunFailed(DeisaStatus.State, "the run was stopped"));
     });
 
+    /// <summary>The arrays at the timesteps whose blocks the run holds now (the callbacks'
+    /// windows keep them), in timestep order.</summary>
+    public Task<IReadOnlyList<LiveArray>> LiveArraysAsync() => Ask(() =>
+    {
+        var live = new List<LiveArray>();
+        if (_layoutsValue is null) return (IReadOnlyList<LiveArray>)live;
+        foreach (var (name, e) in _windows.All())
+        {
+            var layout = _layoutsValue[name];
+            var views = new BlockView[e.Blocks.Count];
+            for (int k = 0; k < views.Length; k++)
+            {
+                var b = e.Blocks[k];
+                views[k] = new BlockView(layout.Blocks[k].Position, b.Shape, b.Order, b.Location, b.Rank);
+            }
+            live.Add(new LiveArray(name, e.T, e.Blocks[0].DType, layout.GlobalShape, layout.Chunks, views));
+        }
+        return live.OrderBy(a => a.Timestep).ThenBy(a => a.Name, StringComparer.Ordinal).ToList();
+    });
+
     /// <summary>A snapshot of the run.</summary>
     public Task<RunStatus> StatusAsync() => Ask(() =>
     {

@@ -39,6 +39,10 @@ internal sealed class Windows(Action<AnalyticsEvent> emit, Action<BlockArrived> 
     /// <summary>The kept timesteps of <paramref name="array"/>, oldest first.</summary>
     public LinkedList<HistoryEntry> Of(string array) => _history[array];
 
+    /// <summary>Every array's kept timesteps, oldest first.</summary>
+    public IEnumerable<(string Array, HistoryEntry Entry)> All() =>
+        _history.SelectMany(h => h.Value.Select(e => (h.Key, e)));
+
     /// <summary>Array <paramref name="array"/> is complete at <paramref name="t"/>: its blocks, in the layout's order.</summary>
     public void Push(string array, long t, IReadOnlyList<BlockArrived> blocks)
     {

@@ -1,0 +1,70 @@
+using Deisa.Engine.Head;
+using Deisa.Engine.Node;
+using Deisa.Model;
+using Deisa.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Deisa.Flight;
+
+/// <summary>
+/// The node's Arrow Flight endpoint (opt-in): <see cref="LiveBlocksFlightServer"/> on gRPC over
+/// HTTP/2, on TCP (loopback unless an address is given). <see cref="Location"/> is what a Flight
+/// client connects to.
+/// </summary>
+public sealed class LiveBlocksEndpoint : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private LiveBlocksEndpoint(WebApplication app, string location)
+    {
+        _app = app;
+        Location = location;
+    }
+
+    /// <summary>The endpoint's location, <c>grpc+tcp://host:port</c>.</summary>
+    public string Location { get; }
+
+    /// <summary>Serves the live blocks of <paramref name="node"/> (the arrays <paramref name="head"/> holds) at <paramref name="address"/>.</summary>
+    /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
+    public static async Task<LiveBlocksEndpoint> StartAsync(string address, string token, HeadActor head, NodeActor node)
+    {
+        var a = Protocol.Address.Parse(address, allowRemote: true);
+        if (a.Host is not { } host) throw DeisaException.Value($"Flight address '{address}' must be 'host:port' (Flight clients connect over TCP)");
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(host, a.Port, o => o.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        builder.Services.AddSingleton(head);
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(new FlightToken(token));
+        builder.Services.AddGrpc(o => o.MaxSendMessageSize = null).AddFlightServer<LiveBlocksFlightServer>();
+        var app = builder.Build();
+        app.MapFlightEndpoint();
+        try { await app.StartAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw DeisaException.Value($"cannot serve Arrow Flight on {address}: {e.Message}");
+        }
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return new LiveBlocksEndpoint(app, $"grpc+tcp://{bound.Host}:{bound.Port}");
+    }
+
+    /// <summary>Stops serving.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

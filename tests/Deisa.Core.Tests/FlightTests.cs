@@ -1,0 +1,111 @@
+using Apache.Arrow;
+using Apache.Arrow.Flight;
+using Apache.Arrow.Flight.Client;
+using Deisa.Analytics;
+using Deisa.Model;
+using Deisa.Simulation;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Deisa.Core.Tests;
+
+/// <summary>
+/// The node's Arrow Flight endpoint, read by Apache Arrow's Flight client while a real run goes
+/// on (an analytics host and two bridges): what it lists, a whole timestep and one block read
+/// in place, the token, and a timestep the run let go.
+/// </summary>
+public sealed class FlightTests : IDisposable
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+    private readonly RendezvousDirectory _dir = new("flight");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_flight_client_reads_the_live_blocks_of_a_running_simulation()
+    {
+        const int world = 2, steps = 4;
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit, PoolBytes = 8 << 20 });
+        var atTwo = new TaskCompletionSource();
+        var readDone = new TaskCompletionSource();
+        host.Register(inputs =>
+        {
+            if (inputs.Timestep != 2) return;
+            atTwo.SetResult();
+            readDone.Task.Wait(Limit); // the run holds timesteps 1 and 2 (a window of 2) while the client reads
+        }, new WindowSpec("field", 2));
+        await host.StartAsync();
+        await using var flight = await host.StartFlightAsync();
+        Assert.StartsWith("grpc+tcp://127.0.0.1:", flight.Location);
+        var ranks = Task.WhenAll(Enumerable.Range(0, world).Select(rank => Task.Factory.StartNew(() =>
+        {
+            using var bridge = Bridge.Open(new BridgeOptions(rank, world) { RendezvousDirectory = _dir, Timeout = Limit });
+            bridge.DeclareArray("field", [world, 3], [1, 3], [rank, 0], DType.Float64);
+            for (int t = 0; t < steps; t++) bridge.Send<double>("field", [rank * 100 + t, rank * 100 + t + 0.25, rank * 100 + t + 0.5], t);
+            bridge.Close(steps);
+        }, TaskCreationOptions.LongRunning)));
+        var run = host.RunAsync();
+        try
+        {
+            await atTwo.Task.WaitAsync(Limit);
+            using var channel = GrpcChannel.ForAddress("http://" + flight.Location["grpc+tcp://".Length..]);
+            var client = new FlightClient(channel);
+            var auth = new Metadata { { "authorization", $"Bearer {host.Info!.Token}" } };
+
+            // Without the token: refused.
+            var refused = await Assert.ThrowsAsync<RpcException>(() => client.GetInfo(FlightDescriptor.CreatePathDescriptor("field", "2"), new Metadata()).ResponseAsync);
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+
+            // What the run holds now: timesteps 1 and 2 of "field" (the window of 2).
+            var listed = new List<FlightInfo>();
+            using (var call = client.ListFlights(new FlightCriteria(), auth))
+                while (await call.ResponseStream.MoveNext(default)) listed.Add(call.ResponseStream.Current);
+            Assert.Equal(["field@1", "field@2"], listed.Select(i => string.Join("@", i.Descriptor.Paths)));
+            var info = listed[1];
+            Assert.Equal(world * 3 * 8, info.TotalBytes);
+            Assert.Equal(("field", "2", "float64", "[2,3]", "[[1,1],[3]]"), (info.Schema.Metadata["array"], info.Schema.Metadata["timestep"],
+                info.Schema.Metadata["dtype"], info.Schema.Metadata["global_shape"], info.Schema.Metadata["chunks"]));
+
+            // The whole timestep: a batch per block, in the layout's order, with where it lies.
+            var values = new List<double[]>();
+            var placements = new List<string>();
+            using (var stream = client.GetStream(info.Endpoints.Single().Ticket, auth))
+            {
+                while (await stream.ResponseStream.MoveNext(default))
+                {
+                    values.Add(((DoubleArray)stream.ResponseStream.Current.Column("values")).Values.ToArray());
+                    placements.Add(string.Join("", stream.ResponseStream.ApplicationMetadata.Select(m => m.ToStringUtf8())));
+                }
+            }
+            Assert.Equal([[2, 2.25, 2.5], [102, 102.25, 102.5]], values);
+            Assert.Contains("\"position\":[1,0]", placements[1]);
+            Assert.Contains("\"rank\":1", placements[1]);
+
+            // One block, by its ticket.
+            using (var one = client.GetStream(new FlightTicket("{\"array\":\"field\",\"timestep\":1,\"block\":1}"), auth))
+            {
+                Assert.True(await one.ResponseStream.MoveNext(default));
+                Assert.Equal([101, 101.25, 101.5], ((DoubleArray)one.ResponseStream.Current.Column("values")).Values.ToArray());
+                Assert.False(await one.ResponseStream.MoveNext(default));
+            }
+
+            // A timestep the run let go (the window moved past it): not found, named.
+            var gone = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                using var s = client.GetStream(new FlightTicket("{\"array\":\"field\",\"timestep\":0}"), auth);
+                await s.ResponseStream.MoveNext(default);
+            });
+            Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+            Assert.Contains("'field' at timestep 0 is not held any more", gone.Status.Detail);
+            var bad = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                using var s = client.GetStream(new FlightTicket("not json"), auth);
+                await s.ResponseStream.MoveNext(default);
+            });
+            Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        }
+        finally { readDone.TrySetResult(); }
+        await run.WaitAsync(Limit);
+        await ranks.WaitAsync(Limit);
+    }
+}
