@@ -25,9 +25,8 @@ internal sealed class LiveBlocksFlightServer(HeadActor head, NodeActor node, Fli
     public override async Task ListFlights(FlightCriteria request, IAsyncStreamWriter<FlightInfo> responseStream, ServerCallContext context)
     {
         Check(context);
-        foreach (var array in await head.LiveArraysAsync().ConfigureAwait(false))
-            if (Leases.NodeOf(array.Blocks[0].Location.Lease) == 0)
-                await responseStream.WriteAsync(InfoOf(array)).ConfigureAwait(false);
+        foreach (var array in await LiveHereAsync().ConfigureAwait(false))
+            await responseStream.WriteAsync(InfoOf(array)).ConfigureAwait(false);
     }
 
     public override async Task<FlightInfo> GetFlightInfo(FlightDescriptor request, ServerCallContext context)
@@ -69,8 +68,12 @@ internal sealed class LiveBlocksFlightServer(HeadActor head, NodeActor node, Fli
         }
     }
 
+    /// <summary>The live arrays whose blocks are all in this node's shared memory.</summary>
+    private async Task<IEnumerable<LiveArray>> LiveHereAsync() =>
+        (await head.LiveArraysAsync().ConfigureAwait(false)).Where(a => a.Blocks.All(b => Leases.NodeOf(b.Location.Lease) == 0));
+
     private async Task<LiveArray> FindAsync(string name, long t) =>
-        (await head.LiveArraysAsync().ConfigureAwait(false)).FirstOrDefault(a => a.Name == name && a.Timestep == t)
+        (await LiveHereAsync().ConfigureAwait(false)).FirstOrDefault(a => a.Name == name && a.Timestep == t)
         ?? throw new RpcException(new Status(StatusCode.NotFound, $"'{name}' at timestep {t} is not held any more (or not yet): ListFlights lists what is"));
 
     private static RpcException Gone(LiveArray a) =>

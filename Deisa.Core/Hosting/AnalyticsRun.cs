@@ -243,8 +243,14 @@ public sealed class AnalyticsRun : IAsyncDisposable
     public Task<DashboardServer> StartDashboardAsync(string address) => DashboardServer.StartAsync(address, _tables!);
 
     /// <summary>Serves this node's live blocks to Arrow Flight clients at <paramref name="address"/>
-    /// ("host:port"), guarded by the session token, until disposed (or the run ends).</summary>
-    public Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address) => Flight.LiveBlocksEndpoint.StartAsync(address, Info.Token, Head, Node);
+    /// ("host:port"), guarded by the session token, until disposed (or the run ends); from now
+    /// on each array's newest complete timestep is kept until a newer one is complete.</summary>
+    public async Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address)
+    {
+        var endpoint = await Flight.LiveBlocksEndpoint.StartAsync(address, Info.Token, Head, Node).ConfigureAwait(false);
+        await Head.KeepNewestAsync().ConfigureAwait(false); // so that a client finds each array's newest timestep
+        return endpoint;
+    }
 
     /// <summary>The run now, for its dashboard (or as it ended).</summary>
     public async Task<DashboardSnapshot> SnapshotAsync(CancellationToken ct)

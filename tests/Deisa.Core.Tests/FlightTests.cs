@@ -108,4 +108,49 @@ public sealed class FlightTests : IDisposable
         await run.WaitAsync(Limit);
         await ranks.WaitAsync(Limit);
     }
+
+    [Fact]
+    public async Task Each_arrays_newest_timestep_stays_readable_between_timesteps_even_unread_by_callbacks()
+    {
+        const int steps = 4;
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit });
+        var last = new TaskCompletionSource();
+        var gate = new ManualResetEventSlim();
+        host.Register(inputs => { if (inputs.Timestep == steps - 1) last.SetResult(); }, new WindowSpec("field")); // a window of 1; 'energy' read by none
+        await host.StartAsync();
+        await using var flight = await host.StartFlightAsync();
+        var rank = Task.Factory.StartNew(() =>
+        {
+            using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            bridge.DeclareArray("field", [2], [2], [0], DType.Float64);
+            bridge.DeclareArray("energy", [3], [3], [0], DType.Int64);
+            for (int t = 0; t < steps; t++)
+            {
+                bridge.Send<double>("field", [t, -t], t);
+                bridge.Send<long>("energy", [10L * t, 10L * t + 1, 10L * t + 2], t);
+            }
+            gate.Wait(Limit); // the simulation computes its next timestep: nothing newer comes meanwhile
+            bridge.Close(steps);
+        }, TaskCreationOptions.LongRunning);
+        var run = host.RunAsync();
+        try
+        {
+            await last.Task.WaitAsync(Limit);
+            using var channel = GrpcChannel.ForAddress("http://" + flight.Location["grpc+tcp://".Length..]);
+            var client = new FlightClient(channel);
+            var auth = new Metadata { { "authorization", $"Bearer {host.Info!.Token}" } };
+            var listed = new List<string>();
+            using (var call = client.ListFlights(new FlightCriteria(), auth))
+                while (await call.ResponseStream.MoveNext(default)) listed.Add(string.Join("@", call.ResponseStream.Current.Descriptor.Paths));
+            Assert.Equal(["energy@3", "field@3"], listed);
+            using var stream = client.GetStream(new FlightTicket("{\"array\":\"energy\",\"timestep\":3}"), auth);
+            Assert.True(await stream.ResponseStream.MoveNext(default));
+            Assert.Equal([30L, 31, 32], ((Int64Array)stream.ResponseStream.Current.Column("values")).Values.ToArray());
+            Assert.Equal("int64", stream.ResponseStream.Current.Schema.Metadata["dtype"]);
+        }
+        finally { gate.Set(); }
+        await run.WaitAsync(Limit);
+        await rank.WaitAsync(Limit);
+        Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
+    }
 }

@@ -29,6 +29,54 @@ public class ReleaseTests
     }
 
     [Fact]
+    public async Task WithFlightServedEachArraysNewestTimestepIsKeptUntilANewerOneIsComplete()
+    {
+        await using var run = Run.Start();
+        await run.Head.KeepNewestAsync();
+        await run.AndAsync("a"); // 'b' is read by no callback
+        await run.RegisterStripsAsync(2, "a", "b");
+        async Task<string> Live() => string.Join(" ", (await run.Head.LiveArraysAsync()).Select(x => $"{x.Name}@{x.Timestep}"));
+
+        await run.SendAllAsync(2, "b", 0);
+        Assert.Equal(2, (await run.UsageAsync()).Blocks); // 'b' at 0: complete, not processed yet
+        await run.SendAllAsync(2, "a", 0);
+        await run.ReadUntilAsync<TimestepDone>(); // a@0's callback ran; its window let go of it
+        Assert.IsType<ArrayDropped>(await run.NextAsync());
+        Assert.Equal(4, (await run.UsageAsync()).Blocks); // still kept: a@0 and b@0, the newest
+        Assert.Equal("a@0 b@0", await Live());
+
+        await run.SendAllAsync(2, "a", 1);
+        await run.SendAllAsync(2, "b", 1);
+        await run.ReadUntilAsync<TimestepDone>();
+        Assert.IsType<ArrayDropped>(await run.NextAsync());
+        Assert.Equal(4, (await run.UsageAsync()).Blocks); // the newer ones replaced them
+        Assert.Equal("a@1 b@1", await Live());
+
+        await run.CloseAllAsync(2);
+        Assert.IsType<RunEnded>(await run.NextAsync());
+        var usage = await run.UsageAsync();
+        Assert.Equal((0L, 0), (usage.InUse, usage.Blocks)); // every lease given back
+        Assert.Equal("", await Live());
+    }
+
+    [Fact]
+    public async Task FlightServedDuringARunKeepsOnlyTimestepsWhoseBlocksCameAfter()
+    {
+        await using var run = Run.Start(maxSimulationAhead: 2);
+        await run.RegisterStripsAsync(2, "b");
+        await run.SendAsync(0, "b", 0);               // released at once: no callback reads 'b'
+        await run.Head.KeepNewestAsync();             // from timestep 1 on
+        await run.SendAsync(1, "b", 0);
+        Assert.Equal((0L, 0), ((await run.UsageAsync()).InUse, (await run.UsageAsync()).Blocks));
+        await run.SendAllAsync(2, "b", 1);
+        Assert.Equal(2, (await run.UsageAsync()).Blocks);
+        Assert.Equal(["b"], (await run.Head.LiveArraysAsync()).Select(x => x.Name));
+        await run.CloseAllAsync(2);
+        Assert.IsType<RunEnded>(await run.NextAsync());
+        Assert.Equal(0, (await run.UsageAsync()).Blocks);
+    }
+
+    [Fact]
     public async Task WithoutCallbacksEveryBlockIsReleasedAtOnce()
     {
         await using var run = Run.Start();

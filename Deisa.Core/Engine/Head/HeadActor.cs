@@ -42,6 +42,11 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         _feedback = new FeedbackStore(options.FeedbackQueueSize);
     }
 
+    /// <summary>With Arrow Flight served: each array's newest complete timestep, kept until a
+    /// newer one is (<see cref="KeepNewestAsync"/>), from timestep <see cref="_newestFrom"/> on.</summary>
+    private NewestTimesteps? _newest;
+    private long _newestFrom;
+
     /// <summary>The analytics' own node (node 0), whose blocks this head releases. Set once before the run starts.</summary>
     public INodeInbox? Node { get; set; }
 
@@ -185,14 +190,32 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         _events.Complete(new RunFailed(DeisaStatus.State, "the run was stopped"));
     });
 
+    /// <summary>
+    /// From now on, each array's newest complete timestep is kept until a newer one is complete
+    /// (for Arrow Flight clients: <see cref="LiveArraysAsync"/>), from the first timestep none of
+    /// whose blocks came yet; the pool then holds one timestep of each array more.
+    /// </summary>
+    public Task KeepNewestAsync() => Ask(() =>
+    {
+        if (_newest is not null) return;
+        _newestFrom = _timeline.IsEmpty ? long.MinValue : _timeline.All.Max(st => st.T) + 1;
+        _newest = new NewestTimesteps(b => Hold(b.Location.Lease), b => Release(b.Location.Lease));
+    });
+
+    /// <summary>One more lease on a block of the analytics' own node (the only one kept).</summary>
+    private void Hold(long lease) => Node?.Tell(new HoldBlock(lease));
+
     /// <summary>The arrays at the timesteps whose blocks the run holds now (the callbacks'
-    /// windows keep them), in timestep order.</summary>
+    /// windows keep them, and with <see cref="KeepNewestAsync"/> each array's newest complete
+    /// timestep), in timestep order.</summary>
     public Task<IReadOnlyList<LiveArray>> LiveArraysAsync() => Ask(() =>
     {
         var live = new List<LiveArray>();
         if (_layoutsValue is null) return (IReadOnlyList<LiveArray>)live;
-        foreach (var (name, e) in _windows.All())
+        var seen = new HashSet<(string, long)>();
+        foreach (var (name, e) in _windows.All().Concat(_newest?.All() ?? []))
         {
+            if (!seen.Add((name, e.T))) continue;
             var layout = _layoutsValue[name];
             var views = new BlockView[e.Blocks.Count];
             for (int k = 0; k < views.Length; k++)
@@ -446,7 +469,8 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         at.Blocks[b.Rank] = b;
         _lastReceived[b.Array] = (b.Timestep, b.DType);
         if (_ranks.TryGet(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
-        if (!_windows.IsNeeded(b.Array)) Release(b.Location.Lease); // no callback reads this array
+        // No callback reads this array: released now, unless kept as its newest timestep.
+        if (!_windows.IsNeeded(b.Array) && (_newest is null || b.Timestep < _newestFrom)) Release(b.Location.Lease);
         Advance();
         AwaitLastBlocks(st);
     });
@@ -592,7 +616,10 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             // A block being written (e.g. an open zero-copy buffer) keeps its timestep open.
             bool closed = _ranks.IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
             foreach (var at in st.Arrays.Values)
+            {
                 if (at.Complete && !at.Pushed && _windows.IsNeeded(at.Layout.Name)) Push(at, st.T);
+                if (at.Complete && !at.Kept && _newest is not null) KeepNewest(at, st.T);
+            }
 
             if (closed)
             {
@@ -636,9 +663,25 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
     private void Push(ArrayAtTimestep at, long t)
     {
         at.Pushed = true;
-        var blocks = new List<BlockArrived>(at.Layout.Blocks.Count); // in the layout's order (Fire relies on it)
+        _windows.Push(at.Layout.Name, t, InLayoutOrder(at)); // in the layout's order (Fire relies on it)
+    }
+
+    private void KeepNewest(ArrayAtTimestep at, long t)
+    {
+        at.Kept = true;
+        if (t < _newestFrom) return; // its blocks came before: some may be gone
+        var blocks = InLayoutOrder(at);
+        // Only the analytics' own node serves Flight: arrays with blocks elsewhere are not kept.
+        if (blocks.TrueForAll(b => Leases.NodeOf(b.Location.Lease) == 0)) _newest!.Keep(at.Layout.Name, t, blocks);
+        // An array no callback reads kept the head's own lease until now (see Arrived).
+        if (!_windows.IsNeeded(at.Layout.Name)) foreach (var b in blocks) Release(b.Location.Lease);
+    }
+
+    private static List<BlockArrived> InLayoutOrder(ArrayAtTimestep at)
+    {
+        var blocks = new List<BlockArrived>(at.Layout.Blocks.Count);
         foreach (var b in at.Layout.Blocks) blocks.Add(at.Blocks[b.Rank]);
-        _windows.Push(at.Layout.Name, t, blocks);
+        return blocks;
     }
 
     private void Fire(CallbackSpec cb, long t)
@@ -692,6 +735,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         }
         _stopped = true;
         _windows.Clear();
+        _newest?.Clear();
         Emit(new RunEnded());
     }
 

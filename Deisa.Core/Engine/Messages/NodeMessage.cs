@@ -7,6 +7,10 @@ public abstract record NodeMessage;
 /// its slot returns to the pool.</summary>
 public sealed record ReleaseBlock(long Lease) : NodeMessage;
 
+/// <summary>One more holder of the block of <paramref name="Lease"/> (the head keeps it for
+/// readers outside the callbacks); it ends with a <see cref="ReleaseBlock"/>.</summary>
+public sealed record HoldBlock(long Lease) : NodeMessage;
+
 /// <summary>Prepare free segments for blocks of these sizes (the blocks of the first timesteps,
 /// known once every rank registered), so that the first sends find pre-faulted memory.</summary>
 public sealed record ReserveBlocks(long[] BlockBytes) : NodeMessage;

@@ -50,6 +50,7 @@ public sealed class NodeActor : Actor, INodeInbox
         switch (message)
         {
             case ReleaseBlock r: Release(r.Lease); break;
+            case HoldBlock h: AddLease(h.Lease); break;
             case ReserveBlocks r: Reserve(r.BlockBytes); break;
             case RankGone r: AbandonRank(r.Rank); break;
             case LocalArrays: break; // the analytics' own node reports each block as it comes
