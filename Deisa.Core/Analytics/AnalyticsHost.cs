@@ -177,7 +177,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     /// <see cref="DashboardServer.Url"/>. After the run it shows the run as it ended, until disposed.
     /// </summary>
     /// <exception cref="DeisaException">The host was not started (<see cref="StartAsync"/>), or the address cannot be listened on.</exception>
-    public Task<DashboardServer> StartDashboardAsync(string address = "127.0.0.1:0") =>
+    public Task<DashboardServer> StartDashboardAsync(string address = Protocol.Address.FreeLoopbackPort) =>
         (_run ?? throw DeisaException.State("start the analytics host (StartAsync) before its dashboard")).StartDashboardAsync(address);
 
     /// <summary>
@@ -186,7 +186,7 @@ public sealed class AnalyticsHost : IAsyncDisposable
     /// session token; dispose it to stop.
     /// </summary>
     /// <exception cref="DeisaException">The host was not started (<see cref="StartAsync"/>), or the address cannot be listened on.</exception>
-    public Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address = "127.0.0.1:0") =>
+    public Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address = Protocol.Address.FreeLoopbackPort) =>
         (_run ?? throw DeisaException.State("start the analytics host (StartAsync) before its Flight endpoint")).StartFlightAsync(address);
 
     /// <summary>

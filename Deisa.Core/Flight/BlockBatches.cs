@@ -57,13 +57,17 @@ internal static class BlockBatches
     public static string Describe(LiveArray array, int index)
     {
         var b = array.Blocks[index];
-        return JsonSerializer.Serialize(new BlockPlacement(index, b.Position, b.Shape, b.Order == MemoryOrder.Fortran ? "F" : "C", b.Rank),
+        var offset = new long[b.Position.Length]; // the block's first element: the chunks before it, per dimension
+        for (int d = 0; d < offset.Length; d++)
+            for (long c = 0; c < b.Position[d]; c++) offset[d] += array.Chunks[d][c];
+        return JsonSerializer.Serialize(new BlockPlacement(index, b.Position, offset, b.Shape, b.Order == MemoryOrder.Fortran ? "F" : "C", b.Rank),
             FlightJson.Default.BlockPlacement);
     }
 }
 
-/// <summary>A batch's application metadata: which block it is, where it lies in the array, its shape and order, and its rank.</summary>
-internal sealed record BlockPlacement(int Block, long[] Position, long[] Shape, string Order, int Rank);
+/// <summary>A batch's application metadata: which block it is, where it lies in the array (its
+/// position in the grid of blocks, and the index of its first element), its shape and order, and its rank.</summary>
+internal sealed record BlockPlacement(int Block, long[] Position, long[] Offset, long[] Shape, string Order, int Rank);
 
 /// <summary>A ticket: the array and timestep, and one block of it (or all of them).</summary>
 internal sealed record BlockTicket(string Array, long Timestep, int? Block = null);

@@ -44,10 +44,10 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
             k.Listen(host, a.Port, o => o.Protocols = HttpProtocols.Http2);
         });
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
-        builder.Services.AddSingleton(head);
-        builder.Services.AddSingleton(node);
-        builder.Services.AddSingleton(new FlightToken(token));
-        builder.Services.AddGrpc(o => o.MaxSendMessageSize = null).AddFlightServer<LiveBlocksFlightServer>();
+        // Registered by a factory, not AddFlightServer<T> (which Native AOT's trimming cannot prove safe).
+        var server = new LiveBlocksFlightServer(head, node, new FlightToken(token));
+        builder.Services.AddGrpc(o => o.MaxSendMessageSize = null);
+        builder.Services.AddSingleton<Apache.Arrow.Flight.Server.FlightServer>(server);
         var app = builder.Build();
         app.MapFlightEndpoint();
         try { await app.StartAsync().ConfigureAwait(false); }

@@ -9,6 +9,9 @@ namespace Deisa.Protocol;
 /// </summary>
 public sealed record Address(string? UnixPath, IPAddress? Host, int Port)
 {
+    /// <summary>Where the run's web page and Flight endpoint are served unless told: a free port on loopback.</summary>
+    public const string FreeLoopbackPort = "127.0.0.1:0";
+
     /// <summary>Parses an address string, naming it in the error.</summary>
     public static Address Parse(string text, bool allowRemote = false)
     {

@@ -65,7 +65,7 @@ internal static unsafe class AnalyticsExports
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
         var o = NativeCall.Out(json, "json (out)");
         *o = null;
-        *o = NativeJson.Allocate(new RunInfo(run.Info.Session, run.Info.Address, run.RendezvousDirectory, run.Node.PoolBudget), NativeJson.Default.RunInfo);
+        *o = NativeJson.Allocate(new RunInfo(run.Info.Session, run.Info.Address, run.RendezvousDirectory, run.Node.PoolBudget, run.Info.Token), NativeJson.Default.RunInfo);
     });
 
     [UnmanagedCallersOnly(EntryPoint = "deisa_callback_check")]

@@ -25,7 +25,7 @@ internal static unsafe class DashboardExports
         var outp = NativeCall.Out(dashboard, "dashboard (out)");
         *outp = 0;
         var run = HandleTable.Get<AnalyticsRun>(analytics, A);
-        var server = NativeCall.Wait(run.StartDashboardAsync(NativeCall.OptionalUtf8(address, "address") ?? "127.0.0.1:0"));
+        var server = NativeCall.Wait(run.StartDashboardAsync(NativeCall.OptionalUtf8(address, "address") ?? Protocol.Address.FreeLoopbackPort));
         *outp = HandleTable.Add(server);
     });
 
@@ -36,7 +36,7 @@ internal static unsafe class DashboardExports
         *outp = 0;
         var r = new Rendezvous(NativeCall.OptionalUtf8(rendezvous, "rendezvous"));
         var info = r.TryReadLive() ?? throw new DeisaException(DeisaStatus.State, $"no live analytics in {r.FilePath}");
-        var at = NativeCall.OptionalUtf8(address, "address") ?? "127.0.0.1:0";
+        var at = NativeCall.OptionalUtf8(address, "address") ?? Protocol.Address.FreeLoopbackPort;
         var tables = new RemoteRunTables(info);
         try { *outp = HandleTable.Add(NativeCall.Wait(DashboardServer.StartAsync(at, tables, ownsSource: true))); }
         catch

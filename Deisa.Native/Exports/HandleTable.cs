@@ -47,5 +47,6 @@ internal static class HandleTable
         : t == typeof(FeedbackAnswer) ? "deisa_feedback*"
         : t == typeof(AnalyticsRun) ? "deisa_analytics*"
         : t == typeof(Deisa.Dashboard.DashboardServer) ? "deisa_dashboard*"
+        : t == typeof(Deisa.Flight.LiveBlocksEndpoint) ? "deisa_flight*"
         : t.Name;
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Deisa.Native.Exports;
 
 /// <summary>What deisa_analytics_info tells: {"session", "address", "rendezvous", "pool_bytes"}.</summary>
-internal sealed record RunInfo(string Session, string Address, string Rendezvous, long PoolBytes);
+internal sealed record RunInfo(string Session, string Address, string Rendezvous, long PoolBytes, string Token);
 
 /// <summary>One array's layout, as deisa_analytics_wait_for_simulation tells it.</summary>
 internal sealed record LayoutInfo(long[] GlobalShape, long[][] Chunks, string Dtype);

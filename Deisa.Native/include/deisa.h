@@ -136,6 +136,7 @@ typedef struct deisa_feedback deisa_feedback; /* an answer to a feedback query *
 typedef struct deisa_analytics deisa_analytics; /* the analytics side of a run */
 typedef struct deisa_node deisa_node;         /* a cluster node's node service (in a Dask worker) */
 typedef struct deisa_dashboard deisa_dashboard; /* a run's live dashboard (a web page) */
+typedef struct deisa_flight deisa_flight;     /* a run's Arrow Flight endpoint (live blocks) */
 
 /* ---------------------------------------------------------------- common */
 
@@ -297,7 +298,8 @@ int deisa_analytics_start(const char *address, const char *rendezvous, int max_s
  * address), without starting anything. For bindings that take the settings early. */
 int deisa_analytics_check(const char *address, const char *rendezvous, int max_simulation_ahead,
                           int feedback_queue_size, int64_t pool_bytes, double timeout_s);
-/* {"session", "address", "rendezvous", "pool_bytes"} as JSON. */
+/* {"session", "address", "rendezvous", "pool_bytes", "token"} as JSON ("token": the session
+ * token, which the dashboard and the Arrow Flight endpoint ask for). */
 int deisa_analytics_info(deisa_analytics *analytics, char **json);
 /* Checks a callback's registration, as deisa_analytics_add_callback does, without a run: at
  * least one input, each array once, non-empty names, windows of at least one timestep, a
@@ -397,6 +399,28 @@ int deisa_analytics_report_picture(deisa_analytics *analytics, const char *array
 /* For the dashboard: `array`'s mean, min and max at `timestep`, a point of its line over time. */
 int deisa_analytics_report_reduction(deisa_analytics *analytics, const char *array, int64_t timestep, double mean,
                                      double min, double max);
+
+/* ---------------------------------------------------------------- Arrow Flight
+ * Live blocks for Arrow Flight clients (gRPC over HTTP/2, TCP). ListFlights lists every array
+ * at every timestep the run holds now: those the callbacks' windows hold and, from the moment
+ * the endpoint is served, each array's newest complete timestep, kept until a newer one is
+ * complete (the pool then holds one timestep of each array more). A flight's descriptor is the
+ * path [array, timestep]; its ticket, JSON {"array": ..., "timestep": ..., "block": ...}
+ * ("block" optional: the whole timestep), streams one record batch per block in the layout's
+ * order, one column "values" over the block's shared memory (the only copy is gRPC's write
+ * to the socket), the block's place as JSON application metadata ("block"; "position", its
+ * index in the grid of blocks; "offset", the index of its first element; "shape", "order",
+ * "rank"), the array's dtype, global shape and chunks in the schema's
+ * metadata. Every call needs "authorization: Bearer TOKEN" (the session token). On a cluster
+ * only the arrays whose blocks all lie on the analytics' node are served. */
+
+/* Serves the run's live blocks at `address` ("host:port"; NULL = "127.0.0.1:0", a free port on
+ * loopback; another host must be given explicitly), until deisa_flight_free or the run ends. */
+int deisa_analytics_serve_flight(deisa_analytics *analytics, const char *address, deisa_flight **flight);
+/* The endpoint's location, "grpc+tcp://HOST:PORT" (free it with deisa_string_free). */
+int deisa_flight_location(deisa_flight *flight, char **location);
+/* Stops serving. NULL is accepted. */
+int deisa_flight_free(deisa_flight *flight);
 
 /* ---------------------------------------------------------------- cluster (scale-out)
  * On a cluster the ranks' blocks stay on their node: each node runs one node service, inside

@@ -87,6 +87,10 @@ SIGNATURES = {
                                                       ctypes.c_int64, ctypes.POINTER(ctypes.c_double), ctypes.c_char_p]),
     "deisa_analytics_report_reduction": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.c_int64, ctypes.c_double,
                                                         ctypes.c_double, ctypes.c_double]),
+    # Arrow Flight
+    "deisa_analytics_serve_flight": (ctypes.c_int, [handle, ctypes.c_char_p, ctypes.POINTER(handle)]),
+    "deisa_flight_location": (ctypes.c_int, [handle, ctypes.POINTER(ctypes.c_void_p)]),
+    "deisa_flight_free": (ctypes.c_int, [handle]),
     # cluster (scale-out)
     "deisa_analytics_start_cluster": (ctypes.c_int, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
                                                      ctypes.c_int64, ctypes.c_double, ctypes.POINTER(handle)]),

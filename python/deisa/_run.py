@@ -13,7 +13,9 @@ from ._abi import WHEN
 from ._ahead import ArraysAhead
 from ._leases import Leases
 from .array import assemble
+from ._serve import OFF
 from .dashboard import ArrayPictures, Dashboard
+from .flight import Flight
 from .errors import NodeLost, exception_for
 from .stats import RunStats, Stopwatch
 
@@ -84,11 +86,14 @@ class Run:
         self._ahead = ArraysAhead(depths, self.session)
         self._prepared = {}  # (callback index, timestep) -> what its prepare() returned
         logger.info("deisa analytics listening on %s (rendezvous %s)", info["address"], info["rendezvous"])
-        if d.dashboard_address is not None:
+        if d.dashboard_address is not OFF:
             d.dashboard = Dashboard(h, d.dashboard_address)
             self._pictures = ArrayPictures(lib, h.value, self._compute)
             sys.stderr.write(f"deisa: dashboard at {d.dashboard.url}\n")
             sys.stderr.flush()
+        if d.flight_address is not OFF:
+            d.flight = Flight(h, d.flight_address, info["token"])
+            logger.info("deisa: Arrow Flight at %s", d.flight.location)
         pending, d._pending_feedback = d._pending_feedback, []
         for key, kind, data, t in pending:  # set while no run went on
             _native.check(lib.deisa_analytics_set_feedback(h, key.encode(), t, kind, data, len(data)))

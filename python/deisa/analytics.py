@@ -11,7 +11,7 @@ import os
 import sys
 
 from . import _native, _signals, feedback
-from .dashboard import address_of
+from ._serve import OFF, serve_address
 from .errors import ConfigError
 from ._abi import WHEN
 from ._run import Run
@@ -58,7 +58,7 @@ class Deisa:
     """
 
     def __init__(self, feedback_queue_size=1024, *args, address=None, max_simulation_ahead=1, pool_size=None,
-                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None, dashboard=False, ray_start=None):
+                 scheduler=None, timeout=_DEFAULT_TIMEOUT, rendezvous=None, dashboard=False, flight=False, ray_start=None):
         if args:
             raise TypeError(f"Deisa() takes feedback_queue_size as its only positional argument, got {1 + len(args)}: "
                             "pass the other settings by keyword (deisa-ray ignores extra positional arguments)")
@@ -81,7 +81,8 @@ class Deisa:
         self.scheduler = scheduler
         self.timeout = _native.seconds(timeout)
         self.rendezvous = rendezvous
-        self.dashboard_address = address_of(dashboard)
+        self.dashboard_address = serve_address(dashboard, "dashboard")
+        self.flight_address = serve_address(flight, "flight")
         _native.check(_native.lib().deisa_analytics_check(_native.text(address), _native.text(rendezvous),
                                                           self.max_simulation_ahead, self.feedback_queue_size,
                                                           self.pool_bytes, self.timeout))
@@ -89,6 +90,7 @@ class Deisa:
         self.arrays = None   # the arrays the simulation declared, once every rank registered
         self.placer = None   # on a cluster: the run's deisa.distributed.Placer (where block reads ran)
         self.dashboard = None  # the run's deisa.dashboard.Dashboard (its .url) when asked for, until the next run
+        self.flight = None  # the run's deisa.flight.Flight (its .location and .token) when asked for, during the run
         self._callbacks = []
         self._pending_feedback = []  # (key, kind, data, timestep) set while no run goes on, for the next one
         self._run = None

@@ -17,31 +17,16 @@ timestep over budget or between two points gets none.
 import ctypes
 import logging
 import math
-import numbers
 import time
 
 import numpy as np
 
 from . import _native
+from ._serve import serve_address
 
 logger = logging.getLogger("deisa")
 
 __all__ = ["Dashboard"]
-
-
-def address_of(dashboard):
-    """The address to serve at for ``Deisa(dashboard=...)``: None (no dashboard), or "host:port"."""
-    if dashboard is None or dashboard is False:
-        return None
-    if dashboard is True:
-        return "127.0.0.1:0"
-    if isinstance(dashboard, numbers.Integral) and not isinstance(dashboard, bool):
-        if not 0 <= dashboard <= 65535:
-            raise ValueError(f"dashboard port must be between 0 and 65535, got {dashboard}")
-        return f"127.0.0.1:{int(dashboard)}"
-    if isinstance(dashboard, str):
-        return dashboard
-    raise TypeError(f"dashboard must be True, a port (int) or an address 'host:port', got {type(dashboard).__name__}")
 
 
 class Dashboard:
@@ -63,7 +48,7 @@ class Dashboard:
         ``.deisa``) at ``address`` (``True``, a port or "host:port", as ``Deisa(dashboard=...)``)."""
         h = _native.handle()
         _native.check(_native.lib().deisa_dashboard_open(_native.text(_native.rendezvous_dir(rendezvous)),
-                                                         _native.text(address_of(True if address is None else address)),
+                                                         _native.text(serve_address(True if address is None else address, "address")),
                                                          ctypes.byref(h)))
         dashboard = cls.__new__(cls)
         dashboard._take(h)

@@ -78,7 +78,7 @@ public sealed class FlightTests : IDisposable
                 }
             }
             Assert.Equal([[2, 2.25, 2.5], [102, 102.25, 102.5]], values);
-            Assert.Contains("\"position\":[1,0]", placements[1]);
+            Assert.Contains("\"position\":[1,0],\"offset\":[1,0]", placements[1]);
             Assert.Contains("\"rank\":1", placements[1]);
 
             // One block, by its ticket.

@@ -1269,6 +1269,52 @@ static int dopen_good(void)
 }
 static int dopen_free(void) { int s = deisa_dashboard_free(g_other_dash); g_other_dash = NULL; return s; }
 
+/* ------------------------------------------------------------------ Arrow Flight of the live run */
+
+static deisa_flight *g_flight, *g_stale_flight;
+static int fl_null(void) { return deisa_analytics_serve_flight(NULL, NULL, &g_flight); }
+static int fl_null_out(void) { return deisa_analytics_serve_flight(g_a, NULL, NULL); }
+static int fl_unix(void) { return deisa_analytics_serve_flight(g_a, "unix:/tmp/flight.sock", &g_flight); }
+static int fl_port(void) { return deisa_analytics_serve_flight(g_a, "127.0.0.1:99999", &g_flight); }
+static int fl_utf8(void) { return deisa_analytics_serve_flight(g_a, BAD_UTF8, &g_flight); }
+static int fl_bridge(void) { return deisa_analytics_serve_flight((deisa_analytics *)g_b, NULL, &g_flight); }
+static int fl_good(void) { return deisa_analytics_serve_flight(g_a, NULL, &g_flight); }
+static int floc_null(void) { char *u; return deisa_flight_location(NULL, &u); }
+static int floc_null_out(void) { return deisa_flight_location(g_flight, NULL); }
+static int floc_dashboard(void) { char *u; return deisa_flight_location((deisa_flight *)g_a, &u); }
+static int floc_good(void)
+{
+    char *u = NULL;
+    int s = deisa_flight_location(g_flight, &u);
+    int ok = u && strncmp(u, "grpc+tcp://127.0.0.1:", 21) == 0 && atoi(u + 21) > 0;
+    deisa_string_free(u);
+    return s == DEISA_OK && !ok ? -1 : s;
+}
+static int flfree_analytics(void) { return deisa_flight_free((deisa_flight *)g_a); }
+static int flfree_good(void) { int s = deisa_flight_free(g_flight); g_stale_flight = g_flight; g_flight = NULL; return s; }
+static int flfree_twice(void) { return deisa_flight_free(g_stale_flight); }
+static int floc_freed(void) { char *u; return deisa_flight_location(g_stale_flight, &u); }
+static int flfree_null(void) { return deisa_flight_free(NULL); }
+
+static const row flight_rows[] = {
+    {"deisa_analytics_serve_flight: NULL analytics", fl_null, DEISA_ERR_HANDLE, "analytics is NULL"},
+    {"deisa_analytics_serve_flight: NULL out-parameter", fl_null_out, DEISA_ERR_HANDLE, "flight (out) is NULL"},
+    {"deisa_analytics_serve_flight: a Unix socket address", fl_unix, DEISA_ERR_VALUE, "'unix:/tmp/flight.sock'|host:port"},
+    {"deisa_analytics_serve_flight: a port out of range", fl_port, DEISA_ERR_VALUE, "99999"},
+    {"deisa_analytics_serve_flight: address not UTF-8", fl_utf8, DEISA_ERR_VALUE, "address|UTF-8"},
+    {"deisa_analytics_serve_flight: a bridge handle", fl_bridge, DEISA_ERR_HANDLE, "analytics|bridge"},
+    {"deisa_analytics_serve_flight: on a free loopback port", fl_good, DEISA_OK, NULL},
+    {"deisa_flight_location: NULL flight", floc_null, DEISA_ERR_HANDLE, "flight is NULL"},
+    {"deisa_flight_location: NULL out-parameter", floc_null_out, DEISA_ERR_HANDLE, "location (out) is NULL"},
+    {"deisa_flight_location: an analytics handle", floc_dashboard, DEISA_ERR_HANDLE, "flight|deisa_analytics"},
+    {"deisa_flight_location: grpc+tcp://127.0.0.1:PORT", floc_good, DEISA_OK, NULL},
+    {"deisa_flight_free: an analytics handle (the analytics survives)", flfree_analytics, DEISA_ERR_HANDLE, "flight|deisa_analytics"},
+    {"deisa_flight_free: the endpoint", flfree_good, DEISA_OK, NULL},
+    {"deisa_flight_free: again", flfree_twice, DEISA_ERR_HANDLE, "flight is not a valid handle"},
+    {"deisa_flight_location: a freed endpoint", floc_freed, DEISA_ERR_HANDLE, "flight is not a valid handle"},
+    {"deisa_flight_free: NULL", flfree_null, DEISA_OK, NULL},
+};
+
 static const row dashboard_rows[] = {
     {"deisa_analytics_serve_dashboard: NULL analytics", dash_null, DEISA_ERR_HANDLE, "analytics is NULL"},
     {"deisa_analytics_serve_dashboard: NULL out-parameter", dash_null_out, DEISA_ERR_HANDLE, "dashboard (out) is NULL"},
@@ -1781,6 +1827,7 @@ int main(int argc, char **argv)
     run_rows("a live run: feedback", ROWS(feedback_rows));
     run_rows("a live run: the analytics side", ROWS(live_analytics_rows));
     run_rows("a live run: the dashboard", ROWS(dashboard_rows));
+    run_rows("a live run: Arrow Flight", ROWS(flight_rows));
     g_alive = alive_basic;
     run_rows("a live run: close", ROWS(close_rows));
     {

@@ -55,6 +55,9 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>Everything the program printed so far (standard error lines prefixed with "stderr: ").</summary>
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>The program has ended.</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>The lines of standard output so far.</summary>
     public string[] Lines => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
         .Where(l => !l.StartsWith("stderr: ", StringComparison.Ordinal)).ToArray();
