@@ -20,6 +20,7 @@ namespace Deisa.Flight;
 public sealed class LiveBlocksEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _disposed;
 
     private LiveBlocksEndpoint(WebApplication app, string location)
     {
@@ -35,7 +36,7 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
     public static async Task<LiveBlocksEndpoint> StartAsync(string address, string token, HeadActor head, NodeActor node)
     {
         var a = Protocol.Address.Parse(address, allowRemote: true);
-        if (a.Host is not { } host) throw DeisaException.Value($"Flight address '{address}' must be 'host:port' (Flight clients connect over TCP)");
+        if (a.Host is not { } host) throw DeisaException.Value($"flight address '{address}' must be 'host:port' (Flight clients connect over TCP)");
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -60,9 +61,10 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
         return new LiveBlocksEndpoint(app, $"grpc+tcp://{bound.Host}:{bound.Port}");
     }
 
-    /// <summary>Stops serving.</summary>
+    /// <summary>Stops serving (the run stops it as it ends, too).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // by its owner, and by the run as it ends
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
         await _app.DisposeAsync().ConfigureAwait(false);

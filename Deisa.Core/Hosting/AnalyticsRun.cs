@@ -31,6 +31,7 @@ public sealed class AnalyticsRun : IAsyncDisposable
     private RendezvousClaim? _claim; // the directory's lock, let go last
     private AdmissionBoard? _board; // back-pressure in shared memory for the ranks of this node (none on a cluster)
     private DashboardSnapshot? _final; // the run as it ended, for a dashboard that outlives it
+    private readonly List<Flight.LiveBlocksEndpoint> _flights = []; // stopped with the run (they read its shared memory)
     private RunTables? _tables; // the dashboard's tables of this run (its own dashboard's, and other processes' through the control server)
 
     private AnalyticsRun(AnalyticsOptions options, HeadActor head, NodeActor node, ControlServer server, Rendezvous rendezvous, RendezvousInfo info)
@@ -247,7 +248,9 @@ public sealed class AnalyticsRun : IAsyncDisposable
     /// on each array's newest complete timestep is kept until a newer one is complete.</summary>
     public async Task<Flight.LiveBlocksEndpoint> StartFlightAsync(string address)
     {
+        if (Volatile.Read(ref _disposed) != 0) throw DeisaException.State("the run has ended: nothing to serve over Arrow Flight");
         var endpoint = await Flight.LiveBlocksEndpoint.StartAsync(address, Info.Token, Head, Node).ConfigureAwait(false);
+        lock (_flights) _flights.Add(endpoint);
         await Head.KeepNewestAsync().ConfigureAwait(false); // so that a client finds each array's newest timestep
         return endpoint;
     }
@@ -277,6 +280,9 @@ public sealed class AnalyticsRun : IAsyncDisposable
         catch (Exception e) when (e is DeisaException or TimeoutException) { }
         (Head.Options.Journal as FeedbackJournal)?.Close(ended);
         await Head.StopAsync("the analytics has finished").ConfigureAwait(false);
+        Flight.LiveBlocksEndpoint[] flights;
+        lock (_flights) flights = [.. _flights];
+        foreach (var flight in flights) await flight.DisposeAsync().ConfigureAwait(false); // before the shared memory goes
         await _server.DisposeAsync().ConfigureAwait(false);
         await _blockChannel!.DisposeAsync().ConfigureAwait(false);
         await Node.ShutdownAsync().ConfigureAwait(false);

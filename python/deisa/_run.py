@@ -304,6 +304,8 @@ class Run:
             self._ahead.clear()
         gc.collect()
         self.free()
+        if self.deisa.flight is not None:  # stopped by the core with the run: the handle goes too
+            self.deisa.flight.close()
         if self._client is not None and self._client is not self.deisa.scheduler:
             self._client.close()
         self._client = None

@@ -201,6 +201,7 @@ class Deisa:
         if self.dashboard is not None:  # the last run's, which showed how it ended
             self.dashboard.close()
             self.dashboard = None
+        self.flight = None  # the last run's (stopped with it)
         run = self._run = Run(self)
         self._stats = run.stats
         freeze = gc.get_freeze_count() == 0  # a process that freezes objects itself is left alone

@@ -106,6 +106,6 @@ public sealed class FlightTests
 
         foreach (var r in ranks) await r.SucceedsAsync(RunDirectory.Limit);
         await analytics.SucceedsAsync(RunDirectory.Limit);
-        Assert.Contains("analytics: done, flight Flight(", analytics.Output);
+        Assert.Contains("analytics: done, flight Flight(closed)", analytics.Output); // stopped with the run
     }
 }
