@@ -71,6 +71,17 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
     /// <summary>The pool every node of the run gets, as the head says.</summary>
     public long PoolBytes { get; }
 
+    private readonly TaskCompletionSource _flightWanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the analytics asks this node to serve its blocks to Arrow Flight clients.</summary>
+    public Task FlightWanted => _flightWanted.Task;
+
+    /// <summary>Tells the head where this node serves Arrow Flight.</summary>
+    public void ReportFlight(string location)
+    {
+        if (!_ended.Task.IsCompleted) _outbox.Writer.TryWrite(new NodeReport { FlightLocation = location });
+    }
+
     /// <summary>Completes, with the reason, when the link ended (the run's end or the head lost).</summary>
     public Task<string> Ended => _ended.Task;
 
@@ -258,7 +269,10 @@ public sealed class NodeLink : IHeadInbox, IAdmission, IAsyncDisposable
                         if (a.Status == 0) answer.TrySetResult();
                         else answer.TrySetException(new DeisaException((DeisaStatus)a.Status, a.Message));
                     }
+                // Holds first: merged orders lose their order, and a hold always comes before its release.
+                foreach (var slot in order.Hold) node.AddLease(slot);
                 foreach (var slot in order.Release) node.Release(slot);
+                if (order.ServeFlight) _flightWanted.TrySetResult();
                 if (order.Arrays.Count > 0)
                     lock (_batchGate) _localRanks = order.Arrays.ToDictionary(a => a.Array, a => a.Ranks.Count, StringComparer.Ordinal);
                 if (order.RanksGone.Count > 0) FlushHeld(all: true); // a lost rank's batches will not complete

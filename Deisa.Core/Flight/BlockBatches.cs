@@ -1,9 +1,7 @@
 using System.Globalization;
-using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Memory;
 using Apache.Arrow.Types;
-using Deisa.Engine.Head;
 using Deisa.Model;
 
 namespace Deisa.Flight;
@@ -32,47 +30,22 @@ internal static class BlockBatches
         _ => new FixedSizeBinaryType(DTypes.ItemSize(dtype)),
     };
 
-    /// <summary>The schema of <paramref name="array"/>'s batches.</summary>
-    public static Schema SchemaOf(LiveArray array) => new Schema.Builder()
-        .Field(f => f.Name("values").DataType(TypeOf(array.DType)).Nullable(false))
-        .Metadata("array", array.Name)
-        .Metadata("timestep", array.Timestep.ToString(CultureInfo.InvariantCulture))
-        .Metadata("dtype", DTypes.NumpyName(array.DType))
-        .Metadata("global_shape", "[" + string.Join(",", array.GlobalShape) + "]")
-        .Metadata("chunks", "[" + string.Join(",", array.Chunks.Select(c => "[" + string.Join(",", c) + "]")) + "]")
-        .Metadata("blocks", array.Blocks.Count.ToString(CultureInfo.InvariantCulture))
+    /// <summary>The schema of the batches of <paramref name="t"/>'s array.</summary>
+    public static Schema SchemaOf(BlockTicket t) => new Schema.Builder()
+        .Field(f => f.Name("values").DataType(TypeOf(t.DType)).Nullable(false))
+        .Metadata("array", t.Array)
+        .Metadata("timestep", t.Timestep.ToString(CultureInfo.InvariantCulture))
+        .Metadata("dtype", DTypes.NumpyName(t.DType))
+        .Metadata("global_shape", "[" + string.Join(",", t.GlobalShape) + "]")
+        .Metadata("chunks", "[" + string.Join(",", t.Chunks.Select(c => "[" + string.Join(",", c) + "]")) + "]")
+        .Metadata("blocks", t.BlockCount.ToString(CultureInfo.InvariantCulture))
         .Build();
 
-    /// <summary>Block <paramref name="index"/> of <paramref name="array"/> as a batch over its bytes at <paramref name="address"/>.</summary>
-    public static RecordBatch Batch(Schema schema, LiveArray array, int index, nint address, long nbytes)
+    /// <summary>A block of <paramref name="dtype"/> as a batch over its <paramref name="nbytes"/> bytes at <paramref name="address"/>.</summary>
+    public static RecordBatch Batch(Schema schema, DType dtype, nint address, long nbytes)
     {
-        int item = DTypes.ItemSize(array.DType);
-        if (nbytes > int.MaxValue) throw DeisaException.Value($"block {index} of '{array.Name}' at timestep {array.Timestep} has {nbytes} bytes, more than one Arrow buffer holds");
-        var values = new ArrowBuffer(new NativeMemory(address, (int)nbytes).Memory);
-        var data = new ArrayData(schema.FieldsList[0].DataType, (int)(nbytes / item), 0, 0, [ArrowBuffer.Empty, values]);
+        var values = new ArrowBuffer(new NativeMemory(address, checked((int)nbytes)).Memory);
+        var data = new ArrayData(schema.FieldsList[0].DataType, (int)(nbytes / DTypes.ItemSize(dtype)), 0, 0, [ArrowBuffer.Empty, values]);
         return new RecordBatch(schema, [ArrowArrayFactory.BuildArray(data)], data.Length);
     }
-
-    /// <summary>Where block <paramref name="index"/> lies, as JSON for the batch's application metadata.</summary>
-    public static string Describe(LiveArray array, int index)
-    {
-        var b = array.Blocks[index];
-        var offset = new long[b.Position.Length]; // the block's first element: the chunks before it, per dimension
-        for (int d = 0; d < offset.Length; d++)
-            for (long c = 0; c < b.Position[d]; c++) offset[d] += array.Chunks[d][c];
-        return JsonSerializer.Serialize(new BlockPlacement(index, b.Position, offset, b.Shape, b.Order == MemoryOrder.Fortran ? "F" : "C", b.Rank),
-            FlightJson.Default.BlockPlacement);
-    }
 }
-
-/// <summary>A batch's application metadata: which block it is, where it lies in the array (its
-/// position in the grid of blocks, and the index of its first element), its shape and order, and its rank.</summary>
-internal sealed record BlockPlacement(int Block, long[] Position, long[] Offset, long[] Shape, string Order, int Rank);
-
-/// <summary>A ticket: the array and timestep, and one block of it (or all of them).</summary>
-internal sealed record BlockTicket(string Array, long Timestep, int? Block = null);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(BlockPlacement))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(BlockTicket))]
-internal sealed partial class FlightJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -31,9 +31,14 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
     /// <summary>The endpoint's location, <c>grpc+tcp://host:port</c>.</summary>
     public string Location { get; }
 
-    /// <summary>Serves the live blocks of <paramref name="node"/> (the arrays <paramref name="head"/> holds) at <paramref name="address"/>.</summary>
+    /// <summary>
+    /// Serves the live blocks of <paramref name="node"/>, node <paramref name="nodeIndex"/> of
+    /// the run, at <paramref name="address"/>: with <paramref name="head"/> (the analytics'
+    /// endpoint) it also lists the arrays the run holds; without (a cluster node's), it streams
+    /// the blocks of the tickets the analytics' endpoint gave.
+    /// </summary>
     /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
-    public static async Task<LiveBlocksEndpoint> StartAsync(string address, string token, HeadActor head, NodeActor node)
+    public static async Task<LiveBlocksEndpoint> StartAsync(string address, string token, HeadActor? head, NodeActor node, int nodeIndex = 0)
     {
         var a = Protocol.Address.Parse(address, allowRemote: true);
         if (a.Host is not { } host) throw DeisaException.Value($"flight address '{address}' must be 'host:port' (Flight clients connect over TCP)");
@@ -46,7 +51,7 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
         });
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         // Registered by a factory, not AddFlightServer<T> (which Native AOT's trimming cannot prove safe).
-        var server = new LiveBlocksFlightServer(head, node, new FlightToken(token));
+        var server = new LiveBlocksFlightServer(head, node, nodeIndex, new FlightToken(token));
         builder.Services.AddGrpc(o => o.MaxSendMessageSize = null);
         builder.Services.AddSingleton<Apache.Arrow.Flight.Server.FlightServer>(server);
         var app = builder.Build();

@@ -1,6 +1,6 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Flight;
 using Apache.Arrow.Flight.Server;
@@ -14,28 +14,45 @@ using Grpc.Core;
 namespace Deisa.Flight;
 
 /// <summary>
-/// The live blocks of this node for Arrow Flight clients: every array at every timestep the
-/// run holds now (ListFlights; a descriptor is the path [array, timestep]), streamed whole or
-/// one block (DoGet; the ticket is JSON {"array", "timestep", "block"}), one record batch per
-/// block (<see cref="BlockBatches"/>), each read in place under a lease of its own. Every call
-/// needs "authorization: Bearer TOKEN" (the session token).
+/// Live blocks for Arrow Flight clients. The analytics' endpoint (with <paramref name="head"/>)
+/// lists every array at every timestep the run holds now (ListFlights; a descriptor is the path
+/// [array, timestep], or [array, timestep, block] for one block), with one endpoint per node
+/// that holds some of its blocks: none for the analytics' own node (read here), the node's
+/// location for a cluster node. Every endpoint streams the blocks of its tickets that its node
+/// holds (DoGet), one record batch per block (<see cref="BlockBatches"/>), each read in place
+/// under a lease of its own. Every call needs "authorization: Bearer TOKEN" (the session token).
 /// </summary>
-internal sealed class LiveBlocksFlightServer(HeadActor head, NodeActor node, FlightToken token) : FlightServer
+internal sealed class LiveBlocksFlightServer(HeadActor? head, NodeActor node, int nodeIndex, FlightToken token) : FlightServer
 {
     public override async Task ListFlights(FlightCriteria request, IAsyncStreamWriter<FlightInfo> responseStream, ServerCallContext context)
     {
         Check(context);
-        foreach (var array in await LiveHereAsync().ConfigureAwait(false))
-            await responseStream.WriteAsync(InfoOf(array)).ConfigureAwait(false);
+        var locations = await Head.FlightLocationsAsync().ConfigureAwait(false);
+        foreach (var array in await Head.LiveArraysAsync().ConfigureAwait(false))
+            if (array.Blocks.All(b => Leases.NodeOf(b.Location.Lease) == 0 || locations.ContainsKey(Leases.NodeOf(b.Location.Lease))))
+                await responseStream.WriteAsync(InfoOf(array, Enumerable.Range(0, array.Blocks.Count), locations)).ConfigureAwait(false);
     }
 
     public override async Task<FlightInfo> GetFlightInfo(FlightDescriptor request, ServerCallContext context)
     {
         Check(context);
         var paths = request.Paths.ToList();
-        if (paths.Count != 2 || !long.TryParse(paths[1], out long t))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "a descriptor is the path [array, timestep]"));
-        return InfoOf(await FindAsync(paths[0], t).ConfigureAwait(false));
+        if (paths.Count is not (2 or 3) || !long.TryParse(paths[1], CultureInfo.InvariantCulture, out long t))
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "a descriptor is the path [array, timestep] or [array, timestep, block]"));
+        var array = (await Head.LiveArraysAsync().ConfigureAwait(false)).FirstOrDefault(a => a.Name == paths[0] && a.Timestep == t)
+            ?? throw NotHeld(paths[0], t);
+        var blocks = Enumerable.Range(0, array.Blocks.Count);
+        if (paths.Count == 3)
+        {
+            if (!int.TryParse(paths[2], CultureInfo.InvariantCulture, out int k) || k < 0 || k >= array.Blocks.Count)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{array.Name}' has blocks 0 to {array.Blocks.Count - 1}, not {paths[2]}"));
+            blocks = [k];
+        }
+        var locations = await Head.FlightLocationsAsync().ConfigureAwait(false);
+        foreach (int k in blocks)
+            if (Leases.NodeOf(array.Blocks[k].Location.Lease) is var n and > 0 && !locations.ContainsKey(n))
+                throw new RpcException(new Status(StatusCode.Unavailable, $"block {k} of '{array.Name}' lies on node {n}, whose Flight endpoint is not up (yet)"));
+        return InfoOf(array, blocks, locations);
     }
 
     public override async Task<Schema> GetSchema(FlightDescriptor request, ServerCallContext context) =>
@@ -44,47 +61,45 @@ internal sealed class LiveBlocksFlightServer(HeadActor head, NodeActor node, Fli
     public override async Task DoGet(FlightTicket ticket, FlightServerRecordBatchStreamWriter responseStream, ServerCallContext context)
     {
         Check(context);
-        BlockTicket? wanted;
-        try { wanted = JsonSerializer.Deserialize(ticket.Ticket.Span, FlightJson.Default.BlockTicket); }
-        catch (JsonException e) { throw new RpcException(new Status(StatusCode.InvalidArgument, $"a ticket is JSON {{\"array\", \"timestep\", \"block\"}}: {e.Message}")); }
-        if (wanted is null) throw new RpcException(new Status(StatusCode.InvalidArgument, "empty ticket"));
-        var array = await FindAsync(wanted.Array, wanted.Timestep).ConfigureAwait(false);
-        if (wanted.Block is { } only && (only < 0 || only >= array.Blocks.Count))
-            throw new RpcException(new Status(StatusCode.InvalidArgument, $"'{array.Name}' has blocks 0 to {array.Blocks.Count - 1}, not {only}"));
-        var schema = BlockBatches.SchemaOf(array);
-        var blocks = wanted.Block is { } one ? [one] : Enumerable.Range(0, array.Blocks.Count);
-        foreach (int k in blocks)
+        var wanted = BlockTicket.Parse(ticket.Ticket.Span)
+            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "not a ticket of this run's endpoints (take tickets from ListFlights or GetFlightInfo)"));
+        var schema = BlockBatches.SchemaOf(wanted);
+        int item = DTypes.ItemSize(wanted.DType);
+        foreach (var b in wanted.Blocks)
         {
-            long slot = Leases.SlotOf(array.Blocks[k].Location.Lease);
+            if (b.Node != nodeIndex)
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"block {b.Place.Block} of '{wanted.Array}' lies on node {b.Node}: read it at the location its flight gives"));
+            long slot = Leases.SlotOf(b.Lease);
             (nint address, long nbytes) view;
             try { view = await node.ViewAsync(slot).ConfigureAwait(false); }
-            catch (DeisaException) { throw Gone(array); }
+            catch (DeisaException) { throw NotHeld(wanted.Array, wanted.Timestep); }
             try
             {
-                using var batch = BlockBatches.Batch(schema, array, k, view.address, view.nbytes);
-                await responseStream.WriteAsync(batch, ByteString.CopyFromUtf8(BlockBatches.Describe(array, k))).ConfigureAwait(false);
+                if (view.nbytes != b.NBytes || b.NBytes != b.Place.Shape.Aggregate(1L, (p, n) => p * n) * item)
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"block {b.Place.Block} of '{wanted.Array}': the ticket does not match the block"));
+                using var batch = BlockBatches.Batch(schema, wanted.DType, view.address, view.nbytes);
+                await responseStream.WriteAsync(batch, ByteString.CopyFromUtf8(b.Place.ToJson())).ConfigureAwait(false);
             }
             finally { node.Release(slot); }
         }
     }
 
-    /// <summary>The live arrays whose blocks are all in this node's shared memory.</summary>
-    private async Task<IEnumerable<LiveArray>> LiveHereAsync() =>
-        (await head.LiveArraysAsync().ConfigureAwait(false)).Where(a => a.Blocks.All(b => Leases.NodeOf(b.Location.Lease) == 0));
+    private HeadActor Head => head ?? throw new RpcException(new Status(StatusCode.Unimplemented,
+        $"this is node {nodeIndex}'s endpoint, which streams the blocks of tickets: the analytics' endpoint lists the flights"));
 
-    private async Task<LiveArray> FindAsync(string name, long t) =>
-        (await LiveHereAsync().ConfigureAwait(false)).FirstOrDefault(a => a.Name == name && a.Timestep == t)
-        ?? throw new RpcException(new Status(StatusCode.NotFound, $"'{name}' at timestep {t} is not held any more (or not yet): ListFlights lists what is"));
+    private static RpcException NotHeld(string array, long t) =>
+        new(new Status(StatusCode.NotFound, $"'{array}' at timestep {t} is not held any more (or not yet): ListFlights lists what is"));
 
-    private static RpcException Gone(LiveArray a) =>
-        new(new Status(StatusCode.NotFound, $"'{a.Name}' at timestep {a.Timestep} was let go while it was read: no window holds it any more"));
-
-    private static FlightInfo InfoOf(LiveArray a)
+    /// <summary>Blocks <paramref name="blocks"/> of <paramref name="a"/>: one endpoint per node that holds some.</summary>
+    private static FlightInfo InfoOf(LiveArray a, IEnumerable<int> blocks, IReadOnlyDictionary<int, string> locations)
     {
-        var ticket = new FlightTicket(JsonSerializer.SerializeToUtf8Bytes(new BlockTicket(a.Name, a.Timestep), FlightJson.Default.BlockTicket));
-        long bytes = a.Blocks.Sum(b => b.Location.NBytes);
-        return new FlightInfo(BlockBatches.SchemaOf(a), FlightDescriptor.CreatePathDescriptor(a.Name, a.Timestep.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            [new FlightEndpoint(ticket, [])], -1, bytes);
+        var wanted = blocks.ToList();
+        var endpoints = wanted.GroupBy(k => Leases.NodeOf(a.Blocks[k].Location.Lease)).OrderBy(g => g.Key).Select(g =>
+            new FlightEndpoint(new FlightTicket(BlockTicket.Of(a, g).ToBytes()), g.Key == 0 ? [] : [new FlightLocation(locations[g.Key])])).ToList();
+        var path = wanted.Count == a.Blocks.Count
+            ? FlightDescriptor.CreatePathDescriptor(a.Name, a.Timestep.ToString(CultureInfo.InvariantCulture))
+            : FlightDescriptor.CreatePathDescriptor(a.Name, a.Timestep.ToString(CultureInfo.InvariantCulture), wanted[0].ToString(CultureInfo.InvariantCulture));
+        return new FlightInfo(BlockBatches.SchemaOf(BlockTicket.Of(a, [])), path, endpoints, -1, wanted.Sum(k => a.Blocks[k].Location.NBytes));
     }
 
     private void Check(ServerCallContext context)

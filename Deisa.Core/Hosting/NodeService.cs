@@ -25,7 +25,11 @@ public sealed class NodeService : IAsyncDisposable
     private string? _lastSession;
     private string _state = "waiting for a cluster run";
 
-    private sealed record Serving(string Session, NodeLink Link, NodeActor Node, BlockChannelServer Channel, Socket Election);
+    private sealed record Serving(string Session, NodeLink Link, NodeActor Node, BlockChannelServer Channel, Socket Election)
+    {
+        /// <summary>The node's Arrow Flight endpoint, once the analytics asked for it.</summary>
+        public Task<Flight.LiveBlocksEndpoint?>? Flight;
+    }
 
     private NodeService(Rendezvous rendezvous, string worker)
     {
@@ -105,6 +109,7 @@ public sealed class NodeService : IAsyncDisposable
         }
         link.Start(node);
         var serving = new Serving(run.Session, link, node, channel, election);
+        serving.Flight = ServeFlightAsync(run, link, node);
         lock (_gate)
         {
             _serving = serving;
@@ -117,11 +122,35 @@ public sealed class NodeService : IAsyncDisposable
         SetState($"run {run.Session} ended ({why}); waiting for a cluster run");
     }
 
+    /// <summary>When the analytics serves Arrow Flight: this node's endpoint, on the Dask worker's
+    /// host (where clients reach the worker), its location told to the head.</summary>
+    private async Task<Flight.LiveBlocksEndpoint?> ServeFlightAsync(RendezvousInfo run, NodeLink link, NodeActor node)
+    {
+        if (await Task.WhenAny(link.FlightWanted, link.Ended).ConfigureAwait(false) != link.FlightWanted) return null;
+        try
+        {
+            var host = Uri.TryCreate(Worker, UriKind.Absolute, out var w) && w.Host.Length > 0 ? w.Host : "127.0.0.1";
+            var endpoint = await Flight.LiveBlocksEndpoint.StartAsync($"{host}:0", run.Token, null, node, link.Index).ConfigureAwait(false);
+            link.ReportFlight(endpoint.Location);
+            return endpoint;
+        }
+        catch (DeisaException e)
+        {
+            SetState($"serving run {run.Session} as node {link.Index}, without Arrow Flight: {e.Message}");
+            return null;
+        }
+    }
+
     private async Task StopServingAsync(Serving serving)
     {
         lock (_gate) if (_serving == serving) _serving = null;
+        if (serving.Flight is { IsCompleted: true } up && up.Result is { } endpoint)
+            await endpoint.DisposeAsync().ConfigureAwait(false); // before the shared memory goes
         await serving.Channel.DisposeAsync().ConfigureAwait(false);
         await serving.Link.DisposeAsync().ConfigureAwait(false);
+        // Not asked for, or starting: the link's end settles it.
+        if (serving.Flight is { IsCompleted: false } starting && await starting.ConfigureAwait(false) is { } late)
+            await late.DisposeAsync().ConfigureAwait(false);
         await serving.Node.ShutdownAsync().ConfigureAwait(false);
         serving.Election.Dispose();
     }

@@ -57,6 +57,7 @@ internal sealed class NodeLinkService(HeadActor head, IHostApplicationLifetime l
         }
         foreach (var a in report.Abandoned) head.Tell(new BlockAbandoned(a.Rank, a.Array, a.Timestep));
         foreach (var w in report.Withdrawn) head.Withdraw(w.Rank, w.Array, w.Timestep);
+        if (report.FlightLocation.Length > 0) head.SetNodeFlight(node, report.FlightLocation);
         if (report.Pool is { } p) head.SetNodePool(node, new PoolUsage(p.Budget, p.Allocated, p.InUse, p.Segments, p.Blocks, p.WaitingSends));
     }
 
@@ -96,6 +97,8 @@ internal sealed class NodeLinkService(HeadActor head, IHostApplicationLifetime l
             switch (message)
             {
                 case ReleaseBlock r: order.Release.Add(Leases.SlotOf(r.Lease)); break;
+                case HoldBlock h: order.Hold.Add(Leases.SlotOf(h.Lease)); break;
+                case ServeFlight: order.ServeFlight = true; break;
                 case RankGone g: order.RanksGone.Add(g.Rank); break;
                 case ReserveBlocks r: order.Reserve.Add(r.BlockBytes); break;
                 case LocalArrays l:

@@ -405,14 +405,16 @@ int deisa_analytics_report_reduction(deisa_analytics *analytics, const char *arr
  * at every timestep the run holds now: those the callbacks' windows hold and, from the moment
  * the endpoint is served, each array's newest complete timestep, kept until a newer one is
  * complete (the pool then holds one timestep of each array more). A flight's descriptor is the
- * path [array, timestep]; its ticket, JSON {"array": ..., "timestep": ..., "block": ...}
- * ("block" optional: the whole timestep), streams one record batch per block in the layout's
- * order, one column "values" over the block's shared memory (the only copy is gRPC's write
- * to the socket), the block's place as JSON application metadata ("block"; "position", its
- * index in the grid of blocks; "offset", the index of its first element; "shape", "order",
- * "rank"), the array's dtype, global shape and chunks in the schema's
- * metadata. Every call needs "authorization: Bearer TOKEN" (the session token). On a cluster
- * only the arrays whose blocks all lie on the analytics' node are served. */
+ * path [array, timestep] (or [array, timestep, block] for one block); it has one endpoint per
+ * node that holds some of its blocks: without a location for the analytics' own node (read at
+ * this endpoint), with the node's own endpoint for a cluster node (each node service serves its
+ * blocks, on its Dask worker's host). A ticket (opaque) streams one record batch per block in
+ * the layout's order, one column "values" over the block's shared memory (the only copy is
+ * gRPC's write to the socket), the block's place as JSON application metadata ("block";
+ * "position", its index in the grid of blocks; "offset", the index of its first element;
+ * "shape", "order", "rank"), the array's dtype, global shape and chunks in the schema's
+ * metadata. A ticket whose blocks were let go is NOT_FOUND. Every call needs
+ * "authorization: Bearer TOKEN" (the session token: deisa_analytics_info's "token"). */
 
 /* Serves the run's live blocks at `address` ("host:port"; NULL = "127.0.0.1:0", a free port on
  * loopback; another host must be given explicitly), until deisa_flight_free or the run ends. */

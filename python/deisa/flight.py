@@ -9,12 +9,18 @@ token, ``Deisa.flight.token``):
 - ``list_flights()`` lists every array at every timestep the run holds now: those the
   callbacks' windows hold, and each array's newest complete timestep, kept until a newer one
   is complete (the shared-memory pool then holds one timestep of each array more);
-- a flight's descriptor is the path ``[array, timestep]``; its ticket streams the whole
-  timestep, one record batch per block in the layout's order (``{"array", "timestep",
-  "block"}`` as JSON for one block);
-- each batch has one column ``values``, the block's elements in its memory order, with the
-  block's place as JSON application metadata (``block``; ``position``, its index in the grid
-  of blocks; ``offset``, the index of its first element; ``shape``, ``order``, ``rank``) and the array's ``dtype``, ``global_shape`` and ``chunks`` in the schema's metadata.
+- a flight's descriptor is the path ``[array, timestep]`` (``[array, timestep, block]``: one
+  block); it has one endpoint per node holding some of its blocks: without a location for the
+  analytics' own node (read it here), with the node's own endpoint on a Dask cluster (each
+  node service serves its blocks, on its worker's host);
+- ``do_get(ticket)`` streams one record batch per block in the layout's order, with one
+  column ``values``, the block's elements in its memory order; the block's place as JSON
+  application metadata (``block``; ``position``, its index in the grid of blocks; ``offset``,
+  the index of its first element; ``shape``, ``order``, ``rank``); the array's ``dtype``,
+  ``global_shape`` and ``chunks`` in the schema's metadata. A ticket whose blocks were let go
+  is NOT_FOUND, never another block's data.
+
+The endpoints stop with the run.
 """
 
 import ctypes

@@ -81,8 +81,11 @@ public sealed class FlightTests : IDisposable
             Assert.Contains("\"position\":[1,0],\"offset\":[1,0]", placements[1]);
             Assert.Contains("\"rank\":1", placements[1]);
 
-            // One block, by its ticket.
-            using (var one = client.GetStream(new FlightTicket("{\"array\":\"field\",\"timestep\":1,\"block\":1}"), auth))
+            // One block: its flight ([array, timestep, block]).
+            var block = await client.GetInfo(FlightDescriptor.CreatePathDescriptor("field", "1", "1"), auth).ResponseAsync;
+            Assert.Equal(3 * 8, block.TotalBytes);
+            Assert.Empty(block.Endpoints.Single().Locations); // read here: the analytics' own node
+            using (var one = client.GetStream(block.Endpoints.Single().Ticket, auth))
             {
                 Assert.True(await one.ResponseStream.MoveNext(default));
                 Assert.Equal([101, 101.25, 101.5], ((DoubleArray)one.ResponseStream.Current.Column("values")).Values.ToArray());
@@ -90,13 +93,12 @@ public sealed class FlightTests : IDisposable
             }
 
             // A timestep the run let go (the window moved past it): not found, named.
-            var gone = await Assert.ThrowsAsync<RpcException>(async () =>
-            {
-                using var s = client.GetStream(new FlightTicket("{\"array\":\"field\",\"timestep\":0}"), auth);
-                await s.ResponseStream.MoveNext(default);
-            });
+            var gone = await Assert.ThrowsAsync<RpcException>(() => client.GetInfo(FlightDescriptor.CreatePathDescriptor("field", "0"), auth).ResponseAsync);
             Assert.Equal(StatusCode.NotFound, gone.StatusCode);
             Assert.Contains("'field' at timestep 0 is not held any more", gone.Status.Detail);
+            var noBlock = await Assert.ThrowsAsync<RpcException>(() => client.GetInfo(FlightDescriptor.CreatePathDescriptor("field", "1", "2"), auth).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, noBlock.StatusCode);
+            Assert.Contains("'field' has blocks 0 to 1, not 2", noBlock.Status.Detail);
             var bad = await Assert.ThrowsAsync<RpcException>(async () =>
             {
                 using var s = client.GetStream(new FlightTicket("not json"), auth);
@@ -112,11 +114,15 @@ public sealed class FlightTests : IDisposable
     [Fact]
     public async Task Each_arrays_newest_timestep_stays_readable_between_timesteps_even_unread_by_callbacks()
     {
-        const int steps = 4;
         await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit });
-        var last = new TaskCompletionSource();
-        var gate = new ManualResetEventSlim();
-        host.Register(inputs => { if (inputs.Timestep == steps - 1) last.SetResult(); }, new WindowSpec("field")); // a window of 1; 'energy' read by none
+        var atOne = new TaskCompletionSource();
+        var atThree = new TaskCompletionSource();
+        var gates = new[] { new ManualResetEventSlim(), new ManualResetEventSlim() };
+        host.Register(inputs =>
+        {
+            if (inputs.Timestep == 1) atOne.SetResult();
+            if (inputs.Timestep == 3) atThree.SetResult();
+        }, new WindowSpec("field")); // a window of 1; 'energy' read by none
         await host.StartAsync();
         await using var flight = await host.StartFlightAsync();
         var rank = Task.Factory.StartNew(() =>
@@ -124,31 +130,52 @@ public sealed class FlightTests : IDisposable
             using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
             bridge.DeclareArray("field", [2], [2], [0], DType.Float64);
             bridge.DeclareArray("energy", [3], [3], [0], DType.Int64);
-            for (int t = 0; t < steps; t++)
+            for (int t = 0; t < 4; t++)
             {
                 bridge.Send<double>("field", [t, -t], t);
                 bridge.Send<long>("energy", [10L * t, 10L * t + 1, 10L * t + 2], t);
+                if (t % 2 == 1) gates[t / 2].Wait(Limit); // the simulation computes on: nothing newer comes meanwhile
             }
-            gate.Wait(Limit); // the simulation computes its next timestep: nothing newer comes meanwhile
-            bridge.Close(steps);
+            bridge.Close(4);
         }, TaskCreationOptions.LongRunning);
         var run = host.RunAsync();
         try
         {
-            await last.Task.WaitAsync(Limit);
             using var channel = GrpcChannel.ForAddress("http://" + flight.Location["grpc+tcp://".Length..]);
             var client = new FlightClient(channel);
             var auth = new Metadata { { "authorization", $"Bearer {host.Info!.Token}" } };
-            var listed = new List<string>();
-            using (var call = client.ListFlights(new FlightCriteria(), auth))
+            async Task<List<string>> Listed()
+            {
+                var listed = new List<string>();
+                using var call = client.ListFlights(new FlightCriteria(), auth);
                 while (await call.ResponseStream.MoveNext(default)) listed.Add(string.Join("@", call.ResponseStream.Current.Descriptor.Paths));
-            Assert.Equal(["energy@3", "field@3"], listed);
-            using var stream = client.GetStream(new FlightTicket("{\"array\":\"energy\",\"timestep\":3}"), auth);
-            Assert.True(await stream.ResponseStream.MoveNext(default));
-            Assert.Equal([30L, 31, 32], ((Int64Array)stream.ResponseStream.Current.Column("values")).Values.ToArray());
-            Assert.Equal("int64", stream.ResponseStream.Current.Schema.Metadata["dtype"]);
+                return listed;
+            }
+            async Task<long[]> Read(FlightTicket ticket)
+            {
+                using var stream = client.GetStream(ticket, auth);
+                Assert.True(await stream.ResponseStream.MoveNext(default));
+                Assert.Equal("int64", stream.ResponseStream.Current.Schema.Metadata["dtype"]);
+                var values = ((Int64Array)stream.ResponseStream.Current.Column("values")).Values.ToArray();
+                Assert.False(await stream.ResponseStream.MoveNext(default));
+                return values;
+            }
+
+            await atOne.Task.WaitAsync(Limit);
+            Assert.Equal(["energy@1", "field@1"], await Listed());
+            var one = (await client.GetInfo(FlightDescriptor.CreatePathDescriptor("energy", "1"), auth).ResponseAsync).Endpoints.Single().Ticket;
+            Assert.Equal(new long[] { 10, 11, 12 }, await Read(one));
+            gates[0].Set();
+
+            await atThree.Task.WaitAsync(Limit);
+            Assert.Equal(["energy@3", "field@3"], await Listed()); // the newer ones replaced them
+            var three = (await client.GetInfo(FlightDescriptor.CreatePathDescriptor("energy", "3"), auth).ResponseAsync).Endpoints.Single().Ticket;
+            Assert.Equal(new long[] { 30, 31, 32 }, await Read(three));
+            var stale = await Assert.ThrowsAsync<RpcException>(() => Read(one)); // its blocks were let go: never another block's bytes
+            Assert.Equal(StatusCode.NotFound, stale.StatusCode);
+            Assert.Contains("'energy' at timestep 1 is not held any more", stale.Status.Detail);
         }
-        finally { gate.Set(); }
+        finally { foreach (var g in gates) g.Set(); }
         await run.WaitAsync(Limit);
         await rank.WaitAsync(Limit);
         Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));

@@ -15,38 +15,53 @@ namespace Deisa.Processes.Tests;
 public sealed class FlightTests
 {
     private const string Analytics = """
-        import json, os, sys, time
+        import contextlib, json, os, sys, time
         from deisa import Deisa, Window
 
-        d = Deisa(flight=True, timeout=60)
-        K = int(sys.argv[1])
 
-        @d.register(Window("temperature"))
-        def watch(temperature):
-            now = temperature[-1]
-            if now.t != K:
-                return
-            field = now.compute()
-            print(json.dumps({"location": d.flight.location, "token": d.flight.token,
-                              "shape": list(field.shape), "sum": float(field.sum()),
-                              "corner": float(field[0, 0]), "last": float(field[-1, -1])}), flush=True)
-            deadline = time.monotonic() + 60  # the test reads meanwhile, then says so
-            while not os.path.exists("flight-read") and time.monotonic() < deadline:
-                time.sleep(0.02)
+        def watch_until_read(d, k):
+            @d.register(Window("temperature"))
+            def watch(temperature):
+                now = temperature[-1]
+                if now.t != k:
+                    return
+                field = now.compute()
+                print(json.dumps({"location": d.flight.location, "token": d.flight.token,
+                                  "sum": float(field.sum()), "corner": float(field[0, 0]),
+                                  "last": float(field[-1, -1])}), flush=True)
+                deadline = time.monotonic() + 60  # the test reads meanwhile, then says so
+                while not os.path.exists("flight-read") and time.monotonic() < deadline:
+                    time.sleep(0.02)
 
-        d.execute_callbacks()
-        print("analytics: done, flight", repr(d.flight), flush=True)
+            d.execute_callbacks()
+
+
+        if __name__ == "__main__":  # the cluster's worker processes import this file
+            k, cluster = int(sys.argv[1]), sys.argv[2] == "cluster"
+            with contextlib.ExitStack() as stack:
+                scheduler = None
+                if cluster:  # one Dask worker: its node service holds the blocks and serves them
+                    import distributed
+
+                    c = stack.enter_context(distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                                                     dashboard_address=None))
+                    scheduler = stack.enter_context(distributed.Client(c))
+                d = Deisa(flight=True, timeout=60, scheduler=scheduler)
+                watch_until_read(d, k)
+            print("analytics: done, flight", repr(d.flight), flush=True)
         """;
 
-    [Fact]
-    public async Task A_flight_client_reads_what_a_python_analytics_serves_while_the_simulation_runs()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // on a Dask cluster: the blocks are read at the endpoint of the node that holds them
+    public async Task A_flight_client_reads_what_a_python_analytics_serves_while_the_simulation_runs(bool cluster)
     {
         const int steps = 12, size = 32, k = 6;
         using var dir = new RunDirectory();
         var python = Path.Combine(Programs.Repository, ".venv", "bin", "python");
         Assert.True(File.Exists(python), $"{python}: run scripts/setup.sh first (the test command does)");
         File.WriteAllText(Path.Combine(dir.Path, "analytics.py"), Analytics);
-        var analytics = dir.Start("analytics", python, ["analytics.py", $"{k}"]);
+        var analytics = dir.Start("analytics", python, ["analytics.py", $"{k}", cluster ? "cluster" : "single"]);
         var ranks = dir.Ranks(Programs.HeatSimulation, 4, "--steps", $"{steps}", "--size", $"{size}", "--timeout", "60");
 
         // The callback at timestep k prints what it computed, then waits for the client.
@@ -75,10 +90,27 @@ public sealed class FlightTests
         var info = listed.Single(i => i.Descriptor.Paths.Last() == $"{k}");
         Assert.Equal(("float64", $"[{size},{size}]"), (info.Schema.Metadata["dtype"], info.Schema.Metadata["global_shape"]));
 
-        // The whole timestep: 4 blocks, which put together give what the callback computed.
+        // The whole timestep: 4 blocks, which put together give what the callback computed. On
+        // a cluster they lie on the worker's node, whose own endpoint streams them.
+        var endpoint = info.Endpoints.Single();
+        if (cluster)
+        {
+            var there = Assert.Single(endpoint.Locations).Uri;
+            Assert.StartsWith("grpc+tcp://127.0.0.1:", there);
+            Assert.NotEqual(location, there);
+            var wrong = await Assert.ThrowsAsync<RpcException>(async () =>
+            {
+                using var s = client.GetStream(endpoint.Ticket, auth); // the analytics' endpoint does not hold them
+                await s.ResponseStream.MoveNext(default);
+            });
+            Assert.Contains("lies on node 1", wrong.Status.Detail);
+        }
+        else Assert.Empty(endpoint.Locations); // read where the flight was asked for
+        using var blockChannel = cluster ? GrpcChannel.ForAddress("http://" + endpoint.Locations.First().Uri["grpc+tcp://".Length..]) : channel;
+        var blockClient = new FlightClient(blockChannel);
         var field = new double[size, size];
         int blocks = 0;
-        using (var stream = client.GetStream(info.Endpoints.Single().Ticket, auth))
+        using (var stream = blockClient.GetStream(endpoint.Ticket, auth))
         {
             while (await stream.ResponseStream.MoveNext(default))
             {

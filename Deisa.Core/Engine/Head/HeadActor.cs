@@ -76,6 +76,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         var node = new NodeState(_nodes.Count + 1, host, worker, pid, inbox);
         _nodes.Add(node);
         if (_layoutsValue is not null) TellLocalArrays(node);
+        if (_newest is not null) inbox.Tell(new ServeFlight());
         return node.Index;
     });
 
@@ -87,6 +88,16 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             .Where(a => a.Ranks.Length > 0).ToList();
         node.Inbox.Tell(new LocalArrays(arrays.Select(a => a.Name).ToArray(), arrays.Select(a => a.Ranks).ToArray()));
     }
+
+    /// <summary>Node <paramref name="index"/> serves its blocks to Arrow Flight clients at <paramref name="location"/>.</summary>
+    public void SetNodeFlight(int index, string location) => Post(() =>
+    {
+        if (index >= 1 && index <= _nodes.Count) _nodes[index - 1].FlightLocation = location;
+    });
+
+    /// <summary>Where each cluster node serves Arrow Flight (by node index), for those that said so.</summary>
+    public Task<IReadOnlyDictionary<int, string>> FlightLocationsAsync() => Ask(() =>
+        (IReadOnlyDictionary<int, string>)_nodes.Where(n => !n.Lost && n.FlightLocation is not null).ToDictionary(n => n.Index, n => n.FlightLocation!));
 
     /// <summary>A node's latest pool report.</summary>
     public void SetNodePool(int index, PoolUsage pool) => Post(() =>
@@ -200,10 +211,16 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         if (_newest is not null) return;
         _newestFrom = _timeline.IsEmpty ? long.MinValue : _timeline.All.Max(st => st.T) + 1;
         _newest = new NewestTimesteps(b => Hold(b.Location.Lease), b => Release(b.Location.Lease));
+        foreach (var node in _nodes) if (!node.Lost) node.Inbox.Tell(new ServeFlight()); // each serves its own blocks
     });
 
-    /// <summary>One more lease on a block of the analytics' own node (the only one kept).</summary>
-    private void Hold(long lease) => Node?.Tell(new HoldBlock(lease));
+    /// <summary>One more lease on a block, told to its node (as <see cref="Release"/>).</summary>
+    private void Hold(long lease)
+    {
+        int index = Leases.NodeOf(lease);
+        if (index == 0) Node?.Tell(new HoldBlock(lease));
+        else if (index <= _nodes.Count && !_nodes[index - 1].Lost) _nodes[index - 1].Inbox.Tell(new HoldBlock(lease));
+    }
 
     /// <summary>The arrays at the timesteps whose blocks the run holds now (the callbacks'
     /// windows keep them, and with <see cref="KeepNewestAsync"/> each array's newest complete
@@ -671,8 +688,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         at.Kept = true;
         if (t < _newestFrom) return; // its blocks came before: some may be gone
         var blocks = InLayoutOrder(at);
-        // Only the analytics' own node serves Flight: arrays with blocks elsewhere are not kept.
-        if (blocks.TrueForAll(b => Leases.NodeOf(b.Location.Lease) == 0)) _newest!.Keep(at.Layout.Name, t, blocks);
+        _newest!.Keep(at.Layout.Name, t, blocks);
         // An array no callback reads kept the head's own lease until now (see Arrived).
         if (!_windows.IsNeeded(at.Layout.Name)) foreach (var b in blocks) Release(b.Location.Lease);
     }

@@ -13,6 +13,8 @@ internal sealed class NodeState(int index, string host, string worker, int pid, 
     public int Pid { get; } = pid;
     public INodeInbox Inbox { get; } = inbox;
     public PoolUsage? Pool;
+    /// <summary>Where its Arrow Flight endpoint listens ("grpc+tcp://host:port"), once it reported it.</summary>
+    public string? FlightLocation;
     /// <summary>Why the node was lost (the run's error naming it), or null.</summary>
     public string? LostWhy;
     public bool Lost => LostWhy is not null;

@@ -11,6 +11,9 @@ public sealed record ReleaseBlock(long Lease) : NodeMessage;
 /// readers outside the callbacks); it ends with a <see cref="ReleaseBlock"/>.</summary>
 public sealed record HoldBlock(long Lease) : NodeMessage;
 
+/// <summary>Serve this node's blocks to Arrow Flight clients (the analytics serves Flight).</summary>
+public sealed record ServeFlight : NodeMessage;
+
 /// <summary>Prepare free segments for blocks of these sizes (the blocks of the first timesteps,
 /// known once every rank registered), so that the first sends find pre-faulted memory.</summary>
 public sealed record ReserveBlocks(long[] BlockBytes) : NodeMessage;

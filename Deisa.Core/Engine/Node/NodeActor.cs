@@ -54,6 +54,7 @@ public sealed class NodeActor : Actor, INodeInbox
             case ReserveBlocks r: Reserve(r.BlockBytes); break;
             case RankGone r: AbandonRank(r.Rank); break;
             case LocalArrays: break; // the analytics' own node reports each block as it comes
+            case ServeFlight: break; // the analytics' own endpoint serves the analytics' own node
             default: throw new ArgumentException($"a node does not handle {message.GetType().Name}", nameof(message));
         }
     }
