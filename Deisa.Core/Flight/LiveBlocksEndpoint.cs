@@ -51,11 +51,15 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
         });
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         // Registered by a factory, not AddFlightServer<T> (which Native AOT's trimming cannot prove safe).
-        var server = new LiveBlocksFlightServer(head, node, nodeIndex, new FlightToken(token));
+        var flightToken = new FlightToken(token);
+        var server = new LiveBlocksFlightServer(head, nodeIndex, flightToken);
+        var blocks = new BlockStream(node, nodeIndex, flightToken);
         builder.Services.AddGrpc(o => o.MaxSendMessageSize = null);
         builder.Services.AddSingleton<Apache.Arrow.Flight.Server.FlightServer>(server);
         var app = builder.Build();
         app.MapFlightEndpoint();
+        // DoGet is ours (each block copied once): it takes precedence over Arrow's (a lower order).
+        app.MapPost(BlockStream.Path, blocks.ServeAsync).WithOrder(-1);
         try { await app.StartAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {

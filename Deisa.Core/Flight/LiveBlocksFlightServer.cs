@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Flight;
 using Apache.Arrow.Flight.Server;
@@ -18,11 +16,10 @@ namespace Deisa.Flight;
 /// lists every array at every timestep the run holds now (ListFlights; a descriptor is the path
 /// [array, timestep], or [array, timestep, block] for one block), with one endpoint per node
 /// that holds some of its blocks: none for the analytics' own node (read here), the node's
-/// location for a cluster node. Every endpoint streams the blocks of its tickets that its node
-/// holds (DoGet), one record batch per block (<see cref="BlockBatches"/>), each read in place
-/// under a lease of its own. Every call needs "authorization: Bearer TOKEN" (the session token).
+/// location for a cluster node. DoGet is <see cref="BlockStream"/>'s. Every call needs
+/// "authorization: Bearer TOKEN" (the session token).
 /// </summary>
-internal sealed class LiveBlocksFlightServer(HeadActor? head, NodeActor node, int nodeIndex, FlightToken token) : FlightServer
+internal sealed class LiveBlocksFlightServer(HeadActor? head, int nodeIndex, FlightToken token) : FlightServer
 {
     public override async Task ListFlights(FlightCriteria request, IAsyncStreamWriter<FlightInfo> responseStream, ServerCallContext context)
     {
@@ -58,32 +55,6 @@ internal sealed class LiveBlocksFlightServer(HeadActor? head, NodeActor node, in
     public override async Task<Schema> GetSchema(FlightDescriptor request, ServerCallContext context) =>
         (await GetFlightInfo(request, context).ConfigureAwait(false)).Schema;
 
-    public override async Task DoGet(FlightTicket ticket, FlightServerRecordBatchStreamWriter responseStream, ServerCallContext context)
-    {
-        Check(context);
-        var wanted = BlockTicket.Parse(ticket.Ticket.Span)
-            ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "not a ticket of this run's endpoints (take tickets from ListFlights or GetFlightInfo)"));
-        var schema = BlockBatches.SchemaOf(wanted);
-        int item = DTypes.ItemSize(wanted.DType);
-        foreach (var b in wanted.Blocks)
-        {
-            if (b.Node != nodeIndex)
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"block {b.Place.Block} of '{wanted.Array}' lies on node {b.Node}: read it at the location its flight gives"));
-            long slot = Leases.SlotOf(b.Lease);
-            (nint address, long nbytes) view;
-            try { view = await node.ViewAsync(slot).ConfigureAwait(false); }
-            catch (DeisaException) { throw NotHeld(wanted.Array, wanted.Timestep); }
-            try
-            {
-                if (view.nbytes != b.NBytes || b.NBytes != b.Place.Shape.Aggregate(1L, (p, n) => p * n) * item)
-                    throw new RpcException(new Status(StatusCode.InvalidArgument, $"block {b.Place.Block} of '{wanted.Array}': the ticket does not match the block"));
-                using var batch = BlockBatches.Batch(schema, wanted.DType, view.address, view.nbytes);
-                await responseStream.WriteAsync(batch, ByteString.CopyFromUtf8(b.Place.ToJson())).ConfigureAwait(false);
-            }
-            finally { node.Release(slot); }
-        }
-    }
-
     private HeadActor Head => head ?? throw new RpcException(new Status(StatusCode.Unimplemented,
         $"this is node {nodeIndex}'s endpoint, which streams the blocks of tickets: the analytics' endpoint lists the flights"));
 
@@ -104,15 +75,7 @@ internal sealed class LiveBlocksFlightServer(HeadActor? head, NodeActor node, in
 
     private void Check(ServerCallContext context)
     {
-        var header = context.RequestHeaders.GetValue("authorization") ?? "";
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal)
-            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()), token.Bytes))
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "send the session token as 'authorization: Bearer TOKEN'"));
+        if (!token.Accepts(context.RequestHeaders.GetValue("authorization")))
+            throw new RpcException(new Status(StatusCode.Unauthenticated, FlightToken.Asked));
     }
-}
-
-/// <summary>The session token the Flight server checks.</summary>
-internal sealed class FlightToken(string token)
-{
-    public byte[] Bytes { get; } = Encoding.UTF8.GetBytes(token);
 }

@@ -180,4 +180,48 @@ public sealed class FlightTests : IDisposable
         await rank.WaitAsync(Limit);
         Assert.Empty(Directory.GetFiles(Segment.Directory, host.Info!.SegmentPrefix + "*"));
     }
+
+    [Fact]
+    public async Task Every_dtype_streams_its_exact_bytes_whatever_its_padding()
+    {
+        DType[] dtypes = [DType.Bool, DType.Int8, DType.Int16, DType.Int32, DType.UInt16, DType.Float32, DType.Float64, DType.Complex64, DType.Complex128];
+        const int n = 7; // odd: most blocks need padding to 8 bytes in the IPC body
+        byte[] Bytes(DType d) => Enumerable.Range(0, n * DTypes.ItemSize(d)).Select(i => (byte)(d == DType.Bool ? i % 2 : i * 37 + (int)d)).ToArray();
+        await using var host = new AnalyticsHost(new AnalyticsOptions { RendezvousDirectory = _dir, Timeout = Limit });
+        var seen = new TaskCompletionSource();
+        var done = new ManualResetEventSlim();
+        host.Register(inputs => { seen.TrySetResult(); done.Wait(Limit); }, new WindowSpec(dtypes[0].ToString()));
+        await host.StartAsync();
+        await using var flight = await host.StartFlightAsync();
+        var rank = Task.Factory.StartNew(() =>
+        {
+            using var bridge = Bridge.Open(new BridgeOptions(0, 1) { RendezvousDirectory = _dir, Timeout = Limit });
+            foreach (var d in dtypes) bridge.DeclareArray(d.ToString(), [n], [n], [0], d);
+            foreach (var d in dtypes) bridge.Send(d.ToString(), Bytes(d), d, [n], MemoryOrder.C, 0);
+            bridge.Close(1);
+        }, TaskCreationOptions.LongRunning);
+        var run = host.RunAsync();
+        try
+        {
+            await seen.Task.WaitAsync(Limit);
+            using var channel = GrpcChannel.ForAddress("http://" + flight.Location["grpc+tcp://".Length..]);
+            var client = new FlightClient(channel);
+            var auth = new Metadata { { "authorization", $"Bearer {host.Info!.Token}" } };
+            foreach (var d in dtypes)
+            {
+                var info = await client.GetInfo(FlightDescriptor.CreatePathDescriptor(d.ToString(), "0"), auth).ResponseAsync;
+                using var stream = client.GetStream(info.Endpoints.Single().Ticket, auth);
+                Assert.True(await stream.ResponseStream.MoveNext(default), d.ToString());
+                var batch = stream.ResponseStream.Current;
+                Assert.Equal(n, batch.Length);
+                Assert.Equal(DTypes.NumpyName(d), batch.Schema.Metadata["dtype"]);
+                var values = ((Apache.Arrow.Array)batch.Column("values")).Data.Buffers[1].Span[..(n * DTypes.ItemSize(d))].ToArray();
+                Assert.Equal(Bytes(d), values);
+                Assert.False(await stream.ResponseStream.MoveNext(default));
+            }
+        }
+        finally { done.Set(); }
+        await run.WaitAsync(Limit);
+        await rank.WaitAsync(Limit);
+    }
 }

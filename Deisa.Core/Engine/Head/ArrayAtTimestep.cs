@@ -18,6 +18,4 @@ internal sealed class ArrayAtTimestep(ArrayLayout layout)
     public bool InFlight => Announced.Count > Blocks.Count;
     /// <summary>Handed to the windows (once complete, if a callback reads the array).</summary>
     public bool Pushed;
-    /// <summary>Kept as its array's newest complete timestep (with Arrow Flight served).</summary>
-    public bool Kept;
 }

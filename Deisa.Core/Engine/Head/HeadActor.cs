@@ -488,6 +488,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
         if (_ranks.TryGet(b.Rank, out var rs)) rs.LastSent = Math.Max(rs.LastSent ?? long.MinValue, b.Timestep);
         // No callback reads this array: released now, unless kept as its newest timestep.
         if (!_windows.IsNeeded(b.Array) && (_newest is null || b.Timestep < _newestFrom)) Release(b.Location.Lease);
+        if (_newest is not null && at.Complete) KeepNewest(at, b.Timestep); // as it completes, even while callbacks run
         Advance();
         AwaitLastBlocks(st);
     });
@@ -633,10 +634,7 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
             // A block being written (e.g. an open zero-copy buffer) keeps its timestep open.
             bool closed = _ranks.IsClosed(st.T) && !st.Arrays.Values.Any(a => a.InFlight);
             foreach (var at in st.Arrays.Values)
-            {
                 if (at.Complete && !at.Pushed && _windows.IsNeeded(at.Layout.Name)) Push(at, st.T);
-                if (at.Complete && !at.Kept && _newest is not null) KeepNewest(at, st.T);
-            }
 
             if (closed)
             {
@@ -685,7 +683,6 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
 
     private void KeepNewest(ArrayAtTimestep at, long t)
     {
-        at.Kept = true;
         if (t < _newestFrom) return; // its blocks came before: some may be gone
         var blocks = InLayoutOrder(at);
         _newest!.Keep(at.Layout.Name, t, blocks);
