@@ -22,7 +22,7 @@ from table import HEADER, Failed, cells, machine_line, markdown, notes, text_tab
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes and few timesteps: a smoke run (< 1 min)")
-    ap.add_argument("--only", default="", help="comma-separated figures to run (1-11), default all")
+    ap.add_argument("--only", default="", help="comma-separated figures to run (1-12), default all")
     ap.add_argument("--no-dask-scaling", action="store_true", help="leave the Dask column out of table 8b")
     ap.add_argument("--output", default=None,
                     help="where to write the Markdown table (default bench/results.md; bench/results-quick.md "
@@ -34,6 +34,7 @@ def main(argv=None):
     output = args.output or str(BENCH / ("results-quick.md" if quick else "results.md"))
 
     import fig_dashboard
+    import fig_flight
     import fig_latency
     import fig_memory
     import fig_partition
@@ -84,6 +85,8 @@ def main(argv=None):
         step("8a", "8a (send cost vs block size)", fig_sizes.fig8_sizes, quick)
     if want("11"):
         step("11", "11 (dashboard's cost)", fig_dashboard.fig11, quick)
+    if want("12"):
+        step("12", "12 (Arrow Flight read)", fig_flight.fig12, quick)
     if want("3") or want("6") or want("8"):
         try:
             with dask_cluster() as address:
