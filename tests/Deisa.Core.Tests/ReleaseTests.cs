@@ -60,6 +60,16 @@ public class ReleaseTests
     }
 
     [Fact]
+    public async Task WithFlightServedThePoolMustHoldTwoTimesteps()
+    {
+        await using var run = Run.Start(poolBytes: 3 * 4096); // two blocks of 4 KiB: one timestep, not two
+        await run.Head.KeepNewestAsync();
+        await run.AndAsync("a");
+        var e = await Assert.ThrowsAsync<DeisaException>(() => run.RegisterAsync(2, r => [new BlockDeclaration(r, "a", [2048], [1024], [r], DType.Int32)]));
+        Assert.Contains("smaller than two timesteps (Arrow Flight keeps the newest until the next is complete)", e.Message);
+    }
+
+    [Fact]
     public async Task FlightServedDuringARunKeepsOnlyTimestepsWhoseBlocksCameAfter()
     {
         await using var run = Run.Start(maxSimulationAhead: 2);

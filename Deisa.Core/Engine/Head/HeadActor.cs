@@ -342,10 +342,13 @@ public sealed class HeadActor : Actor, IHeadInbox, IAdmission
                     var node = _options.Cluster ? _ranks[b.Rank].Host : "";
                     bytes[node] = bytes.GetValueOrDefault(node) + SegmentPool.Footprint(b.BlockBytes(l.DType));
                 }
+            // Served over Arrow Flight, a timestep is kept until the next one is complete: two.
+            int timesteps = _newest is null ? 1 : 2;
             foreach (var (node, total) in bytes)
-                if (total > _options.PoolBytes)
+                if (total * timesteps > _options.PoolBytes)
                     throw DeisaException.Value(
-                        $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than one timestep of {(node.Length == 0 ? "this node" : $"node {node}")}'s blocks ({total} bytes); raise pool_size or DEISA_POOL_SIZE");
+                        $"the shared-memory pool ({_options.PoolBytes} bytes) is smaller than {(timesteps == 1 ? "one timestep" : "two timesteps (Arrow Flight keeps the newest until the next is complete)")} " +
+                        $"of {(node.Length == 0 ? "this node" : $"node {node}")}'s blocks ({total * timesteps} bytes); raise pool_size or DEISA_POOL_SIZE");
             _layoutsValue = layouts;
             // Ranks of a simulation whose analytics was lost send what they held from the latest
             // of their oldest timesteps: every rank holds it, and every earlier one was processed.
