@@ -44,6 +44,7 @@ class Run:
         self._ahead = None
         self._client = None
         self._placer = None    # on a cluster: runs the computes with each block read on its node
+        self.current_timestep = None  # the timestep of the callback running now
         self._pictures = None  # with a dashboard: the pictures and reductions of the arrays
         self._freeing = threading.Lock()
         self.stats = RunStats()
@@ -244,6 +245,7 @@ class Run:
     def _run_callback(self, index, t, windows):
         """Runs callback ``index`` at ``t``; ``windows`` holds the timesteps of each of its inputs, in order."""
         cb = self.deisa._callbacks[index]
+        self.current_timestep = t  # for set() without a timestep (deisa-ray's first version)
         kwargs = {w.name: [self._array(w.name, ti, w) for ti in ts] for w, ts in zip(cb.inputs, windows)}
         if cb.prepare is not None:
             if (index, t) in self._prepared:
@@ -270,6 +272,7 @@ class Run:
             else:
                 logger.exception("callback %s failed at timestep %s; continuing", cb.name, t)
         finally:
+            self.current_timestep = None
             seconds = Stopwatch.clock() - began
             self._watch.user(seconds)
             del kwargs

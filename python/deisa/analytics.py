@@ -25,10 +25,10 @@ class Callback:
     """A registered callback: the function, its inputs (Windows, in order), its firing rule
     (``"AND"`` or ``"OR"``) and its exception handler."""
 
-    __slots__ = ("fn", "inputs", "when", "exception_handler", "name", "prepare", "preparation_advance")
+    __slots__ = ("fn", "inputs", "when", "exception_handler", "name", "prepare", "preparation_advance", "fn_as_given")
 
     # deisa-ray's names for them (its _CallbackConfig).
-    simulation_callback = property(lambda self: self.fn)
+    simulation_callback = property(lambda self: self.fn_as_given)
     arrays_description = property(lambda self: self.inputs)
 
     def __init__(self, fn, inputs, when, exception_handler, prepare=None, preparation_advance=1):
@@ -39,6 +39,7 @@ class Callback:
         self.prepare = prepare
         self.preparation_advance = preparation_advance
         self.name = getattr(fn, "__qualname__", None) or repr(fn)
+        self.fn_as_given = fn  # the user's function (fn may call it the way deisa-ray's first version did)
 
     def native_inputs(self):
         """The inputs as the C ABI takes them: array names and window sizes."""
@@ -104,7 +105,8 @@ class Deisa:
         ``arrays_description`` (its Windows), ``exception_handler`` and ``when``)."""
         return list(self._callbacks)
 
-    def register_callback(self, fn, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=1):
+    def register_callback(self, fn, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=None,
+                          max_iterations=None, prepare_iteration=None):
         """Run ``fn(**{name: [DeisaArray, ...]})`` for every timestep its inputs allow.
 
         Each input is a ``Window`` or a plain array name. ``when="AND"`` runs as soon
@@ -118,9 +120,33 @@ class Deisa:
         ``preparation_result``. The timesteps ahead are the last one plus its stride; a
         timestep that could not be prepared ahead (the first, a preprocessed input) is
         prepared when it comes.
+
+        deisa-ray's first version's form is taken too: ``register_callback(fn, [definitions],
+        max_iterations=, prepare_iteration=, preparation_advance=3)``, ``fn`` then called as
+        that version called it (``deisa._first_version``).
         """
         if not callable(fn):
             raise TypeError(f"callback must be callable, got {type(fn).__name__}")
+        if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):  # deisa-ray's first version
+            from ._first_version import FirstVersionCallback, inputs_of
+
+            if prepare is not None:
+                raise TypeError("with a list of array definitions (deisa-ray's first version), prepare with prepare_iteration=")
+            definitions = inputs_of(inputs[0])
+            if prepare_iteration is not None:
+                if not callable(prepare_iteration):
+                    raise TypeError("prepare_iteration must be callable")
+                prepare = (lambda array, timestep: prepare_iteration(array, timestep=timestep))
+            self.register_callback(FirstVersionCallback(fn, definitions, max_iterations), *definitions, when=when,
+                                   exception_handler=exception_handler, prepare=prepare,
+                                   preparation_advance=3 if preparation_advance is None else preparation_advance)
+            self._callbacks[-1].fn_as_given = fn
+            return fn
+        if max_iterations is not None or prepare_iteration is not None:
+            raise TypeError("max_iterations and prepare_iteration go with a list of array definitions (deisa-ray's "
+                            "first version); here: register_callback(fn, *windows, prepare=, preparation_advance=)")
+        if preparation_advance is None:
+            preparation_advance = 1
         if when not in WHEN:
             raise ValueError(f"when must be 'AND' or 'OR', got {when!r}")
         if exception_handler is not None and not callable(exception_handler):
@@ -140,7 +166,16 @@ class Deisa:
         self._callbacks.append(callback)
         return fn
 
-    def register(self, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=1):
+    def unregister_callback(self, simulation_callback):
+        """Removes the registration of ``simulation_callback`` (before ``execute_callbacks()``)."""
+        if self._run is not None:
+            raise RuntimeError("callbacks must be unregistered before execute_callbacks()")
+        kept = [c for c in self._callbacks if c.fn_as_given is not simulation_callback]
+        if len(kept) == len(self._callbacks):
+            raise ValueError(f"{getattr(simulation_callback, '__qualname__', simulation_callback)!r} is not a registered callback")
+        self._callbacks = kept
+
+    def register(self, *inputs, when="AND", exception_handler=None, prepare=None, preparation_advance=None):
         """Decorator form of :meth:`register_callback`."""
         windows = [Window.of(i) for i in inputs]
 
@@ -153,15 +188,24 @@ class Deisa:
 
     # -- feedback ------------------------------------------------------------------------
 
-    def set(self, key, value, timestep):
+    def set(self, key, value, timestep=None, *, chunked=False):
         """Send ``value`` to the simulation under ``key`` for ``timestep``.
 
         Per key, timesteps must strictly increase. Values: None, bool, int, float, str,
         bytes, or a numpy array up to 1 MiB. Outside ``execute_callbacks()`` (as deisa-ray
         allows) the value is kept and given to the simulation when the next run starts.
+        Without ``timestep`` (deisa-ray's first version), inside a callback: the timestep it
+        runs for. ``chunked=True`` (distributed feedback) is not implemented, as in deisa-ray.
         """
+        if chunked:
+            raise NotImplementedError("chunked feedback (a distributed array) is not implemented (nor in deisa-ray)")
         if not isinstance(key, str):
             raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
+        if timestep is None:
+            timestep = self._run.current_timestep if self._run is not None else None
+            if timestep is None:
+                raise TypeError("set() needs a timestep outside a callback (deisa-ray's first version's set(key=, value=) "
+                                "takes the timestep of the callback that calls it)")
         if isinstance(timestep, bool) or not isinstance(timestep, numbers.Integral):
             raise TypeError(f"timestep must be an integer, got {type(timestep).__name__}")
         kind, data = feedback.encode(value)

@@ -23,7 +23,6 @@ _RAY_OPTIONS = {
     "_init_retries": "number of tries to create the node's Ray scheduling actor",
     "object_store_memory_timeout_s": "wait for room in Ray's object store (deisa: the bridge's timeout= waits for room "
                                      "in shared memory)",
-    "system_metadata": "system metadata of its first version (unused there)",
 }
 
 _KEYS = ("global_shape", "chunk_shape", "chunk_position")
@@ -46,6 +45,33 @@ def _int_tuple(name, key, value):
             raise TypeError(f"array '{name}': {key} {tuple(value)} must hold integers, got {type(v).__name__}")
         out.append(int(v))
     return tuple(out)
+
+
+def _first_version(rank, arrays_metadata, system_metadata):
+    """deisa-ray's first version's Bridge(id, arrays_metadata, system_metadata): the rank's
+    communicator (``system_metadata["nb_ranks"]`` ranks) and the arrays' metadata (its
+    ``nb_chunks_per_dim`` equal blocks of ``chunk_shape`` give the global shape)."""
+    from .testing import Comm
+
+    if not isinstance(system_metadata, Mapping) or "nb_ranks" not in system_metadata:
+        raise TypeError("deisa-ray's first version's Bridge(id, arrays_metadata, system_metadata) needs system_metadata "
+                        "with 'nb_ranks', the number of ranks" + ("" if system_metadata is not None else
+                                                                  " (or pass an MPI communicator instead of the id)"))
+    if not isinstance(arrays_metadata, Mapping):
+        raise TypeError(f"arrays_metadata must be a mapping of array name to metadata, got {type(arrays_metadata).__name__}")
+    arrays = {}
+    for name, meta in arrays_metadata.items():
+        meta = dict(meta) if isinstance(meta, Mapping) else meta
+        if isinstance(meta, dict) and "global_shape" not in meta and "nb_chunks_per_dim" in meta:
+            chunk = _int_tuple(name, "chunk_shape", meta.get("chunk_shape", ()))
+            counts = _int_tuple(name, "nb_chunks_per_dim", meta.pop("nb_chunks_per_dim"))
+            if len(chunk) != len(counts):
+                raise ValueError(f"array '{name}': nb_chunks_per_dim {counts} and chunk_shape {chunk} differ in length")
+            meta["global_shape"] = tuple(c * n for c, n in zip(chunk, counts))
+        if isinstance(meta, dict):
+            meta.pop("nb_chunks_of_node", None)  # Ray's placement: each rank declares its own blocks here
+        arrays[name] = meta
+    return Comm(rank, system_metadata["nb_ranks"]), arrays
 
 
 def _validate_metadata(arrays_metadata):
@@ -95,9 +121,11 @@ class Bridge:
     those blocks and the feedback the lost one had set.
     """
 
-    def __init__(self, comm, arrays_metadata, *, address=None, timeout=_DEFAULT_TIMEOUT,
-                 rendezvous=None, on_analytics_failure="warn", **deisa_ray_options):
+    def __init__(self, comm=None, arrays_metadata=None, system_metadata=None, *, address=None, timeout=_DEFAULT_TIMEOUT,
+                 rendezvous=None, on_analytics_failure="warn", id=None, **deisa_ray_options):  # noqa: A002 - deisa-ray's name
         self._handle = None
+        if id is not None or system_metadata is not None:  # deisa-ray's first version: Bridge(id, arrays_metadata, system_metadata)
+            comm, arrays_metadata = _first_version(comm if id is None else id, arrays_metadata, system_metadata)
         for name in deisa_ray_options:
             what = _RAY_OPTIONS.get(name)
             raise TypeError(f"Bridge() got an unexpected keyword argument '{name}'" if what is None else
@@ -106,8 +134,9 @@ class Bridge:
             raise ValueError("comm is required")
         if not (hasattr(comm, "Get_rank") and hasattr(comm, "Get_size")):
             raise TypeError(f"comm must be an MPI communicator or have Get_rank() and Get_size(), got {type(comm).__name__}"
-                            + (" (deisa-ray's first version took the rank's id here: pass the MPI communicator, or "
-                               "deisa.testing.Comm(rank, size))" if isinstance(comm, numbers.Integral) else ""))
+                            + (" (deisa-ray's first version took the rank's id here, with system_metadata={'nb_ranks': N}; "
+                               "or pass the MPI communicator, or deisa.testing.Comm(rank, size))"
+                               if isinstance(comm, numbers.Integral) else ""))
         if on_analytics_failure not in ON_FAILURE:
             raise ValueError(f"on_analytics_failure must be one of {', '.join(map(repr, ON_FAILURE))}, got {on_analytics_failure!r}")
         self.comm = comm
@@ -135,12 +164,14 @@ class Bridge:
 
     # -- sending -------------------------------------------------------------------------
 
-    def send(self, array_name, chunk, timestep):
+    def send(self, array_name, chunk, timestep, *, chunked=True, store_externally=False):
         """Hand over this rank's block of ``array_name`` at ``timestep``.
 
         Copies the block once into shared memory and returns as soon as the
         simulation may overwrite it. Waits (never drops) while the analytics is
         ``max_simulation_ahead`` timesteps behind or the shared-memory pool is full.
+        ``chunked`` and ``store_externally`` are deisa-ray's first version's, which had no
+        effect there either.
         """
         plan = self._plans.get(array_name)
         if (plan is not None and type(chunk) is np.ndarray and chunk.dtype is plan.dtype and chunk.shape == plan.shape
@@ -195,13 +226,23 @@ class Bridge:
 
     # -- feedback ------------------------------------------------------------------------
 
-    def get(self, key, timestep=None, default=None):
+    def get(self, key=None, timestep=None, default=None, *, name=None, chunked=False):
         """Feedback from the analytics.
 
         With ``timestep``: the value set for exactly that timestep, else ``default``.
         Without: the retained list of ``(timestep, value)`` pairs, else ``default``.
-        Every rank asking the same question gets the same answer.
+        Every rank asking the same question gets the same answer. deisa-ray's first version's
+        ``get(name=key, default=)`` gives the newest value (or ``default``).
         """
+        if chunked:
+            raise NotImplementedError("chunked feedback (a distributed array) is not implemented (nor in deisa-ray)")
+        if name is not None:
+            if key is not None:
+                raise TypeError("get() takes the key or name=, not both")
+            if timestep is None:
+                entries = self.get(name)
+                return default if entries is None else entries[-1][1]
+            key = name
         if not isinstance(key, str):
             raise TypeError(f"feedback key must be a str, got {type(key).__name__}")
         lib = _native.lib()

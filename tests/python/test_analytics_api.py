@@ -61,17 +61,18 @@ def test_construction_is_cheap_and_does_not_connect(run_dir):
     assert list(run_dir.iterdir()) == []
 
 
-def test_list_as_input_is_refused():
+def test_a_list_of_inputs_is_deisa_rays_first_version_form():
     d = Deisa()
-    with pytest.raises(TypeError, match="list"):
-        d.register_callback(lambda a, b: None, ["a", "b"])
     with pytest.raises(TypeError):
-        d.register(["a", "b"])
-    with pytest.raises(TypeError):
-        d.register_callback(lambda a: None, ("a",))
+        d.register(["a", "b"])  # the decorator never took a list
     with pytest.raises(TypeError):
         d.register_callback(lambda a: None, 3)
+    with pytest.raises(ValueError, match="at least one array"):
+        d.register_callback(lambda a: None, [])
     assert d._callbacks == []
+    fn = d.register_callback(lambda a, b, timestep: None, ["a", "b"])  # deisa-ray's first version's call
+    assert [(w.name, w.size) for w in d.registered_callbacks[0].arrays_description] == [("a", 1), ("b", 1)]
+    assert d.registered_callbacks[0].simulation_callback is fn
 
 
 def test_when_must_be_and_or_or():

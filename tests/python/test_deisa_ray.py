@@ -109,5 +109,66 @@ def test_deisa_rays_ray_options_are_refused_with_what_they_did_there(run_dir):
         Bridge(Comm(0, 1), meta, _node_id="n")
     with pytest.raises(TypeError, match="unexpected keyword argument 'nonsense'"):
         Bridge(Comm(0, 1), meta, nonsense=1)
-    with pytest.raises(TypeError, match="deisa-ray's first version took the rank's id here"):
+    with pytest.raises(TypeError, match="deisa-ray's first version took the rank's id here, with system_metadata"):
         Bridge(0, meta)
+    with pytest.raises(TypeError, match="needs system_metadata with 'nb_ranks'"):
+        Bridge(id=0, arrays_metadata=meta, system_metadata={"ray_address": "auto"})
+
+
+def test_deisa_rays_first_version_code_runs_unchanged(simulation):
+    """A simulation and analytics written for deisa-ray's first version (the seed's): the
+    analytics registers one callback with a list of WindowArrayDefinition, max_iterations and
+    prepare_iteration, is called with timestep= (an array bare without window_size), and sets
+    feedback without a timestep."""
+    from deisa.ray.types import WindowArrayDefinition
+    from deisa.ray.window_handler import Deisa
+
+    sim = simulation("deisa_ray_first_version_simulation.py", ranks=2)
+    d = Deisa()
+    seen, prepared = [], {}
+
+    def prepare_iteration(temperature, timestep):
+        prepared[timestep] = temperature.shape
+        return timestep * 1000
+
+    def simulation_callback(temperature, pressure, timestep, preparation_result):
+        seen.append((timestep, len(temperature), [float(a.sum().compute()) for a in temperature],
+                     pressure.tolist() if hasattr(pressure, "tolist") else list(pressure.compute()), preparation_result))
+        d.set(key="cooling", value=timestep / 10)
+
+    d.register_callback(simulation_callback,
+                        [WindowArrayDefinition("temperature", window_size=2), WindowArrayDefinition("pressure")],
+                        max_iterations=4, prepare_iteration=prepare_iteration, preparation_advance=2)
+    assert [c.simulation_callback for c in d.registered_callbacks] == [simulation_callback]
+    d.execute_callbacks()
+    (r0,), (r1,) = sim.wait()
+    total = lambda t: 4 * (0 * 100 + t) + 4 * (100 + t)  # noqa: E731
+    assert [s[0] for s in seen] == [0, 1, 2, 3]  # max_iterations
+    for t, n, sums, pressure, prepared_result in seen:
+        assert n == min(t + 1, 2) and sums == [total(u) for u in range(t - n + 1, t + 1)]
+        assert pressure == [t, t] and prepared_result == t * 1000
+    assert set(prepared) >= {0, 1, 2, 3} and prepared[0] == (2, 4)
+    assert r0["cooling"] == r1["cooling"] == 0.3  # the newest value, as the first version's get(name=) gave it
+    assert r0["missing"] == "none"
+
+
+def test_deisa_rays_first_version_calls_that_need_what_they_cannot_have(run_dir):
+    from deisa.ray.types import WindowArrayDefinition
+    from deisa.ray.window_handler import Deisa
+
+    d = Deisa(timeout=5)
+    with pytest.raises(TypeError, match="set\\(\\) needs a timestep outside a callback"):
+        d.set(key="cooling", value=1.0)
+    with pytest.raises(NotImplementedError, match="chunked feedback"):
+        d.set(key="cooling", value=1.0, timestep=0, chunked=True)
+    with pytest.raises(TypeError, match="max_iterations and prepare_iteration go with a list"):
+        d.register_callback(print, "x", max_iterations=3)
+
+    def cb(x, timestep):
+        pass
+
+    d.register_callback(cb, [WindowArrayDefinition("x")])
+    d.unregister_callback(cb)
+    assert d.registered_callbacks == []
+    with pytest.raises(ValueError, match="is not a registered callback"):
+        d.unregister_callback(cb)
