@@ -5,13 +5,8 @@ using Deisa.Model;
 using Deisa.Protocol;
 using Deisa.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Deisa.Dashboard;
 
@@ -55,30 +50,16 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
     public static async Task<DashboardServer> StartAsync(string address, IDashboardSource source, bool ownsSource = false)
     {
-        var a = Protocol.Address.Parse(address, allowRemote: true);
-        if (a.Host is not { } host) throw DeisaException.Value($"dashboard address '{address}' must be 'host:port' (a browser reaches it over TCP)");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
+        var (builder, host) = TcpWebApp.Create(address, "dashboard", "a browser reaches it over TCP", HttpProtocols.Http1, k =>
         {
-            k.AddServerHeader = false;
             k.Limits.MaxConcurrentConnections = 64;
             k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
-            k.Listen(host, a.Port, o => o.Protocols = HttpProtocols.Http1);
         });
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
         var app = builder.Build();
         var server = new DashboardServer(app, source, IPAddress.IsLoopback(host), ownsSource);
         app.Run(server.HandleAsync);
-        try { await app.StartAsync().ConfigureAwait(false); }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw DeisaException.Value($"cannot serve the dashboard on {address}: {e.Message}");
-        }
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Address = bound.Replace("0.0.0.0", Environment.MachineName, StringComparison.Ordinal);
+        server.Address = (await TcpWebApp.StartAsync(app, address, "the dashboard").ConfigureAwait(false)).GetLeftPart(UriPartial.Authority);
         server.Url = $"{server.Address}/?token={Uri.EscapeDataString(source.Token)}";
         return server;
     }
@@ -185,9 +166,7 @@ public sealed class DashboardServer : IAsyncDisposable
     /// <summary>Stops serving.</summary>
     public async ValueTask DisposeAsync()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await TcpWebApp.StopAsync(_app).ConfigureAwait(false);
         if (_ownsSource && _source is IDisposable owned) owned.Dispose();
     }
 }

@@ -3,12 +3,8 @@ using Deisa.Engine.Node;
 using Deisa.Model;
 using Deisa.Server;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Deisa.Flight;
 
@@ -40,16 +36,7 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
     /// <exception cref="DeisaException">The address is not a TCP address, or cannot be listened on.</exception>
     public static async Task<LiveBlocksEndpoint> StartAsync(string address, string token, HeadActor? head, NodeActor node, int nodeIndex = 0)
     {
-        var a = Protocol.Address.Parse(address, allowRemote: true);
-        if (a.Host is not { } host) throw DeisaException.Value($"flight address '{address}' must be 'host:port' (Flight clients connect over TCP)");
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Listen(host, a.Port, o => o.Protocols = HttpProtocols.Http2);
-        });
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, EmbeddedLifetime>();
+        var (builder, _) = TcpWebApp.Create(address, "flight", "Flight clients connect over TCP", HttpProtocols.Http2);
         // Registered by a factory, not AddFlightServer<T> (which Native AOT's trimming cannot prove safe).
         var flightToken = new FlightToken(token);
         var server = new LiveBlocksFlightServer(head, nodeIndex, flightToken);
@@ -60,13 +47,7 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
         app.MapFlightEndpoint();
         // DoGet is ours (each block copied once): it takes precedence over Arrow's (a lower order).
         app.MapPost(BlockStream.Path, blocks.ServeAsync).WithOrder(-1);
-        try { await app.StartAsync().ConfigureAwait(false); }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw DeisaException.Value($"cannot serve Arrow Flight on {address}: {e.Message}");
-        }
-        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var bound = await TcpWebApp.StartAsync(app, address, "Arrow Flight").ConfigureAwait(false);
         return new LiveBlocksEndpoint(app, $"grpc+tcp://{bound.Host}:{bound.Port}");
     }
 
@@ -74,8 +55,6 @@ public sealed class LiveBlocksEndpoint : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // by its owner, and by the run as it ends
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try { await _app.StopAsync(cts.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await TcpWebApp.StopAsync(_app).ConfigureAwait(false);
     }
 }
