@@ -754,6 +754,11 @@ def run_full_pool(simulation, analytics_process, run_dir, retry=False, wait=0):
     until the bridge's timeout. Returns the ranks' reports and whether the analytics ended."""
     a = analytics_process("analytics_keeping_every_array.py")
     record = run_dir / ".deisa" / "analytics.json"
+    # The ranks' timeout (1.5 s, for the full pool) also bounds their wait for the analytics:
+    # they start once it is up (a loaded machine may take longer than that to start it).
+    deadline = time.monotonic() + 30
+    while not record.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     sim = simulation("filling_the_pool.py", args=["--retry"] if retry else [])
     try:
         reports = sim.wait(timeout=30)
