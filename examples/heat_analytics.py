@@ -10,7 +10,8 @@ series go to the same file and to a PNG plot.
 
     python heat_analytics.py --output output/    # then start the simulation under mpirun
 
-With ``--dashboard`` it serves the live dashboard and prints its URL (open it in a browser).
+With ``--dashboard`` it serves the live dashboard and prints its URL (open it in a browser); with
+``--flight`` it serves the live blocks to Arrow Flight clients and prints where, with the token.
 """
 
 import argparse
@@ -48,6 +49,8 @@ def parse_args():
                    help="seconds to wait for the simulation (default 300)")
     p.add_argument("--dashboard", nargs="?", const=True, default=False, metavar="HOST:PORT",
                    help="serve the live dashboard (on a free loopback port, or at HOST:PORT) and print its URL")
+    p.add_argument("--flight", nargs="?", const=True, default=False, metavar="HOST:PORT",
+                   help="serve the live blocks to Arrow Flight clients (on a free loopback port, or at HOST:PORT)")
     p.add_argument("--linger", type=float, default=0.0, metavar="SECONDS",
                    help="keep the dashboard up this long after the run, to look at how it ended (default 0)")
     return p.parse_args()
@@ -61,7 +64,8 @@ def fail_fast(exc):
 def run(args, h5_path):
     """Run the analytics until the simulation ends; return the time series and the last field."""
     # On a cluster (scripts/demo.sh --nodes N), the nodes' Dask scheduler.
-    d = Deisa(timeout=args.timeout, scheduler=os.environ.get("DEISA_SCHEDULER") or None, dashboard=args.dashboard)
+    d = Deisa(timeout=args.timeout, scheduler=os.environ.get("DEISA_SCHEDULER") or None, dashboard=args.dashboard,
+              flight=args.flight)
     series = defaultdict(list)
     state = {"cooling": False, "cooling_from": None, "field": None, "chunks": None}
 
@@ -69,6 +73,8 @@ def run(args, h5_path):
     def monitor(temperature):
         now, oldest = temperature[-1], temperature[0]
         t = now.t
+        if d.flight is not None and not series.get("timestep"):  # served once the run started: say where, once
+            print(f"analytics: Arrow Flight at {d.flight.location} (authorization: Bearer {d.flight.token})", flush=True)
         stats = [now.mean(), now.min(), now.max()]
         if len(temperature) > 1:
             # Arrays of different timesteps combine in one Dask expression. With a full

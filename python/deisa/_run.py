@@ -94,7 +94,7 @@ class Run:
             sys.stderr.flush()
         if d.flight_address is not OFF:
             d.flight = Flight(h, d.flight_address, info["token"])
-            logger.info("deisa: Arrow Flight at %s", d.flight.location)
+            logger.info("Arrow Flight at %s", d.flight.location)
         pending, d._pending_feedback = d._pending_feedback, []
         for key, kind, data, t in pending:  # set while no run went on
             _native.check(lib.deisa_analytics_set_feedback(h, key.encode(), t, kind, data, len(data)))
