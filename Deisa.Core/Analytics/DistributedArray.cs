@@ -45,12 +45,7 @@ public sealed class DistributedArray
         GlobalShape = Array.AsReadOnly(_shape);
         Chunks = Array.AsReadOnly(ready.Chunks.Select(c => (IReadOnlyList<long>)Array.AsReadOnly(c.ToArray())).ToArray());
         Length = Shape.Count(_shape);
-        _starts = ready.Chunks.Select(sizes =>
-        {
-            var starts = new long[sizes.Length];
-            for (int i = 1; i < sizes.Length; i++) starts[i] = starts[i - 1] + sizes[i - 1];
-            return starts;
-        }).ToArray();
+        _starts = Shape.Starts(ready.Chunks);
         _blocks = ready.Blocks
             .Select(b => new ArrayBlock(this, b, addressOf(b.Location), b.Position.Select((p, d) => _starts[d][p]).ToArray()))
             .OrderBy(b => b.Position, PositionOrder.Instance)

@@ -85,40 +85,31 @@ internal sealed class BlockStream(NodeActor node, int nodeIndex, FlightToken tok
     /// application metadata and its body: the block's bytes, then the padding.</summary>
     private static unsafe void Write(PipeWriter output, byte[] header, byte[]? metadata, long bodyLength, (nint Address, long NBytes) block)
     {
-        int fields = 1 + CodedOutputStream.ComputeLengthSize(header.Length) + header.Length;
-        if (metadata is not null) fields += 1 + CodedOutputStream.ComputeLengthSize(metadata.Length) + metadata.Length;
-        if (bodyLength > 0) fields += 2 + CodedOutputStream.ComputeLengthSize(checked((int)bodyLength));
-        long total = fields + bodyLength;
-        var prefix = new byte[5 + fields];
-        prefix[0] = 0; // not compressed
-        BinaryPrimitives.WriteUInt32BigEndian(prefix.AsSpan(1), checked((uint)total));
-        var fieldsBuffer = new byte[fields];
-        var cos = new CodedOutputStream(fieldsBuffer);
-        cos.WriteTag(2, WireFormat.WireType.LengthDelimited); // data_header
-        cos.WriteBytes(ByteString.CopyFrom(header));
+        int size = 1 + CodedOutputStream.ComputeLengthSize(header.Length) + header.Length;
+        if (metadata is not null) size += 1 + CodedOutputStream.ComputeLengthSize(metadata.Length) + metadata.Length;
+        if (bodyLength > 0) size += 2 + CodedOutputStream.ComputeLengthSize(checked((int)bodyLength));
+        var fields = new byte[size]; // every field up to the body's bytes
+        var o = new CodedOutputStream(fields);
+        o.WriteTag(2, WireFormat.WireType.LengthDelimited); // data_header
+        o.WriteBytes(UnsafeByteOperations.UnsafeWrap(header));
         if (metadata is not null)
         {
-            cos.WriteTag(3, WireFormat.WireType.LengthDelimited); // app_metadata
-            cos.WriteBytes(ByteString.CopyFrom(metadata));
+            o.WriteTag(3, WireFormat.WireType.LengthDelimited); // app_metadata
+            o.WriteBytes(UnsafeByteOperations.UnsafeWrap(metadata));
         }
         if (bodyLength > 0)
         {
-            cos.WriteTag(1000, WireFormat.WireType.LengthDelimited); // data_body
-            cos.WriteLength(checked((int)bodyLength));
+            o.WriteTag(1000, WireFormat.WireType.LengthDelimited); // data_body: its length, then its bytes below
+            o.WriteLength(checked((int)bodyLength));
         }
-        cos.Flush();
-        fieldsBuffer.CopyTo(prefix.AsSpan(5));
+        o.Flush();
+        Span<byte> prefix = stackalloc byte[5]; // gRPC's: not compressed, then the message's length
+        prefix[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], checked((uint)(size + bodyLength)));
         output.Write(prefix);
+        output.Write(fields);
         if (bodyLength == 0) return;
-        var bytes = new ReadOnlySpan<byte>((void*)block.Address, checked((int)block.NBytes));
-        while (bytes.Length > 0) // the one copy: shared memory into the socket's buffer
-        {
-            var span = output.GetSpan(Math.Min(bytes.Length, 1 << 20));
-            int n = Math.Min(span.Length, bytes.Length);
-            bytes[..n].CopyTo(span);
-            output.Advance(n);
-            bytes = bytes[n..];
-        }
+        output.Write(new ReadOnlySpan<byte>((void*)block.Address, checked((int)block.NBytes))); // the one copy: shared memory into the socket's buffer
         int pad = checked((int)(bodyLength - block.NBytes));
         if (pad > 0)
         {

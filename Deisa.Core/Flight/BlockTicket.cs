@@ -15,9 +15,12 @@ namespace Deisa.Flight;
 internal sealed record BlockTicket(string Array, long Timestep, DType DType, long[] GlobalShape, long[][] Chunks, int BlockCount, TicketBlock[] Blocks)
 {
     /// <summary>Blocks <paramref name="blocks"/> of <paramref name="array"/>.</summary>
-    public static BlockTicket Of(LiveArray array, IEnumerable<int> blocks) =>
-        new(array.Name, array.Timestep, array.DType, array.GlobalShape, array.Chunks, array.Blocks.Count,
-            blocks.Select(k => TicketBlock.Of(array, k)).ToArray());
+    public static BlockTicket Of(LiveArray array, IEnumerable<int> blocks)
+    {
+        var starts = Shape.Starts(array.Chunks);
+        return new(array.Name, array.Timestep, array.DType, array.GlobalShape, array.Chunks, array.Blocks.Count,
+            blocks.Select(k => TicketBlock.Of(array, k, starts)).ToArray());
+    }
 
     /// <summary>The ticket's bytes.</summary>
     public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this, FlightJson.Default.BlockTicket);
@@ -33,13 +36,11 @@ internal sealed record BlockTicket(string Array, long Timestep, DType DType, lon
 /// <summary>A block of a ticket: where it lies, the lease it is read under, its size.</summary>
 internal sealed record TicketBlock(BlockPlacement Place, long Lease, long NBytes)
 {
-    /// <summary>Block <paramref name="k"/> of <paramref name="array"/>.</summary>
-    public static TicketBlock Of(LiveArray array, int k)
+    /// <summary>Block <paramref name="k"/> of <paramref name="array"/>, whose grid lines start at <paramref name="starts"/> (<see cref="Shape.Starts"/>).</summary>
+    public static TicketBlock Of(LiveArray array, int k, long[][] starts)
     {
         var b = array.Blocks[k];
-        var offset = new long[b.Position.Length]; // the block's first element: the chunks before it, per dimension
-        for (int d = 0; d < offset.Length; d++)
-            for (long c = 0; c < b.Position[d]; c++) offset[d] += array.Chunks[d][c];
+        var offset = b.Position.Select((p, d) => starts[d][p]).ToArray(); // the block's first element
         return new TicketBlock(new BlockPlacement(k, b.Position, offset, b.Shape, b.Order == MemoryOrder.Fortran ? "F" : "C", b.Rank),
             b.Location.Lease, b.Location.NBytes);
     }

@@ -34,4 +34,13 @@ public static class Shape
 
     /// <summary>A key usable in dictionaries for a block position.</summary>
     public static string Key(IReadOnlyList<long> position) => string.Join(",", position);
+
+    /// <summary>Per dimension, the global index where each line of the grid of blocks starts
+    /// (the sums of the chunk sizes before it): a block at position p starts at starts[d][p[d]].</summary>
+    public static long[][] Starts(IReadOnlyList<long[]> chunks) => chunks.Select(sizes =>
+    {
+        var starts = new long[sizes.Length];
+        for (int i = 1; i < sizes.Length; i++) starts[i] = starts[i - 1] + sizes[i - 1];
+        return starts;
+    }).ToArray();
 }

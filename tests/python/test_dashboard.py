@@ -29,11 +29,11 @@ ARTIFACTS = Path(os.environ.get("DEISA_TEST_ARTIFACTS") or ROOT / "build" / "tes
 HEAT = ROOT / "examples" / "heat2d_simulation.py"
 
 
-@pytest.mark.parametrize("dashboard, error", [(1.5, TypeError), ([8787], TypeError), (70000, ValueError),
-                                              (-1, ValueError)])
-def test_the_dashboard_argument_is_checked(dashboard, error):
-    with pytest.raises(error, match="dashboard"):
-        Deisa(dashboard=dashboard)
+@pytest.mark.parametrize("option", ["dashboard", "flight"])  # one rule for both (deisa._serve)
+@pytest.mark.parametrize("value, error", [(1.5, TypeError), ([8787], TypeError), (70000, ValueError), (-1, ValueError)])
+def test_the_serving_arguments_are_checked(option, value, error):
+    with pytest.raises(error, match=option):
+        Deisa(**{option: value})
 
 
 def test_an_address_the_dashboard_cannot_serve_on_is_named(run_dir):

@@ -2,8 +2,9 @@
 
 What a Flight client reads is tested with Apache Arrow's own client (C#): in
 tests/Deisa.Core.Tests/FlightTests.cs and, against a Python analytics like these,
-tests/Deisa.Processes.Tests/FlightTests.cs (Debian has no pyarrow). Here: the argument, the
-address, and the endpoint's life (served during the run, stopped with it).
+tests/Deisa.Processes.Tests/FlightTests.cs (Debian has no pyarrow). Here: the address and the
+endpoint's life (served during the run, stopped with it); the argument's checks are
+test_dashboard.py's, one rule for both.
 """
 
 import socket
@@ -11,12 +12,6 @@ import socket
 import pytest
 
 from deisa import Deisa, Window
-
-
-@pytest.mark.parametrize("flight, error", [(1.5, TypeError), ([8815], TypeError), (70000, ValueError), (-1, ValueError)])
-def test_the_flight_argument_is_checked(flight, error):
-    with pytest.raises(error, match="flight"):
-        Deisa(flight=flight)
 
 
 def test_an_address_flight_cannot_serve_on_is_named(run_dir):
